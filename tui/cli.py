@@ -1,0 +1,79 @@
+"""Command line entry point: the TUI by default, headless subcommands for scripts.
+
+Heavy imports (Textual, the ollama client) are deferred until a command needs
+them, so that `r1tui --version` and `--help` answer instantly over SSH.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from typing import Sequence
+
+from tui import __version__
+
+DEFAULT_HOST = "http://127.0.0.1:11434"
+
+
+def command_modules() -> list[str]:
+    """Each headless subcommand is a module in tui/commands/ exposing `register(subparsers)`.
+
+    Discovered rather than listed so that adding a command touches one file.
+    Command modules keep their heavy imports inside functions.
+    """
+    import pkgutil
+
+    import tui.commands
+
+    return sorted(info.name for info in pkgutil.iter_modules(tui.commands.__path__) if not info.name.startswith("_"))
+
+
+def default_host() -> str:
+    """The server URL a user means when they name none: OLLAMA_HOST, then Ollama's default."""
+    return os.environ.get("OLLAMA_HOST") or DEFAULT_HOST
+
+
+def add_host_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--host",
+        # SUPPRESS: a subcommand's own --host must not reset one given before it.
+        default=argparse.SUPPRESS,
+        help=f"Ollama server URL (default: $OLLAMA_HOST, then {DEFAULT_HOST})",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="r1tui",
+        description="Chat with DeepSeek-R1 on a local Ollama server: reasoning and answer side by side.",
+    )
+    parser.add_argument("--version", action="version", version=f"r1tui {__version__}")
+    add_host_argument(parser)
+    parser.set_defaults(host=None, func=None)
+    parser.add_argument("--model", default=None, help="open the chat on this model tag")
+    parser.add_argument("--config", default=None, help="config file (default: $XDG_CONFIG_HOME/r1tui/config.toml)")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="start a built-in simulated Ollama server and use it (no Ollama or GPU needed)",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in command_modules():
+        importlib.import_module(f"tui.commands.{module_name}").register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is not None:
+        return int(args.func(args) or 0)
+    from tui.launch import run_tui
+
+    return run_tui(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
