@@ -1,0 +1,39 @@
+"""Start the TUI from parsed command-line arguments: settings, host, optional demo server."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from tui.config import load_settings
+
+
+def resolve_host(cli_host: str | None, config_host: str) -> str:
+    """--host, then the config file, then OLLAMA_HOST, then Ollama's default (via the client)."""
+    return cli_host or config_host or os.environ.get("OLLAMA_HOST") or "http://127.0.0.1:11434"
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    loaded = load_settings(args.config)
+    settings = loaded.settings
+    demo_server = None
+    if args.demo:
+        from tui.simserver import SimulatedOllama
+
+        demo_server = SimulatedOllama(rate=60.0, load_seconds=0.8).start()
+        host = demo_server.url
+    else:
+        host = resolve_host(args.host, settings.host)
+
+    from tui.app import R1App
+    from tui.backend import OllamaBackend
+
+    backend = OllamaBackend(host, stall_timeout=settings.stall_timeout)
+    app = R1App(backend, settings, requested_model=args.model, demo=args.demo,
+                startup_messages=loaded.problems)
+    try:
+        app.run()
+    finally:
+        if demo_server is not None:
+            demo_server.stop()
+    return app.return_code or 0

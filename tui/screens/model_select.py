@@ -1,0 +1,64 @@
+"""A quick list of installed models: pick one with the arrows and Enter, Esc to keep the current."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui.backend import InstalledModel
+
+
+def _gib(size: int) -> str:
+    return f"{size / 2**30:.1f} GiB"
+
+
+class ModelSelectScreen(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    DEFAULT_CSS = """
+    ModelSelectScreen { align: center middle; }
+    ModelSelectScreen > Vertical {
+        width: 70; max-width: 95%; height: auto; max-height: 80%;
+        border: round $accent; background: $surface; padding: 0 1;
+    }
+    ModelSelectScreen OptionList { height: auto; max-height: 20; border: none; }
+    """
+
+    def __init__(self, models: list[InstalledModel], current: str | None, loaded: set[str]) -> None:
+        super().__init__()
+        self.models = models
+        self.current = current
+        self.loaded = loaded
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Content.styled("Choose a model", "bold"))
+            options = []
+            for model in self.models:
+                marks = []
+                if model.name == self.current:
+                    marks.append("current")
+                if model.name in self.loaded:
+                    marks.append("loaded")
+                label = Content.assemble(
+                    (f"{model.name:<34}", "bold" if model.name == self.current else ""),
+                    (f"{_gib(model.size):>9}  {model.parameter_size:>6} {model.quantization:<7}", "dim"),
+                    (f"  {', '.join(marks)}", "$success"),
+                )
+                options.append(Option(label, id=model.name))
+            if not options:
+                options.append(Option("No models installed: `ollama pull deepseek-r1:7b`", disabled=True))
+            yield OptionList(*options)
+
+    def on_mount(self) -> None:
+        option_list = self.query_one(OptionList)
+        names = [m.name for m in self.models]
+        if self.current in names:
+            option_list.highlighted = names.index(self.current)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)

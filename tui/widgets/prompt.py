@@ -1,0 +1,47 @@
+"""The prompt box: Enter sends, Ctrl+J (or Alt+Enter) adds a newline.
+
+Many terminals cannot tell Shift+Enter from Enter, so the newline key is one
+that every terminal sends distinctly over SSH: Ctrl+J (a raw line feed).
+"""
+
+from __future__ import annotations
+
+from textual import events
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import TextArea
+
+
+class PromptArea(TextArea):
+    BINDINGS = [
+        Binding("ctrl+j", "newline", "Newline", show=True, key_display="^j"),
+        Binding("alt+enter", "newline", "Newline", show=False),
+    ]
+
+    class Submitted(Message):
+        def __init__(self, prompt: "PromptArea", text: str) -> None:
+            super().__init__()
+            self.prompt = prompt
+            self.text = text
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(
+            soft_wrap=True,
+            show_line_numbers=False,
+            tab_behavior="focus",
+            placeholder="Ask DeepSeek-R1…  (Enter sends · Ctrl+J newline)",
+            compact=True,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.Submitted(self, self.text))
+            return
+        await super()._on_key(event)
+
+    def action_newline(self) -> None:
+        start, end = self.selection
+        self._replace_via_keyboard("\n", start, end)
