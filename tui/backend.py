@@ -160,8 +160,10 @@ def describe_error(exc: BaseException, url: str, model: str | None = None) -> Ba
             return BackendError(
                 "oom", f"Out of memory: {text}",
                 "try a smaller tag, a shorter context, or unload another model", status)
+        if status == 404 and model is None:
+            return BackendError("server_error", f"{url} answered 404: is it an Ollama server? ({text})", "", status)
         if status == 404:
-            name = model or "the model"
+            name = model
             return BackendError(
                 "not_found", f"Model {name} is not installed on {url}: {text}",
                 f"pull it first (`ollama pull {name}` or `r1tui pull {name}`)", status)

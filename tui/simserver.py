@@ -228,6 +228,9 @@ class SimulatedOllama:
         self.faults = Faults()
         self.pull_bytes_per_second = pull_bytes_per_second
         self.vram_fraction = vram_fraction
+        # When set, the final chunk reports durations as if generating at this rate
+        # (deterministic figures for snapshots), instead of the measured ones.
+        self.reported_rate: float | None = None
         self.loaded: dict[str, dict[str, Any]] = {}
         self.requests: list[tuple[str, str, dict[str, Any]]] = []
         self.abandoned_streams = 0
@@ -643,6 +646,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _final(self, name: str, started: float, load_s: float, prompt_tokens: int,
                eval_count: int, eval_s: float) -> dict[str, Any]:
         prompt_eval_s = 0.0002 * prompt_tokens
+        if self.sim.reported_rate:
+            eval_s = eval_count / self.sim.reported_rate
+            started = time.perf_counter() - eval_s - load_s
         return {
             "model": name,
             "created_at": _now_iso(),

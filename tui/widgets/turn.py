@@ -177,6 +177,7 @@ class TurnView(Vertical):
         elif turn.state is TurnState.STOPPED:
             error.update(Content.styled("■ stopped: the server was told to stop generating", "$warning"))
         self.set_class(turn.state is TurnState.FAILED, "-failed")
+        self.add_class("-finished")
         self.query_one(".turn-stats", Static).update(Content.styled(turn_figures(turn), "dim"))
 
     def set_folded(self, folded: bool) -> None:

@@ -1,0 +1,59 @@
+"""Helpers to drive the real app against the simulated server with Textual's Pilot."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Callable
+
+from textual.pilot import Pilot
+
+from tui.app import R1App
+from tui.backend import OllamaBackend
+from tui.config import Settings
+from tui.conversation import TurnState
+
+
+def make_app(url: str, *, model: str | None = "deepseek-r1:7b", frozen_clock: bool = False, **settings: object) -> R1App:
+    clock = (lambda: 0.0) if frozen_clock else time.monotonic
+    backend = OllamaBackend(url, stall_timeout=float(settings.pop("stall_timeout", 30.0)))  # type: ignore[arg-type]
+    return R1App(backend, Settings(**settings), requested_model=model, clock=clock)  # type: ignore[arg-type]
+
+
+def screen_text(app: R1App) -> str:
+    """What the terminal shows right now, as plain text lines."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting; screen was:\n{screen_text(pilot.app)}")
+        await pilot.pause(0.02)
+
+
+async def wait_connected(pilot: Pilot) -> None:
+    await wait_for(pilot, lambda: pilot.app.screen.connected)
+
+
+async def type_and_send(pilot: Pilot, text: str) -> None:
+    prompt = pilot.app.screen.query_one("#prompt")
+    prompt.focus()
+    prompt.insert(text)
+    await pilot.press("enter")
+
+
+async def send_and_wait(pilot: Pilot, text: str, timeout: float = 10.0) -> None:
+    screen = pilot.app.screen
+    count = len(screen.conversation.turns)
+    await type_and_send(pilot, text)
+    await wait_for(pilot, lambda: len(screen.conversation.turns) > count, timeout)
+    await wait_turn_finished(pilot, timeout)
+
+
+async def wait_turn_finished(pilot: Pilot, timeout: float = 10.0) -> None:
+    screen = pilot.app.screen
+    await wait_for(pilot, lambda: screen.conversation.turns and screen.conversation.turns[-1].state is not TurnState.STREAMING, timeout)
+    await wait_for(pilot, lambda: screen.query("TurnView").last().has_class("-finished"), timeout)
+    await pilot.pause()

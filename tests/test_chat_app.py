@@ -1,0 +1,226 @@
+"""The chat screen driven like a user would, through the simulated server over a real socket."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from textual.widgets import Markdown
+
+from tests.apphelpers import (
+    make_app, screen_text, send_and_wait, type_and_send, wait_connected, wait_for, wait_turn_finished,
+)
+from tui.conversation import TurnState
+from tui.simserver import Faults, Reply, SimulatedOllama
+from tui.widgets.turn import ReasoningText, TurnView
+
+REPLY = Reply(
+    reasoning="Chickens have two legs.\n\nRabbits have four legs, so r = 12.",
+    answer="There are **23 chickens** and 12 rabbits.\n\n```python\nprint(23 + 12)\n```\n",
+)
+
+
+def last_view(app) -> TurnView:
+    return app.screen.query(TurnView).last()
+
+
+@pytest.mark.parametrize("style", ["thinking", "inline", "closing"])
+async def test_reasoning_and_answer_land_in_their_panes(sim: SimulatedOllama, style: str) -> None:
+    sim.style, sim.reply = style, REPLY
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await send_and_wait(pilot, "How many chickens?")
+        view = last_view(app)
+        assert view.query_one(ReasoningText).text.strip() == REPLY.reasoning
+        assert view.query_one(".answer", Markdown).source == REPLY.answer
+        shown = screen_text(app)
+        assert "Rabbits have four legs" in shown and "23 chickens" in shown and "print(23 + 12)" in shown
+        assert "<think>" not in shown and "</think>" not in shown
+        assert "thought for" in shown and "tokens" in shown
+        assert "tok/s" in shown  # the server's eval rate after the turn
+        # side by side at 120 columns: reasoning left of the answer on the same rows
+        reasoning_region = view.query_one(".reasoning-pane").region
+        answer_region = view.query_one(".answer-pane").region
+        assert reasoning_region.right <= answer_region.x and reasoning_region.y == answer_region.y
+
+
+async def test_narrow_terminal_stacks_reasoning_above_answer(sim: SimulatedOllama) -> None:
+    sim.reply = REPLY
+    app = make_app(sim.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_connected(pilot)
+        await send_and_wait(pilot, "How many chickens?")
+        view = last_view(app)
+        reasoning_region = view.query_one(".reasoning-pane").region
+        answer_region = view.query_one(".answer-pane").region
+        assert answer_region.y >= reasoning_region.bottom
+
+
+async def test_reasoning_streams_live_before_the_answer(sim: SimulatedOllama) -> None:
+    sim.rate = 40
+    sim.reply = Reply("thinking hard " * 30, "done")
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await type_and_send(pilot, "q")
+        await wait_for(pilot, lambda: "thinking hard" in screen_text(pilot.app))
+        shown = screen_text(app)
+        assert "▼ thinking" in shown and " s" in shown  # live "thinking 0.4 s" header
+        assert not app.screen.conversation.turns[-1].finished
+        await wait_turn_finished(pilot)
+        assert "thought for" in screen_text(app)
+
+
+async def test_escape_stops_generation_and_the_server_sees_it(sim: SimulatedOllama) -> None:
+    sim.rate = 100
+    sim.reply = Reply("step " * 400, "answer " * 400)
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await type_and_send(pilot, "long question")
+        await wait_for(pilot, lambda: "step step" in screen_text(pilot.app))
+        await pilot.press("escape")
+        await wait_turn_finished(pilot)
+        turn = app.screen.conversation.turns[-1]
+        assert turn.state is TurnState.STOPPED
+        assert "step step" in screen_text(app)  # what streamed is kept
+        assert "stopped" in screen_text(app)
+        await wait_for(pilot, lambda: sim.abandoned_streams == 1)
+        assert sim.completed_streams == 0
+        sim.rate, sim.reply = 0, REPLY
+        await send_and_wait(pilot, "next")
+        assert app.screen.conversation.turns[-1].state is TurnState.DONE
+
+
+@pytest.mark.parametrize(
+    ("faults", "message"),
+    [
+        (Faults(error_after_tokens=6), "unexpected EOF"),
+        (Faults(drop_after_tokens=6), "connection to the server dropped"),
+        (Faults(status_before_stream=500), "Out of memory"),
+    ],
+)
+async def test_failures_keep_partial_text_and_next_prompt_works(sim: SimulatedOllama, faults: Faults, message: str) -> None:
+    sim.reply = REPLY
+    sim.faults = faults
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await send_and_wait(pilot, "first")
+        turn = app.screen.conversation.turns[-1]
+        assert turn.state is TurnState.FAILED
+        shown = screen_text(app)
+        assert message in shown
+        if faults.status_before_stream is None:
+            assert "Chickens have two" in shown  # partial reasoning stays on screen
+        await wait_connected(pilot)
+        await send_and_wait(pilot, "second")
+        assert app.screen.conversation.turns[-1].state is TurnState.DONE
+        assert "23 chickens" in screen_text(app)
+
+
+async def test_missing_model_says_so(sim: SimulatedOllama) -> None:
+    app = make_app(sim.url, model="deepseek-r1:99b")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await wait_for(pilot, lambda: "not installed" in screen_text(pilot.app))
+        await send_and_wait(pilot, "hello")
+        shown = screen_text(app)
+        assert "deepseek-r1:99b is not installed" in shown.replace("\n", " ") or "not installed" in shown
+        assert "pull" in shown
+
+
+async def test_unreachable_server_keeps_retrying_and_keeps_typing() -> None:
+    server = SimulatedOllama(reply=REPLY)
+    server.start()
+    url, port = server.url, int(server.url.rsplit(":", 1)[1])
+    server.stop()
+    app = make_app(url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: "Cannot reach" in screen_text(pilot.app))
+        assert url in screen_text(app) and "retrying" in screen_text(app)
+        await type_and_send(pilot, "typed while down")
+        await pilot.pause()
+        assert app.screen.query_one("#prompt").text == "typed while down"  # not lost
+        revived = SimulatedOllama(reply=REPLY, port=port).start()
+        try:
+            await wait_connected(pilot)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: bool(app.screen.conversation.turns))
+            await wait_turn_finished(pilot)
+            assert "23 chickens" in screen_text(app)
+        finally:
+            revived.stop()
+
+
+HOSTILE = Reply(
+    reasoning="[bold red]styled?[/] \x1b[2J\x1b[31mred\x1b[0m",
+    answer="[link=https://evil.example]click[/link] \x1b]52;c;cm0gLXJm\x07 \x1b]8;;https://evil.example\x1b\\link\x1b]8;;\x1b\\ [b]x[/b]",
+)
+
+
+async def test_model_output_is_shown_literally(sim: SimulatedOllama) -> None:
+    sim.reply = HOSTILE
+    app = make_app(sim.url)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_connected(pilot)
+        await send_and_wait(pilot, "be hostile")
+        shown = screen_text(app)
+        assert "[bold red]styled?[/]" in shown
+        assert "␛[2J␛[31mred␛[0m" in shown
+        assert "[link=https://evil.example]click[/link]" in shown
+        assert "␛]52;c;cm0gLXJm␇" in shown
+        assert "[b]x[/b]" in shown
+        assert "\x1b" not in shown and "\x07" not in shown
+
+
+async def test_multi_turn_labels_models_and_folds_earlier_reasoning(sim: SimulatedOllama) -> None:
+    sim.reply = REPLY
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await send_and_wait(pilot, "first question")
+        app.screen.model = "deepseek-r1:8b"
+        await send_and_wait(pilot, "second question")
+        views = list(app.screen.query(TurnView))
+        assert [v.turn.model for v in views] == ["deepseek-r1:7b", "deepseek-r1:8b"]
+        assert views[0].has_class("-folded") and not views[1].has_class("-folded")
+        bodies = [body for _, path, body in sim.requests if path == "/api/chat"]
+        second = bodies[-1]
+        assert second["model"] == "deepseek-r1:8b"
+        assert second["messages"] == [
+            {"role": "user", "content": "first question"},
+            {"role": "assistant", "content": REPLY.answer},
+            {"role": "user", "content": "second question"},
+        ]
+        assert second["options"]["temperature"] == 0.6 and second["options"]["top_p"] == 0.95
+        assert "deepseek-r1:8b" in screen_text(app)
+        await pilot.press("ctrl+t")
+        assert views[1].has_class("-folded")
+
+
+async def test_copy_and_new_chat(sim: SimulatedOllama) -> None:
+    sim.reply = REPLY
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await send_and_wait(pilot, "q")
+        await pilot.press("ctrl+y")
+        assert app.clipboard == REPLY.answer
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert not app.screen.query(TurnView)
+        assert app.screen.conversation.turns == []
+
+
+async def test_ctrl_j_adds_a_newline_and_enter_sends(sim: SimulatedOllama) -> None:
+    sim.reply = REPLY
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await pilot.press("l", "i", "n", "e", "1", "ctrl+j", "l", "i", "n", "e", "2")
+        assert app.screen.query_one("#prompt").text == "line1\nline2"
+        await pilot.press("enter")
+        await wait_turn_finished(pilot)
+        assert app.screen.conversation.turns[0].prompt == "line1\nline2"

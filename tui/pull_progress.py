@@ -1,0 +1,191 @@
+"""Progress arithmetic for `/api/pull`: per-layer and overall bytes, speed, ETA.
+
+Kept free of Textual and of I/O so `r1tui pull` and the TUI's pull screen
+show the same figures, and tests can drive it with a fake clock.
+
+Two things the raw stream gets wrong for a user, handled here:
+- a resumed pull reports its first `completed` far above 0; that jump was
+  downloaded earlier and must not count as speed (it would show GB/s);
+- speed over the whole pull hides a stall, speed over one message is noise,
+  so speed is measured over a sliding window of recent samples.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+DEFAULT_WINDOW_SECONDS = 5.0
+
+
+class SpeedMeter:
+    """Bytes per second over the last `window` seconds of (time, bytes done) samples."""
+
+    def __init__(self, window: float = DEFAULT_WINDOW_SECONDS) -> None:
+        self.window = window
+        self._samples: deque[tuple[float, int]] = deque()
+
+    def add(self, now: float, done: int) -> None:
+        if self._samples and done < self._samples[-1][1]:
+            self._samples.clear()  # the server restarted the layer: old samples no longer describe it
+        self._samples.append((now, done))
+        # Keep one sample at or before the window's start so the span stays a full window.
+        while len(self._samples) > 2 and self._samples[1][0] <= now - self.window:
+            self._samples.popleft()
+
+    def rate(self) -> float | None:
+        """None until two samples at least a moment apart exist: no figure beats a made-up one."""
+        if len(self._samples) < 2:
+            return None
+        (t0, b0), (t1, b1) = self._samples[0], self._samples[-1]
+        if t1 - t0 <= 1e-3:
+            return None
+        return max(0.0, (b1 - b0) / (t1 - t0))
+
+
+def eta_seconds(remaining: int, rate: float | None) -> float | None:
+    if remaining <= 0:
+        return 0.0
+    if not rate:
+        return None
+    return remaining / rate
+
+
+@dataclass
+class LayerProgress:
+    """One blob of the model (weights, template, license…), identified by digest."""
+
+    digest: str
+    total: int
+    completed: int = 0
+    resumed_from: int = 0
+    meter: SpeedMeter = field(default_factory=SpeedMeter, repr=False)
+
+    @property
+    def done(self) -> bool:
+        return self.total > 0 and self.completed >= self.total
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.completed / self.total) if self.total else 0.0
+
+    @property
+    def speed(self) -> float | None:
+        return self.meter.rate()
+
+    @property
+    def eta(self) -> float | None:
+        return eta_seconds(self.total - self.completed, self.speed)
+
+    @property
+    def short_digest(self) -> str:
+        """The 12 hex digits `ollama pull` shows."""
+        return self.digest.split(":", 1)[-1][:12]
+
+
+class PullTracker:
+    """Folds the `/api/pull` stream (status, digest, total, completed) into a view of the pull."""
+
+    def __init__(self, window: float = DEFAULT_WINDOW_SECONDS) -> None:
+        self.window = window
+        self.status = ""
+        self.layers: dict[str, LayerProgress] = {}
+        self.current: LayerProgress | None = None
+        self._meter = SpeedMeter(window)
+        self.finished = False
+
+    def update(self, now: float, status: str, digest: str | None = None, total: int | None = None,
+               completed: int | None = None) -> LayerProgress | None:
+        """Record one message; returns the layer it was about, if any.
+
+        A layer seen for the first time with bytes already done is a resume:
+        `resumed_from` keeps that figure for the display.
+        """
+        self.status = status or self.status
+        if status == "success":
+            self.finished = True
+        if not digest or total is None:
+            return None
+        layer = self.layers.get(digest)
+        done = int(completed or 0)
+        if layer is None:
+            layer = LayerProgress(digest, int(total), done, resumed_from=done, meter=SpeedMeter(self.window))
+            self.layers[digest] = layer
+        else:
+            layer.total = int(total)
+            layer.completed = done
+        layer.meter.add(now, done)
+        self._meter.add(now, self.completed_bytes)
+        self.current = layer
+        return layer
+
+    @property
+    def total_bytes(self) -> int:
+        """Bytes of the layers announced so far (the server announces them one by one)."""
+        return sum(layer.total for layer in self.layers.values())
+
+    @property
+    def completed_bytes(self) -> int:
+        return sum(min(layer.completed, layer.total) for layer in self.layers.values())
+
+    @property
+    def resumed_bytes(self) -> int:
+        return sum(layer.resumed_from for layer in self.layers.values())
+
+    @property
+    def fraction(self) -> float:
+        total = self.total_bytes
+        return min(1.0, self.completed_bytes / total) if total else 0.0
+
+    @property
+    def speed(self) -> float | None:
+        return self._meter.rate()
+
+    @property
+    def eta(self) -> float | None:
+        return eta_seconds(self.total_bytes - self.completed_bytes, self.speed)
+
+
+# -- formatting (shared by the CLI and the TUI) ----------------------------------------
+
+
+def format_bytes(count: float) -> str:
+    """Decimal units, as `ollama pull` and the library page print sizes."""
+    value = float(count)
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(value) < 1000:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} TB"
+
+
+def format_speed(rate: float | None) -> str:
+    return "--" if rate is None else f"{format_bytes(rate)}/s"
+
+
+def format_duration(seconds: float | None) -> str:
+    """ETA text: "42s", "3m05s", "1h02m"; "--" when unknown."""
+    if seconds is None or math.isinf(seconds) or math.isnan(seconds):
+        return "--"
+    whole = max(0, int(math.ceil(seconds)))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
+
+def render_bar(fraction: float, width: int = 24) -> str:
+    """A plain-ASCII bar, safe on any terminal an SSH session lands on."""
+    fraction = min(1.0, max(0.0, fraction))
+    filled = int(round(fraction * width))
+    return "[" + "#" * filled + "." * (width - filled) + "]"
+
+
+def describe_layer(layer: LayerProgress) -> str:
+    """`3f1a2b4c5d6e  4.2 GB / 19.9 GB  21%  850.0 MB/s  ETA 18s`: one layer, as text."""
+    return (f"{layer.short_digest}  {format_bytes(layer.completed)} / {format_bytes(layer.total)}"
+            f"  {layer.fraction:4.0%}  {format_speed(layer.speed)}  ETA {format_duration(layer.eta)}")
