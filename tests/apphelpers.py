@@ -25,7 +25,7 @@ def screen_text(app: R1App) -> str:
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
-async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -44,7 +44,7 @@ async def type_and_send(pilot: Pilot, text: str) -> None:
     await pilot.press("enter")
 
 
-async def send_and_wait(pilot: Pilot, text: str, timeout: float = 10.0) -> None:
+async def send_and_wait(pilot: Pilot, text: str, timeout: float = 20.0) -> None:
     screen = pilot.app.screen
     count = len(screen.conversation.turns)
     await type_and_send(pilot, text)
@@ -52,8 +52,14 @@ async def send_and_wait(pilot: Pilot, text: str, timeout: float = 10.0) -> None:
     await wait_turn_finished(pilot, timeout)
 
 
-async def wait_turn_finished(pilot: Pilot, timeout: float = 10.0) -> None:
+async def wait_turn_finished(pilot: Pilot, timeout: float = 20.0) -> None:
     screen = pilot.app.screen
     await wait_for(pilot, lambda: screen.conversation.turns and screen.conversation.turns[-1].state is not TurnState.STREAMING, timeout)
-    await wait_for(pilot, lambda: screen.query("TurnView").last().has_class("-finished"), timeout)
+    await wait_for(pilot, lambda: screen.query("TurnView").last().finished, timeout)
     await pilot.pause()
+
+
+async def wait_for_text(pilot: Pilot, *needles: str, timeout: float = 20.0) -> str:
+    """Wait until every needle is on screen (a layout pass may still be pending); returns the screen."""
+    await wait_for(pilot, lambda: all(needle in screen_text(pilot.app) for needle in needles), timeout)
+    return screen_text(pilot.app)

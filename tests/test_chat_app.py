@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from textual.widgets import Markdown
 
 from tests.apphelpers import (
-    make_app, screen_text, send_and_wait, type_and_send, wait_connected, wait_for, wait_turn_finished,
+    make_app, screen_text, send_and_wait, type_and_send, wait_connected, wait_for, wait_for_text,
+    wait_turn_finished,
 )
 from tui.conversation import TurnState
 from tui.simserver import Faults, Reply, SimulatedOllama
@@ -33,9 +33,8 @@ async def test_reasoning_and_answer_land_in_their_panes(sim: SimulatedOllama, st
         await send_and_wait(pilot, "How many chickens?")
         view = last_view(app)
         assert view.query_one(ReasoningText).text.strip() == REPLY.reasoning
-        assert view.query_one(".answer", Markdown).source == REPLY.answer
-        shown = screen_text(app)
-        assert "Rabbits have four legs" in shown and "23 chickens" in shown and "print(23 + 12)" in shown
+        assert view.answer_source == REPLY.answer
+        shown = await wait_for_text(pilot, "Rabbits have four legs", "23 chickens", "print(23 + 12)", "tok/s")
         assert "<think>" not in shown and "</think>" not in shown
         assert "thought for" in shown and "tokens" in shown
         assert "tok/s" in shown  # the server's eval rate after the turn
@@ -69,7 +68,7 @@ async def test_reasoning_streams_live_before_the_answer(sim: SimulatedOllama) ->
         assert "▼ thinking" in shown and " s" in shown  # live "thinking 0.4 s" header
         assert not app.screen.conversation.turns[-1].finished
         await wait_turn_finished(pilot)
-        assert "thought for" in screen_text(app)
+        await wait_for_text(pilot, "thought for")
 
 
 async def test_escape_stops_generation_and_the_server_sees_it(sim: SimulatedOllama) -> None:
@@ -84,8 +83,7 @@ async def test_escape_stops_generation_and_the_server_sees_it(sim: SimulatedOlla
         await wait_turn_finished(pilot)
         turn = app.screen.conversation.turns[-1]
         assert turn.state is TurnState.STOPPED
-        assert "step step" in screen_text(app)  # what streamed is kept
-        assert "stopped" in screen_text(app)
+        await wait_for_text(pilot, "step step", "stopped")  # what streamed is kept
         await wait_for(pilot, lambda: sim.abandoned_streams == 1)
         assert sim.completed_streams == 0
         sim.rate, sim.reply = 0, REPLY
@@ -110,14 +108,13 @@ async def test_failures_keep_partial_text_and_next_prompt_works(sim: SimulatedOl
         await send_and_wait(pilot, "first")
         turn = app.screen.conversation.turns[-1]
         assert turn.state is TurnState.FAILED
-        shown = screen_text(app)
-        assert message in shown
+        shown = await wait_for_text(pilot, message)
         if faults.status_before_stream is None:
             assert "Chickens have two" in shown  # partial reasoning stays on screen
         await wait_connected(pilot)
         await send_and_wait(pilot, "second")
         assert app.screen.conversation.turns[-1].state is TurnState.DONE
-        assert "23 chickens" in screen_text(app)
+        await wait_for_text(pilot, "23 chickens")
 
 
 async def test_missing_model_says_so(sim: SimulatedOllama) -> None:
@@ -126,7 +123,7 @@ async def test_missing_model_says_so(sim: SimulatedOllama) -> None:
         await wait_connected(pilot)
         await wait_for(pilot, lambda: "not installed" in screen_text(pilot.app))
         await send_and_wait(pilot, "hello")
-        shown = screen_text(app)
+        shown = await wait_for_text(pilot, "pull")
         assert "deepseek-r1:99b is not installed" in shown.replace("\n", " ") or "not installed" in shown
         assert "pull" in shown
 
@@ -149,7 +146,7 @@ async def test_unreachable_server_keeps_retrying_and_keeps_typing() -> None:
             await pilot.press("enter")
             await wait_for(pilot, lambda: bool(app.screen.conversation.turns))
             await wait_turn_finished(pilot)
-            assert "23 chickens" in screen_text(app)
+            await wait_for_text(pilot, "23 chickens")
         finally:
             revived.stop()
 
@@ -166,7 +163,7 @@ async def test_model_output_is_shown_literally(sim: SimulatedOllama) -> None:
     async with app.run_test(size=(160, 40)) as pilot:
         await wait_connected(pilot)
         await send_and_wait(pilot, "be hostile")
-        shown = screen_text(app)
+        shown = await wait_for_text(pilot, "styled?", "click")
         assert "[bold red]styled?[/]" in shown
         assert "␛[2J␛[31mred␛[0m" in shown
         assert "[link=https://evil.example]click[/link]" in shown
@@ -185,7 +182,8 @@ async def test_multi_turn_labels_models_and_folds_earlier_reasoning(sim: Simulat
         await send_and_wait(pilot, "second question")
         views = list(app.screen.query(TurnView))
         assert [v.turn.model for v in views] == ["deepseek-r1:7b", "deepseek-r1:8b"]
-        assert views[0].has_class("-folded") and not views[1].has_class("-folded")
+        assert views[0].folded and not views[1].folded
+        assert not views[0].query_one(ReasoningText).display  # earlier reasoning is folded away
         bodies = [body for _, path, body in sim.requests if path == "/api/chat"]
         second = bodies[-1]
         assert second["model"] == "deepseek-r1:8b"
@@ -195,9 +193,9 @@ async def test_multi_turn_labels_models_and_folds_earlier_reasoning(sim: Simulat
             {"role": "user", "content": "second question"},
         ]
         assert second["options"]["temperature"] == 0.6 and second["options"]["top_p"] == 0.95
-        assert "deepseek-r1:8b" in screen_text(app)
+        await wait_for_text(pilot, "deepseek-r1:8b")
         await pilot.press("ctrl+t")
-        assert views[1].has_class("-folded")
+        assert views[1].folded
 
 
 async def test_copy_and_new_chat(sim: SimulatedOllama) -> None:

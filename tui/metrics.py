@@ -144,3 +144,33 @@ class TokenMeter:
         if self.stats is not None and self.stats.eval_rate is not None:
             return self.stats.eval_rate
         return self.live_rate() or None
+
+
+class FramePacer:
+    """When queued text goes to the screen.
+
+    A slow stream gets about 12 frames a second, so each token shows almost at
+    once. A fast one gets fewer, fuller frames: every frame that scrolls the
+    conversation repaints the screen, and over SSH those bytes add up.
+    """
+
+    def __init__(
+        self,
+        clock: Clock = time.monotonic,
+        slow_interval: float = 1 / 12,
+        fast_interval: float = 0.25,
+        fast_rate: float = 120.0,
+    ) -> None:
+        self._clock = clock
+        self.slow_interval = slow_interval
+        self.fast_interval = fast_interval
+        self.fast_rate = fast_rate
+        self._last = float("-inf")
+
+    def due(self, tokens_per_second: float) -> bool:
+        now = self._clock()
+        interval = self.fast_interval if tokens_per_second > self.fast_rate else self.slow_interval
+        if now - self._last >= interval:
+            self._last = now
+            return True
+        return False

@@ -192,6 +192,39 @@ def demo_reply(messages: list[dict[str, Any]]) -> Reply:
     )
 
 
+_WORDS = ("the", "model", "checks", "each", "step", "so", "we", "add", "two", "terms", "then", "verify", "result", "again")
+
+
+def synthetic_reply(reasoning_tokens: int, answer_tokens: int) -> Reply:
+    """A long reply of about the given token counts: paragraphs of reasoning, and a Markdown
+    answer mixing prose, code blocks and tables (what makes real answers costly to render)."""
+
+    def words(count: int, start: int) -> list[str]:
+        return [_WORDS[(start + i) % len(_WORDS)] for i in range(count)]
+
+    paragraphs, made = [], 0
+    while made < reasoning_tokens:
+        size = min(60, reasoning_tokens - made)
+        paragraphs.append(" ".join(words(size, made)) + ".")
+        made += size + 1
+    blocks, made, index = [], 0, 0
+    while made < answer_tokens:
+        kind = index % 4
+        if kind == 0:
+            block = f"## Part {index}\n\n" + " ".join(words(40, made)) + "."
+        elif kind == 1:
+            block = "```python\n" + "\n".join(f"x{i} = add({i}, {i + 1})" for i in range(6)) + "\n```"
+        elif kind == 2:
+            rows = "\n".join(f"| {i} | {i * i} | ok |" for i in range(5))
+            block = "| n | n² | check |\n|---|---|---|\n" + rows
+        else:
+            block = "- " + "\n- ".join(" ".join(words(8, made + i)) for i in range(4))
+        blocks.append(block)
+        made += len(_tokens(block)) + 1
+        index += 1
+    return Reply("\n\n".join(paragraphs), "\n\n".join(blocks) + "\n")
+
+
 class SimulatedOllama:
     """A real HTTP server on 127.0.0.1 that behaves like `ollama serve`.
 
@@ -714,8 +747,14 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=40.0, help="tokens per second (0 = unthrottled)")
     parser.add_argument("--style", choices=REASONING_STYLES, default="thinking")
     parser.add_argument("--load-seconds", type=float, default=0.0)
+    parser.add_argument("--reasoning-tokens", type=int, default=0,
+                        help="answer every prompt with a synthetic reply this long (with --answer-tokens)")
+    parser.add_argument("--answer-tokens", type=int, default=0)
     args = parser.parse_args()
-    sim = SimulatedOllama(port=args.port, rate=args.rate, style=args.style, load_seconds=args.load_seconds)
+    reply = None
+    if args.reasoning_tokens or args.answer_tokens:
+        reply = synthetic_reply(args.reasoning_tokens, args.answer_tokens)
+    sim = SimulatedOllama(port=args.port, rate=args.rate, style=args.style, load_seconds=args.load_seconds, reply=reply)
     sim.start()
     print(f"simulated Ollama listening on {sim.url}", flush=True)
     try:

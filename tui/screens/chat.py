@@ -22,13 +22,12 @@ from textual.worker import Worker
 
 from tui.backend import BackendError, InstalledModel, StreamDelta, StreamDone
 from tui.conversation import Conversation, Turn, TurnState
-from tui.metrics import TokenMeter
+from tui.metrics import FramePacer, TokenMeter
 from tui.sanitize import inert
 from tui.screens.model_select import ModelSelectScreen
 from tui.widgets.prompt import PromptArea
 from tui.widgets.turn import TurnView
 
-FRAME_SECONDS = 1 / 30
 RECONNECT_MAX_SECONDS = 10.0
 MODEL_FAMILY = "deepseek-r1"
 
@@ -77,6 +76,7 @@ class ChatScreen(Screen[None]):
         self._flush_timer: Timer | None = None
         self._chat_worker: Worker[None] | None = None
         self._streaming_view: TurnView | None = None
+        self._pacer = FramePacer()
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -167,13 +167,15 @@ class ChatScreen(Screen[None]):
         conversation.mount(view)
         conversation.anchor()
         self._streaming_view = view
-        self._flush_timer = self.set_interval(FRAME_SECONDS, self._flush)
+        self._pacer = FramePacer()
+        self._flush_timer = self.set_interval(self._pacer.slow_interval, self._flush)
         self._chat_worker = self.stream_turn(turn, view)
         self.app.remember_model(turn.model)
 
     async def _flush(self) -> None:
-        if self._streaming_view is not None:
-            await self._streaming_view.flush()
+        view = self._streaming_view
+        if view is not None and self._pacer.due(view.meter.live_rate()):
+            await view.flush()
 
     @work(exclusive=True, group="chat")
     async def stream_turn(self, turn: Turn, view: TurnView) -> None:
@@ -215,11 +217,13 @@ class ChatScreen(Screen[None]):
         turn.ttft_seconds = meter.ttft_seconds
         turn.reasoning_tokens = meter.reasoning_tokens
         turn.answer_tokens = meter.answer_tokens
+        # Order matters: stopping the timer cancels a frame mid-flush, losing its text.
+        # Detach the view first, let finish() wait for any frame in flight, then stop it.
+        self._streaming_view = None
+        await view.finish()
         if self._flush_timer is not None:
             self._flush_timer.stop()
             self._flush_timer = None
-        self._streaming_view = None
-        await view.finish()
 
     # -- actions -------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 Many terminals cannot tell Shift+Enter from Enter, so the newline key is one
 that every terminal sends distinctly over SSH: Ctrl+J (a raw line feed).
+The cursor does not blink: a blink is a redraw twice a second over the SSH link.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class PromptArea(TextArea):
             compact=True,
             **kwargs,  # type: ignore[arg-type]
         )
+        self.cursor_blink = False
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "enter":

@@ -1,7 +1,7 @@
 """One exchange on screen: the prompt, the model's reasoning beside its answer, and the figures.
 
-Streaming text is appended, never re-rendered whole: reasoning grows paragraph
-by paragraph (only the last one is redrawn) and the answer goes through
+Streaming text is appended, never re-rendered whole: reasoning is a Line API
+widget that repaints only the rows that changed, and the answer goes through
 Textual's `MarkdownStream`, which re-parses only the last Markdown block.
 Text arrives already made inert (`tui.sanitize`) and is shown as `Content`,
 so nothing the model writes is read as markup.
@@ -9,58 +9,24 @@ so nothing the model writes is read as markup.
 
 from __future__ import annotations
 
+import asyncio
+
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from tui.conversation import Turn, TurnState
 from tui.metrics import TokenMeter
 from tui.sanitize import inert
+from tui.widgets.answer import AnswerMarkdown
+from tui.widgets.stream_text import StreamingText
 
 
-class ReasoningText(Vertical):
-    """Reasoning as plain paragraphs; appending redraws only the paragraph being written."""
-
-    DEFAULT_CSS = """
-    ReasoningText { height: auto; }
-    ReasoningText > Static { height: auto; margin-bottom: 1; }
-    """
-
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
-        self._paragraphs: list[str] = []
-        self._widgets: list[Static] = []
-
-    @property
-    def text(self) -> str:
-        return "\n\n".join(self._paragraphs)
-
-    def append(self, text: str) -> None:
-        if not text:
-            return
-        if not self._paragraphs:
-            self._new_paragraph("")
-        first, *rest = (self._paragraphs[-1] + text).split("\n\n")
-        self._set_last(first)
-        for paragraph in rest:
-            self._new_paragraph(paragraph)
-
-    def _new_paragraph(self, text: str) -> None:
-        widget = Static()
-        self._paragraphs.append("")
-        self._widgets.append(widget)
-        self.mount(widget)
-        self._set_last(text)
-
-    def _set_last(self, text: str) -> None:
-        self._paragraphs[-1] = text
-        shown = text.strip("\n")
-        widget = self._widgets[-1]
-        widget.update(Content(shown))
-        widget.display = bool(shown.strip())
+class ReasoningText(StreamingText):
+    """The reasoning pane's body: plain text, appended as it streams."""
 
 
 class ReasoningHeader(Static):
@@ -75,17 +41,24 @@ class ReasoningHeader(Static):
 
 
 class TurnView(Vertical):
-    """A turn as the user sees it. The chat screen feeds it deltas and flushes it once per frame."""
+    """A turn as the user sees it. The chat screen feeds it deltas and flushes it once per frame.
+
+    Folding changes inline styles of a few widgets rather than a CSS class on
+    the turn: a class change restyles every descendant, and a long answer has
+    hundreds of Markdown blocks.
+    """
 
     def __init__(self, turn: Turn, meter: TokenMeter) -> None:
         super().__init__(classes="turn")
         self.turn = turn
         self.meter = meter
+        self.folded = False
+        self.finished = False
         self._pending_reasoning: list[str] = []
         self._pending_answer: list[str] = []
-        self._answer_stream = None
         self._answer_started = False
         self._last_header = ""
+        self._flush_lock = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
         yield Static(Content.assemble(("You ", "bold $accent"), inert(self.turn.prompt)), classes="prompt")
@@ -97,14 +70,17 @@ class TurnView(Vertical):
             with Vertical(classes="answer-pane"):
                 yield Static(Content.styled("Answer", "bold"), classes="answer-title")
                 yield Static(Content.styled("waiting for the model…", "dim italic"), classes="answer-placeholder")
-                yield Markdown(open_links=False, classes="answer")
+                yield AnswerMarkdown(classes="answer")
         yield Static("", classes="turn-error")
         yield Static("", classes="turn-stats")
 
-    def on_mount(self) -> None:
-        self._answer_stream = Markdown.get_stream(self.query_one(".answer", Markdown))
+    async def on_mount(self) -> None:
         if self.turn.finished:
-            self.load_finished()
+            await self.load_finished()
+
+    @property
+    def answer_source(self) -> str:
+        return self.query_one(AnswerMarkdown).source
 
     # -- streaming ---------------------------------------------------------------
 
@@ -117,6 +93,10 @@ class TurnView(Vertical):
 
     async def flush(self) -> None:
         """Push queued text to the widgets (called at a bounded frame rate)."""
+        async with self._flush_lock:  # the frame timer and the end of the stream may overlap
+            await self._flush_pending()
+
+    async def _flush_pending(self) -> None:
         if self._pending_reasoning:
             text = "".join(self._pending_reasoning)
             self._pending_reasoning.clear()
@@ -127,29 +107,26 @@ class TurnView(Vertical):
             if not self._answer_started:
                 self._answer_started = True
                 self.query_one(".answer-placeholder").display = False
-            if self._answer_stream is not None:
-                await self._answer_stream.write(text)
+            await self.query_one(AnswerMarkdown).write(text)
         self._update_header()
 
     async def finish(self) -> None:
         await self.flush()
-        if self._answer_stream is not None:
-            await self._answer_stream.stop()
-            self._answer_stream = None
+        await self.query_one(AnswerMarkdown).finish()
         self._show_outcome()
 
-    def load_finished(self) -> None:
+    async def load_finished(self) -> None:
         """Show a turn that finished before this view existed (e.g. resumed from history)."""
         self.query_one(ReasoningText).append(inert(self.turn.reasoning))
         if self.turn.answer:
             self.query_one(".answer-placeholder").display = False
-            self.query_one(".answer", Markdown).update(inert(self.turn.answer))
+            await self.query_one(AnswerMarkdown).show(inert(self.turn.answer))
         self._show_outcome()
 
     # -- presentation ------------------------------------------------------------
 
     def _header_text(self) -> Content:
-        arrow = "▶" if self.has_class("-folded") else "▼"
+        arrow = "▶" if self.folded else "▼"
         if not self.turn.finished and self.meter.reasoning_started_at is None:
             return Content.styled(f"{arrow} Reasoning", "bold")
         tokens = self.meter.reasoning_tokens or self.turn.reasoning_tokens
@@ -166,7 +143,8 @@ class TurnView(Vertical):
 
     def _show_outcome(self) -> None:
         turn = self.turn
-        self.set_class(not turn.reasoning.strip(), "-no-reasoning")
+        if not turn.reasoning.strip():
+            self.query_one(".reasoning-pane").display = False
         if not turn.answer:
             placeholder = self.query_one(".answer-placeholder", Static)
             placeholder.update(Content.styled("(no answer)", "dim italic"))
@@ -176,17 +154,31 @@ class TurnView(Vertical):
             error.update(Content.styled(f"⚠ {inert(turn.error)}", "bold $error"))
         elif turn.state is TurnState.STOPPED:
             error.update(Content.styled("■ stopped: the server was told to stop generating", "$warning"))
-        self.set_class(turn.state is TurnState.FAILED, "-failed")
-        self.add_class("-finished")
         self.query_one(".turn-stats", Static).update(Content.styled(turn_figures(turn), "dim"))
+        self.finished = True
 
     def set_folded(self, folded: bool) -> None:
-        self.set_class(folded, "-folded")
+        """Folded: the reasoning is a one-line header above a full-width answer."""
+        if folded == self.folded:
+            return
+        self.folded = folded
+        self.query_one(ReasoningText).display = not folded
+        panes = self.query_one(".panes")
+        for pane in (self.query_one(".reasoning-pane"), self.query_one(".answer-pane")):
+            if folded:
+                pane.styles.width = "100%"
+            else:
+                pane.styles.clear_rule("width")
+        if folded:
+            panes.styles.layout = "vertical"
+        else:
+            panes.styles.clear_rule("layout")
+        panes.refresh(layout=True)
         self._last_header = ""
         self._update_header()
 
     def on_reasoning_header_toggled(self, _: ReasoningHeader.Toggled) -> None:
-        self.set_folded(not self.has_class("-folded"))
+        self.set_folded(not self.folded)
 
 
 def turn_figures(turn: Turn) -> str:

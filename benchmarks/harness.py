@@ -1,0 +1,150 @@
+"""Drive the real r1tui under a pseudo-terminal against a simulated server in its own process.
+
+Both run as separate processes so that the figures (CPU time, resident memory,
+bytes written to the terminal) belong to the app alone, as a user's `top` and
+SSH link would see them.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class SimProcess:
+    """`python -m tui.simserver` with a synthetic reply of a given length."""
+
+    def __init__(self, rate: float, reasoning_tokens: int, answer_tokens: int) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tui.simserver", "--port", str(self.port), "--rate", str(rate),
+             "--reasoning-tokens", str(reasoning_tokens), "--answer-tokens", str(answer_tokens)],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        assert self.process.stdout is not None
+        self.process.stdout.readline()  # "simulated Ollama listening on ..."
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@dataclass
+class Output:
+    chunks: list[tuple[float, int]] = field(default_factory=list)
+    text: bytearray = field(default_factory=bytearray)
+
+    def bytes_between(self, start: float, end: float) -> int:
+        return sum(size for at, size in self.chunks if start <= at <= end)
+
+    def last_before_silence(self, after: float) -> float:
+        times = [at for at, _ in self.chunks if at >= after]
+        return times[-1] if times else after
+
+
+class AppInPty:
+    """The r1tui command in a pty of a given size; reads everything it writes."""
+
+    def __init__(self, args: list[str], cols: int = 120, rows: int = 40, env: dict[str, str] | None = None) -> None:
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        environment = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor", **(env or {})}
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tui", *args], stdin=slave, stdout=slave, stderr=slave,
+            cwd=ROOT, env=environment, start_new_session=True,
+        )
+        os.close(slave)
+        self.ps = psutil.Process(self.process.pid)
+        self.output = Output()
+        self._stop = False
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while not self._stop:
+            ready, _, _ = select.select([self.master], [], [], 0.1)
+            if not ready:
+                continue
+            try:
+                data = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            self.output.chunks.append((time.perf_counter(), len(data)))
+            self.output.text += data
+
+    def write(self, text: str) -> float:
+        os.write(self.master, text.encode())
+        return time.perf_counter()
+
+    def wait_for_text(self, needle: bytes, timeout: float = 30.0, start: int = 0) -> float:
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            if needle in self.output.text[start:]:
+                return time.perf_counter()
+            time.sleep(0.01)
+        raise TimeoutError(f"{needle!r} did not appear within {timeout} s")
+
+    def wait_quiet(self, seconds: float, timeout: float = 300.0) -> float:
+        """Wait until nothing was written for `seconds`; returns the time of the last write."""
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            last = self.output.chunks[-1][0] if self.output.chunks else self.started
+            if time.perf_counter() - last >= seconds:
+                return last
+            time.sleep(0.05)
+        raise TimeoutError("the app never went quiet")
+
+    def cpu_seconds(self) -> float:
+        times = self.ps.cpu_times()
+        return times.user + times.system
+
+    def rss_bytes(self) -> int:
+        return self.ps.memory_info().rss
+
+    def close(self) -> None:
+        try:
+            self.write("\x11")  # Ctrl+Q
+            self.process.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            self.process.kill()
+            self.process.wait()
+        self._stop = True
+        os.close(self.master)
+
+
+def print_table(rows: list[tuple[str, str, str, str]]) -> None:
+    """figure | target | median (runs) | ratio to target."""
+    header = ("figure", "target", "median", "ratio to target")
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(4)]
+    for row in [header, tuple("-" * w for w in widths), *rows]:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)))
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
