@@ -38,8 +38,13 @@ class R1App(App[None]):
         self.title = f"r1tui {__version__}" + (" · DEMO" if demo else "")
 
     def on_mount(self) -> None:
+        from tui.themes import choose_theme, register_themes
+
+        loaded = register_themes(self)
+        self.theme, missing = choose_theme(self.settings.theme, self.available_themes)
+        problems = [*loaded.problems, *([missing] if missing else [])]
         self.push_screen(ChatScreen())
-        for message in self.startup_messages:
+        for message in [*self.startup_messages, *problems]:
             self.notify(message, severity="warning", timeout=15)
 
     def remember_model(self, model: str) -> None:
