@@ -1,0 +1,263 @@
+"""`r1tui bench`: one prompt (or a set) on several models, timed, as a table or JSON.
+
+For the question "which of my installed distills is worth its VRAM on this
+box?", answered in a form that pastes into an issue (`--markdown`) or a
+script (`--json`, a contract: keys may be added, never removed or renamed).
+Progress goes to stderr, results to stdout. A model that fails (not
+installed, out of memory, dropped stream) gets its error in its row and the
+bench goes on with the next. Exit status: 0 when every run succeeded, 1 when
+any failed or the server cannot be reached, 2 for bad arguments, 130 on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Sequence, TextIO
+
+GIB = 1024**3
+
+
+def register(subparsers: Any) -> None:
+    from tui.cli import add_host_argument
+    from tui.prompt_sets import builtin_names
+
+    parser = subparsers.add_parser(
+        "bench",
+        help="time one prompt on several models (table, --markdown or --json)",
+        description="Run the same prompt on several models and report load time, time to first token, "
+                    "think time, tokens, tokens/s and peak VRAM for each. Models run one after another "
+                    "unless --concurrent is given.",
+    )
+    parser.add_argument("--models", required=True, metavar="TAG[,TAG…]",
+                        help="comma-separated model tags, e.g. deepseek-r1:7b,deepseek-r1:14b")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--prompt", metavar="TEXT", help="the prompt to send")
+    source.add_argument("--prompt-file", metavar="FILE",
+                        help="a UTF-8 text file of prompts: one per paragraph, or separated by '---' lines")
+    source.add_argument("--set", dest="prompt_set", choices=builtin_names(), metavar="NAME",
+                        help=f"a built-in prompt set: {', '.join(builtin_names())}")
+    parser.add_argument("--runs", type=_positive_int, default=1, metavar="N", help="runs per model and prompt (default 1)")
+    parser.add_argument("--ctx", type=_positive_int, default=None, metavar="N", help="context length (num_ctx; default 4096)")
+    parser.add_argument("--concurrent", action="store_true",
+                        help="send to all models at once (needs a server that runs them in parallel)")
+    add_host_argument(parser)
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print one JSON object (a stable shape for scripts)")
+    output.add_argument("--markdown", action="store_true", help="print a Markdown table ready to paste")
+    parser.set_defaults(func=run)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def parse_models(text: str) -> list[str]:
+    """Tags in the order given, blanks and repeats dropped."""
+    models: list[str] = []
+    for part in text.split(","):
+        tag = part.strip()
+        if tag and tag not in models:
+            models.append(tag)
+    return models
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from tui.cli import default_host
+    from tui.prompt_sets import PromptSetError, get_builtin, load_prompt_file
+
+    models = parse_models(args.models)
+    if not models:
+        print("r1tui bench: --models needs at least one tag, e.g. --models deepseek-r1:7b", file=sys.stderr)
+        return 2
+    try:
+        if args.prompt is not None:
+            prompts = [args.prompt]
+        elif args.prompt_file is not None:
+            prompts = list(load_prompt_file(args.prompt_file).prompts)
+        else:
+            prompts = list(get_builtin(args.prompt_set).prompts)
+    except PromptSetError as exc:
+        print(f"r1tui bench: {exc}", file=sys.stderr)
+        return 2
+    if not any(p.strip() for p in prompts):
+        print("r1tui bench: the prompt is empty", file=sys.stderr)
+        return 2
+    try:
+        report = asyncio.run(collect(args.host or default_host(), models, prompts, runs=args.runs,
+                                     ctx=args.ctx, concurrent=args.concurrent, progress=sys.stderr))
+    except KeyboardInterrupt:
+        print("\nr1tui bench: interrupted", file=sys.stderr)
+        return 130
+    if report is None:
+        return 1
+    if args.json:
+        print(json.dumps(report, indent=2))
+    elif args.markdown:
+        print(render_markdown(report, prompts))
+    else:
+        print(render_table(report))
+    return 1 if any(r["error"] for r in report["results"]) else 0
+
+
+async def collect(host: str, models: Sequence[str], prompts: Sequence[str], *, runs: int = 1,
+                  ctx: int | None = None, concurrent: bool = False, progress: TextIO | None = None,
+                  gpu_reader: Any = None) -> dict[str, Any] | None:
+    """The `--json` report; None (after saying why on `progress`) when the server cannot be reached."""
+    from tui.backend import BackendError, OllamaBackend
+    from tui.benchrun import Job, RunResult, plan, run_bench
+    from tui.config import Settings
+    from tui.sanitize import inert
+
+    def say(text: str) -> None:
+        if progress is not None:
+            progress.write(text + "\n")
+            progress.flush()
+
+    backend = OllamaBackend(host)
+    try:
+        try:
+            version = await backend.version()
+        except BackendError as exc:
+            say(f"r1tui bench: {exc}")
+            return None
+        total = sum(len(batch) for batch in plan(models, len(prompts), runs, concurrent))
+        done = 0
+        say(f"bench: {len(models)} model(s) × {len(prompts)} prompt(s) × {runs} run(s) on "
+            f"{backend.url} (Ollama {version or '?'}){', concurrently' if concurrent else ''}")
+
+        def label(job: Job) -> str:
+            where = f" prompt {job.prompt_index}/{len(prompts)}" if len(prompts) > 1 else ""
+            again = f" run {job.run}/{runs}" if runs > 1 else ""
+            return f"{job.model}{where}{again}"
+
+        def started(job: Job) -> None:
+            say(f"[{done + 1}/{total}] {label(job)} …")
+
+        def finished(job: Job, result: RunResult) -> None:
+            nonlocal done
+            done += 1
+            if result.error:
+                say(f"  ✖ {label(job)}: {inert(result.error)}")
+            else:
+                say(f"  ✓ {label(job)}: {result.eval_tps:.1f} tok/s, {result.reasoning_tokens}+"
+                    f"{result.answer_tokens} tokens, {result.total_s:.1f} s")
+
+        options = Settings(num_ctx=ctx or Settings.num_ctx).chat_options()
+        results = await run_bench(backend, models, prompts, runs=runs, concurrent=concurrent, options=options,
+                                  gpu_reader=gpu_reader, on_start=started, on_result=finished)
+    finally:
+        await backend.aclose()
+    return {"server": {"url": backend.url, "version": version},
+            "results": [result.to_json() for result in results]}
+
+
+# -- rendering ------------------------------------------------------------------------
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("model", "model"), ("prompt", "prompt"), ("run", "run"), ("load_s", "load s"), ("ttft_s", "TTFT s"),
+    ("think_s", "think s"), ("reasoning_tokens", "reasoning tok"), ("answer_tokens", "answer tok"),
+    ("eval_tps", "eval tok/s"), ("prompt_eval_tps", "prompt tok/s"), ("total_s", "total s"),
+    ("peak_vram_bytes", "peak VRAM"),
+)
+NUMERIC = {key for key, _ in COLUMNS} - {"model"}
+
+
+def _cell(key: str, row: dict[str, Any]) -> str:
+    value = row.get(key)
+    if row.get("error") and key not in ("model", "prompt", "run") and not value:
+        return "—"
+    if value is None:
+        return "—"
+    if key == "peak_vram_bytes":
+        return f"{value / GIB:.1f} GiB"
+    if key in ("load_s", "think_s", "total_s"):
+        return f"{value:.1f}"
+    if key == "ttft_s":
+        return f"{value:.2f}"
+    if key in ("eval_tps",):
+        return f"{value:.1f}"
+    if key == "prompt_eval_tps":
+        return f"{value:.0f}"
+    return str(value)
+
+
+def _columns(report: dict[str, Any]) -> list[tuple[str, str]]:
+    """Leave out the prompt and run columns when there is only one of each."""
+    rows = report["results"]
+    skip = set()
+    if len({r.get("prompt", 1) for r in rows}) <= 1:
+        skip.add("prompt")
+    if len({r["run"] for r in rows}) <= 1:
+        skip.add("run")
+    return [(key, title) for key, title in COLUMNS if key not in skip]
+
+
+def _errors(report: dict[str, Any]) -> list[str]:
+    from tui.sanitize import inert
+
+    lines, seen = [], set()
+    for row in report["results"]:
+        # A model that is missing fails every run the same way: say it once.
+        if row["error"] and (row["model"], row["error"]) not in seen:
+            seen.add((row["model"], row["error"]))
+            lines.append(f"{row['model']}: {inert(row['error'])}")
+    return lines
+
+
+def render_table(report: dict[str, Any]) -> str:
+    """Aligned columns for a terminal; numbers right-aligned, errors listed under the table."""
+    columns = _columns(report)
+    rows = [[title for _, title in columns]]
+    for row in report["results"]:
+        rows.append([_cell(key, row) for key, _ in columns])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(columns))]
+    lines = []
+    for index, cells in enumerate(rows):
+        parts = [cell.rjust(w) if key in NUMERIC and index else cell.ljust(w)
+                 for (key, _), cell, w in zip(columns, cells, widths)]
+        lines.append("  ".join(parts).rstrip())
+    server = report["server"]
+    header = f"{server['url']} · Ollama {server['version'] or '?'}"
+    errors = _errors(report)
+    return "\n".join([header, ""] + lines + ([""] + [f"✖ {e}" for e in errors] if errors else []))
+
+
+def _md(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: dict[str, Any], prompts: Sequence[str] = ()) -> str:
+    """A GitHub table with the server and the prompts, ready to paste into an issue."""
+    from tui.sanitize import inert
+
+    columns = _columns(report)
+    lines = [
+        "| " + " | ".join(title for _, title in columns) + " |",
+        "|" + "|".join("---:" if key in NUMERIC else "---" for key, _ in columns) + "|",
+    ]
+    for row in report["results"]:
+        cells = [_md(inert(_cell(key, row))) for key, _ in columns]
+        if row["error"]:
+            cells[0] += " ✖"
+        lines.append("| " + " | ".join(cells) + " |")
+    server = report["server"]
+    out = [f"**r1tui bench** · Ollama {server['version'] or '?'} · `{server['url']}`", ""] + lines
+    errors = _errors(report)
+    if errors:
+        out += [""] + [f"- ✖ {_md(e)}" for e in errors]
+    if prompts:
+        out += [""]
+        for index, prompt in enumerate(prompts, 1):
+            label = f"Prompt {index}" if len(prompts) > 1 else "Prompt"
+            out.append(f"{label}: {_md(inert(prompt.strip()))}")
+    return "\n".join(out)

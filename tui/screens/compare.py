@@ -1,0 +1,525 @@
+"""The compare view: one prompt, 2–4 installed models, a column each, and their figures side by side.
+
+It only renders `tui.benchrun`: each column owns a `ModelRun` and shows it
+through the chat's own `TurnView` (reasoning folded by default, Markdown
+answer), so a column reads exactly like a chat turn. A summary table under
+the columns gives every model's figures in one place, which is what makes
+the comparison readable on a narrow terminal, where the columns become tabs
+and only one is visible at a time.
+
+Models run one after another by default: on one GPU, two models running at
+once slow each other down and their figures mean little. Concurrent runs
+are a toggle. Every column runs in its own task, so stopping one (its Stop
+button or `s`) or one failing leaves the others streaming.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Button, Checkbox, Footer, Header, Input, Select, SelectionList, Static, Tab, Tabs
+
+from tui.backend import BackendError, InstalledModel
+from tui.benchrun import GpuReader, ModelRun, RunResult, RunState
+from tui.conversation import Turn, TurnState
+from tui.metrics import FramePacer
+from tui.prompt_sets import BUILTIN_SETS, DEFAULT_SET
+from tui.sanitize import inert
+from tui.widgets.turn import TurnView
+
+# Figures (states, summary, tab marks) change slower than text and cost more to redraw.
+FIGURES_SECONDS = 1 / 4
+MIN_MODELS = 2
+MAX_MODELS = 4
+GIB = 1024**3
+FAMILY = "deepseek-r1:"
+
+_STATE_LABELS = {
+    RunState.QUEUED: ("queued", "dim"),
+    RunState.RUNNING: ("● running", "bold $warning"),
+    RunState.DONE: ("✓ done", "bold $success"),
+    RunState.STOPPED: ("■ stopped", "bold $warning"),
+    RunState.FAILED: ("✖ failed", "bold $error"),
+}
+
+
+def preselect(installed: list[str], current: str | None, count: int = MIN_MODELS) -> list[str]:
+    """The models ticked when the view opens: the chat's model, then other deepseek-r1 tags, then the rest."""
+    ordered = [name for name in installed if name == current]
+    ordered += [name for name in installed if name.startswith(FAMILY) and name not in ordered]
+    ordered += [name for name in installed if name not in ordered]
+    return ordered[:count]
+
+
+def _turn_state(state: RunState) -> TurnState:
+    return {
+        RunState.DONE: TurnState.DONE,
+        RunState.STOPPED: TurnState.STOPPED,
+        RunState.FAILED: TurnState.FAILED,
+    }.get(state, TurnState.STREAMING)
+
+
+def summary_table(runs: list[ModelRun], width: int = 78) -> str:
+    """Every model's figures, one row each; gaps widen when `width` allows, so 80 columns still fit."""
+    header = ("model", "state", "load s", "TTFT s", "think s", "reason", "answer", "tok/s", "VRAM")
+    rows: list[tuple[str, ...]] = [header]
+    for run in runs:
+        result = run.result()
+        started = run.state is not RunState.QUEUED and run.sent
+        finished_ok = run.state is RunState.DONE
+        rows.append((
+            inert(run.model),
+            _STATE_LABELS[run.state][0].lstrip("●✓■✖ "),
+            f"{result.load_s:.1f}" if run.stats else "—",
+            f"{result.ttft_s:.2f}" if run.meter.first_token_at is not None else "—",
+            f"{result.think_s:.1f}" if run.meter.reasoning_started_at is not None else "—",
+            str(result.reasoning_tokens) if started else "—",
+            str(result.answer_tokens) if started else "—",
+            f"{result.eval_tps:.1f}" if finished_ok and result.eval_tps else "—",
+            f"{result.peak_vram_bytes / GIB:.1f}G" if result.peak_vram_bytes is not None else "—",
+        ))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    gap = " " * max(1, min(3, (width - sum(widths)) // (len(widths) - 1)))
+    lines = []
+    for row in rows:
+        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
+        cells += [cell.rjust(w) for cell, w in zip(row[2:], widths[2:])]
+        lines.append(gap.join(cells).rstrip())
+    return "\n".join(lines)
+
+
+class CompareColumn(Vertical):
+    """One model: its state and Stop button, then its turn (reasoning folded, answer streaming)."""
+
+    def __init__(self, index: int, run: ModelRun) -> None:
+        super().__init__(id=f"column-{index}", classes="compare-column")
+        self.index = index
+        self.model_run = run
+        self.turn = Turn(prompt=run.prompt, model=run.model)
+        self.view = TurnView(self.turn, run.meter)
+        self.run_task: asyncio.Task[None] | None = None
+        self.pacer = FramePacer()  # as in the chat: fewer, fuller frames when a model streams fast
+        self.border_title = Content(f"{index} {inert(run.model)}")  # Content: a tag is never markup
+        self._last_state = ""
+        self._anchored_once = False
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="column-head"):
+            yield Static("", classes="column-state")
+            yield Button("■ Stop", id=f"stop-{self.index}", classes="column-stop", compact=True)
+        with VerticalScroll(classes="column-body"):
+            yield self.view
+
+    def on_mount(self) -> None:
+        self.view.set_folded(True)
+        self.refresh_state()
+
+    def state_text(self) -> Content:
+        run = self.model_run
+        label, style = _STATE_LABELS[run.state]
+        if run.state is RunState.FAILED:
+            return Content.styled(label, style)
+        result = run.result()
+        figures = []
+        if run.state is RunState.DONE and result.eval_tps:
+            figures.append(f"{result.eval_tps:.1f} tok/s")
+        if run.sent:
+            figures.append(f"{result.reasoning_tokens}+{result.answer_tokens} tok")
+        return Content.assemble((label, style), ("  " + " · ".join(figures), "dim") if figures else "")
+
+    def refresh_state(self) -> None:
+        text = self.state_text()
+        if text.plain != self._last_state:
+            self._last_state = text.plain
+            self.query_one(".column-state", Static).update(text)
+        self.query_one(Button).display = not self.model_run.finished
+
+    async def flush(self) -> None:
+        await self.view.flush()
+        self._follow()
+
+    def _follow(self) -> None:
+        """Keep the newest text in view once it overflows, until the user scrolls away.
+
+        Anchored only then: an anchored container bottom-aligns short content,
+        which would leave a short answer floating at the bottom of a tall column.
+        """
+        body = self.query_one(".column-body", VerticalScroll)
+        if not self._anchored_once and body.max_scroll_y > 0:
+            self._anchored_once = True
+            body.anchor()
+
+    async def finish(self) -> None:
+        """Copy the run into the turn so the view shows its outcome (error, "stopped", no answer)."""
+        run, turn = self.model_run, self.turn
+        turn.reasoning, turn.answer = run.reasoning, run.answer
+        turn.state = _turn_state(run.state)
+        turn.error = run.error
+        turn.stats = run.stats
+        turn.think_seconds = run.meter.think_seconds if run.sent else 0.0
+        turn.ttft_seconds = run.meter.ttft_seconds
+        turn.reasoning_tokens = run.meter.reasoning_tokens
+        turn.answer_tokens = run.meter.answer_tokens
+        await self.view.finish()
+        self.refresh_state()
+
+
+class CompareScreen(Screen[None]):
+    """Choose a prompt and models, run them, and read the answers and figures side by side."""
+
+    BINDINGS = [
+        Binding("escape", "stop_all_or_back", "Stop all / Back"),
+        Binding("ctrl+r", "run", "Run", priority=True),
+        Binding("s", "stop_active", "Stop column"),
+        Binding("t", "toggle_reasoning", "Fold"),
+        Binding("e", "edit", "Edit"),
+        Binding("1", "column(1)", "Column 1", show=False),
+        Binding("2", "column(2)", "Column 2", show=False),
+        Binding("3", "column(3)", "Column 3", show=False),
+        Binding("4", "column(4)", "Column 4", show=False),
+    ]
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+
+    CSS = """
+    CompareScreen #compare-setup { height: auto; padding: 0 1; }
+    CompareScreen #compare-setup.-hidden { display: none; }
+    CompareScreen #setup-prompt-row, CompareScreen #setup-models-row { height: auto; }
+    CompareScreen #compare-prompt { width: 1fr; }
+    CompareScreen #compare-preset { width: 36; }
+    CompareScreen #compare-models { width: 1fr; height: auto; max-height: 8; }
+    CompareScreen #setup-actions { width: 24; height: auto; padding: 0 1; }
+    CompareScreen #compare-run { width: 100%; margin-top: 1; }
+    CompareScreen #compare-banner { height: 1; padding: 0 1; background: $panel; }
+    CompareScreen #compare-tabs { display: none; }
+    CompareScreen.-narrow #compare-tabs.-shown { display: block; }
+    CompareScreen #compare-columns { height: 1fr; }
+    CompareScreen .compare-column {
+        width: 1fr; height: 1fr; border: round $panel-lighten-2; border-title-color: $text;
+    }
+    CompareScreen .compare-column.-active { border: round $accent; }
+    CompareScreen.-narrow .compare-column { display: none; }
+    CompareScreen.-narrow .compare-column.-active { display: block; }
+    CompareScreen .column-head { height: 1; padding: 0 1; }
+    CompareScreen .column-state { width: 1fr; height: 1; }
+    CompareScreen .column-stop { width: auto; min-width: 8; }
+    CompareScreen .column-body { height: 1fr; scrollbar-size-vertical: 1; }
+    CompareScreen .turn { margin: 0; }
+    CompareScreen .turn .prompt, CompareScreen .turn .model-label, CompareScreen .turn .turn-stats { display: none; }
+    CompareScreen .turn .panes { layout: vertical; }
+    CompareScreen .turn .reasoning-pane, CompareScreen .turn .answer-pane { width: 100%; }
+    CompareScreen #compare-summary { height: auto; padding: 0 1; background: $boost; }
+    """
+
+    def __init__(self, current: str | None = None, *, gpu_reader: GpuReader | None = None) -> None:
+        super().__init__()
+        self.current = current
+        self.gpu_reader = gpu_reader
+        self.installed: list[InstalledModel] = []
+        self.columns: list[CompareColumn] = []
+        self.active = 1
+        self._frame_timers: list[Timer] = []
+        self._comparing = False
+        self._last_summary = ""
+        self._tabs: dict[int, Tab] = {}
+
+    # -- layout ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        presets = [
+            (f"{prompt_set.name} {i + 1}: {prompt_set.title(i, 40)}", f"{prompt_set.name}:{i}")
+            for prompt_set in BUILTIN_SETS.values() for i in range(len(prompt_set.prompts))
+        ]
+        yield Header()
+        with Vertical(id="compare-setup"):
+            with Horizontal(id="setup-prompt-row"):
+                yield Input(BUILTIN_SETS[DEFAULT_SET].prompts[0], placeholder="The prompt every model gets",
+                            id="compare-prompt")
+                yield Select(presets, prompt="Built-in prompt…", id="compare-preset")
+            with Horizontal(id="setup-models-row"):
+                yield SelectionList[str](id="compare-models")
+                with Vertical(id="setup-actions"):
+                    yield Checkbox("at the same time", id="compare-concurrent", compact=True)
+                    yield Button("Run  ^r", id="compare-run", variant="primary", compact=True)
+        yield Static("", id="compare-banner")
+        yield Tabs(id="compare-tabs")
+        yield Horizontal(id="compare-columns")
+        yield Static("", id="compare-summary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "r1tui · compare"
+        self.sub_title = "one prompt, several models"
+        self.query_one("#compare-models", SelectionList).border_title = f"models ({MIN_MODELS}–{MAX_MODELS})"
+        self.query_one("#compare-summary").display = False
+        self._banner("loading the installed models …", "dim")
+        self.load_models()
+        self.query_one("#compare-prompt", Input).focus()
+
+    @work(exclusive=True, group="compare-models")
+    async def load_models(self) -> None:
+        try:
+            self.installed = await self.app.backend.list_models()
+        except BackendError as error:
+            self._banner(f"✖ {error}", "$error")
+            return
+        names = [model.name for model in self.installed]
+        ticked = set(preselect(names, self.current))
+        selection = self.query_one("#compare-models", SelectionList)
+        selection.clear_options()
+        selection.add_options([(name, name, name in ticked) for name in names])
+        if len(names) < MIN_MODELS:
+            self._banner(f"Only {len(names)} model installed: pull another to compare "
+                         "(`r1tui pull deepseek-r1:1.5b`)", "$warning")
+        else:
+            self._banner(f"Choose {MIN_MODELS}–{MAX_MODELS} models and a prompt, then Run (Ctrl+R)", "dim")
+
+    def _banner(self, text: str, style: str) -> None:
+        self.query_one("#compare-banner", Static).update(Content.styled(inert(text), style))
+
+    # -- choosing ------------------------------------------------------------------------
+
+    @on(Select.Changed, "#compare-preset")
+    def _preset_chosen(self, event: Select.Changed) -> None:
+        if event.value is Select.NULL or not isinstance(event.value, str):
+            return
+        name, _, index = event.value.partition(":")
+        self.query_one("#compare-prompt", Input).value = BUILTIN_SETS[name].prompts[int(index)]
+
+    @on(Input.Submitted, "#compare-prompt")
+    async def _prompt_submitted(self) -> None:
+        await self.action_run()
+
+    @on(Button.Pressed, "#compare-run")
+    async def _run_pressed(self) -> None:
+        await self.action_run()
+
+    @on(Button.Pressed, ".column-stop")
+    def _stop_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        column = next((c for c in self.columns if event.button in c.query(Button)), None)
+        if column is not None:
+            self.stop_column(column)
+
+    def chosen_models(self) -> list[str]:
+        """Ticked models in the list's order (the installed order), so columns line up with the list."""
+        selection = self.query_one("#compare-models", SelectionList)
+        ticked = set(selection.selected)
+        return [model.name for model in self.installed if model.name in ticked]
+
+    # -- running ---------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._comparing
+
+    async def action_run(self) -> None:
+        if self._comparing:
+            self.notify("Still running: stop a column with s, or all with Esc.", severity="warning")
+            return
+        prompt = self.query_one("#compare-prompt", Input).value.strip()
+        models = self.chosen_models()
+        problem = ""
+        if not prompt:
+            problem = "Write a prompt first, or pick a built-in one."
+        elif not MIN_MODELS <= len(models) <= MAX_MODELS:
+            problem = f"Tick {MIN_MODELS} to {MAX_MODELS} models ({len(models)} ticked)."
+        if problem:
+            self._banner(f"⚠ {problem}", "$warning")
+            self.notify(problem, severity="warning")
+            return
+        concurrent = self.query_one("#compare-concurrent", Checkbox).value
+        await self.start(prompt, models, concurrent=concurrent)
+
+    async def start(self, prompt: str, models: list[str], *, concurrent: bool = False) -> None:
+        """Replace any earlier comparison with fresh columns and start running them."""
+        runs = [ModelRun(model, prompt, clock=self.app.clock, gpu_reader=self.gpu_reader) for model in models]
+        self.columns = [CompareColumn(index, run) for index, run in enumerate(runs, 1)]
+        holder = self.query_one("#compare-columns", Horizontal)
+        await holder.remove_children()
+        await holder.mount_all(self.columns)
+        tabs = self.query_one("#compare-tabs", Tabs)
+        await tabs.clear()
+        self._tabs = {column.index: Tab(Content(f"{column.index} {inert(column.model_run.model)}"),
+                                        id=f"tab-{column.index}") for column in self.columns}
+        for tab in self._tabs.values():
+            await tabs.add_tab(tab)
+        tabs.add_class("-shown")
+        self.query_one("#compare-setup").add_class("-hidden")
+        how = "at the same time" if concurrent else "one after another"
+        self._banner(f"Prompt: {prompt}  ·  {len(models)} models, {how}", "")
+        summary = self.query_one("#compare-summary", Static)
+        summary.display = True
+        self._comparing = True
+        self.set_active(1)
+        self.columns[0].query_one(".column-body").focus()
+        self._update_summary()
+        self._frame_timers = [self.set_interval(FramePacer().slow_interval, self._flush),
+                        self.set_interval(FIGURES_SECONDS, self._refresh_figures)]
+        self.drive(self.columns, concurrent)
+
+    @work(exclusive=True, group="compare")
+    async def drive(self, columns: list[CompareColumn], concurrent: bool) -> None:
+        """Start the columns' tasks (all at once, or each after the previous ends) and wait for them."""
+        try:
+            if concurrent:
+                for column in columns:
+                    column.run_task = asyncio.create_task(self._run_column(column))
+                await asyncio.wait([c.run_task for c in columns if c.run_task is not None])
+            else:
+                for column in columns:
+                    if column.model_run.finished:  # stopped while it waited its turn
+                        continue
+                    column.run_task = asyncio.create_task(self._run_column(column))
+                    await asyncio.wait([column.run_task])  # a stopped column must not stop this loop
+        finally:
+            pending = [c.run_task for c in columns if c.run_task is not None and not c.run_task.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+            self._finished_all()
+
+    async def _run_column(self, column: CompareColumn) -> None:
+        settings = self.app.settings
+
+        def on_delta(reasoning: str, answer: str) -> None:
+            column.view.add(inert(reasoning), inert(answer))
+
+        try:
+            await column.model_run.execute(self.app.backend, options=settings.chat_options(),
+                                     keep_alive=settings.keep_alive, on_delta=on_delta)
+        except asyncio.CancelledError:
+            pass  # stopped: the run recorded it; the other columns go on
+        except Exception as exc:  # noqa: BLE001 - one column's surprise must not take the others down
+            column.model_run.state = RunState.FAILED
+            column.model_run.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            if column.is_attached:
+                await column.finish()
+                self._update_summary()
+
+    def _finished_all(self) -> None:
+        self._comparing = False
+        for timer in self._frame_timers:
+            timer.stop()
+        self._frame_timers = []
+        if not self.is_attached:
+            return
+        self._update_summary()
+        failed = sum(1 for c in self.columns if c.model_run.state is RunState.FAILED)
+        stopped = sum(1 for c in self.columns if c.model_run.state is RunState.STOPPED)
+        note = ", ".join(part for part in (f"{failed} failed" if failed else "", f"{stopped} stopped" if stopped else "") if part)
+        self.sub_title = f"done{' (' + note + ')' if note else ''} · e edits, Ctrl+R runs again"
+
+    async def _flush(self) -> None:
+        for column in self.columns:
+            if column.model_run.state is RunState.RUNNING and column.pacer.due(column.model_run.meter.live_rate()):
+                await column.flush()
+
+    def _refresh_figures(self) -> None:
+        for column in self.columns:
+            if column.model_run.state is RunState.RUNNING:
+                column.refresh_state()
+        self._update_summary()
+
+    def _update_tabs(self) -> None:
+        """Tab labels carry each column's state mark: on a narrow terminal only one column shows."""
+        for column in self.columns:
+            mark = _STATE_LABELS[column.model_run.state][0].split(" ")[0]
+            label = f"{column.index} {inert(column.model_run.model)}" + ("" if mark == "queued" else f" {mark}")
+            tab = self._tabs.get(column.index)
+            if tab is not None and tab.label.plain != label:
+                tab.label = Content(label)
+
+    def _update_summary(self) -> None:
+        self._update_tabs()
+        text = summary_table([c.model_run for c in self.columns], max(40, self.size.width - 2))
+        if text != self._last_summary:
+            self._last_summary = text
+            self.query_one("#compare-summary", Static).update(Content(text))
+
+    # -- stopping, folding, moving ------------------------------------------------------------
+
+    def stop_column(self, column: CompareColumn) -> None:
+        if column.model_run.finished:
+            return
+        if column.run_task is not None and not column.run_task.done():
+            column.run_task.cancel()  # closes the stream: the server stops generating
+            return
+        column.model_run.state = RunState.STOPPED  # queued: it will be skipped
+        self.run_worker(column.finish(), group="compare-skip")
+
+    def action_stop_active(self) -> None:
+        if self.columns:
+            self.stop_column(self.columns[self.active - 1])
+
+    def action_stop_all_or_back(self) -> None:
+        """Esc undoes the latest thing: a run in progress, then an open setup over results, then the view."""
+        if self._comparing:
+            for column in self.columns:
+                self.stop_column(column)
+            return
+        setup = self.query_one("#compare-setup")
+        if self.columns and not setup.has_class("-hidden"):
+            setup.add_class("-hidden")
+            self.columns[self.active - 1].query_one(".column-body").focus()
+            return
+        self.dismiss(None)
+
+    def action_toggle_reasoning(self) -> None:
+        """Fold or unfold every column's reasoning together: the point is to compare them."""
+        if not self.columns:
+            return
+        fold = not self.columns[self.active - 1].view.folded
+        for column in self.columns:
+            column.view.set_folded(fold)
+
+    def action_edit(self) -> None:
+        setup = self.query_one("#compare-setup")
+        setup.remove_class("-hidden")
+        self.query_one("#compare-prompt", Input).focus()
+
+    def action_column(self, index: int) -> None:
+        if 1 <= index <= len(self.columns):
+            self.set_active(index)
+            self.columns[index - 1].query_one(".column-body").focus()
+
+    def set_active(self, index: int) -> None:
+        self.active = index
+        for column in self.columns:
+            column.set_class(column.index == index, "-active")
+        tabs = self.query_one("#compare-tabs", Tabs)
+        if tabs.active != f"tab-{index}":
+            tabs.active = f"tab-{index}"
+
+    @on(Tabs.TabActivated, "#compare-tabs")
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        if event.tab is not None and event.tab.id and event.tab.id.startswith("tab-"):
+            index = int(event.tab.id.removeprefix("tab-"))
+            if index != self.active:
+                self.set_active(index)
+
+    def on_descendant_focus(self, event: Any) -> None:
+        for column in self.columns:
+            if column in event.widget.ancestors_with_self and column.index != self.active:
+                self.set_active(column.index)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Letter keys are for the prompt box while the setup is open."""
+        setup_open = not self.query("#compare-setup").first().has_class("-hidden") if self.is_mounted else True
+        if action in ("stop_active", "toggle_reasoning", "edit", "column") and setup_open:
+            return False
+        return True
+
+    def results(self) -> list[RunResult]:
+        """The figures of the current comparison (tests, and a future "copy as Markdown")."""
+        return [column.model_run.result() for column in self.columns]
