@@ -1,0 +1,157 @@
+"""The runtime screen: which Ollama server this is, who started it, its environment and log.
+
+Why a screen: when a model fails to load, the answer is almost always in the
+server's log (out of memory, a CUDA error, a wrong OLLAMA_* value), and over
+SSH the user may not know where that log is. It only renders
+`tui.runtime.ManagedRuntime`; the restart runs in a worker so the UI stays live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Log, Static
+
+from tui.runtime import ManagedRuntime, RuntimeFailure, RuntimeStatus, version_note
+from tui.sanitize import inert
+
+LOG_LINES = 200
+REFRESH_SECONDS = 1.0
+_background: set[asyncio.Task[RuntimeStatus]] = set()
+
+_STATE_TEXT = {
+    "running": ("● running", "$success"),
+    "starting": ("◌ starting…", "$warning"),
+    "stopped": ("○ not answering", "$error"),
+    "exited": ("✖ exited", "$error"),
+    "not_installed": ("✖ Ollama is not installed", "$error"),
+    "remote": ("○ not answering (remote: r1tui cannot start it)", "$error"),
+}
+
+
+def summary(status: RuntimeStatus) -> Content:
+    """The facts at the top of the screen, one per line."""
+    label, style = _STATE_TEXT.get(status.state, (status.state, ""))
+    if status.state == "running":
+        who = (f"started by r1tui (pid {status.pid})" if status.started_by_us
+               else "not started by r1tui (left running on exit)")
+    else:
+        who = "r1tui started it" if status.started_by_us else ""
+    rows: list[tuple[str, Content]] = [
+        ("Server", Content.styled(label, style)),
+        ("URL", Content(status.url)),
+        ("Version", Content(status.version or "unknown")),
+        ("Process", Content(who or "—")),
+        ("Binary", Content(status.binary or "no `ollama` on PATH")),
+        ("Log", Content(str(status.log_path) if status.log_path else "none yet (r1tui has not started a server)")),
+    ]
+    lines = [Content.assemble((f"{name:<9}", "bold"), value) for name, value in rows]
+    note = version_note(status.version) if status.state == "running" and status.version is not None else ""
+    for extra in (status.message, note):
+        if extra:
+            lines.append(Content.styled(inert(extra), "$text-muted"))
+    return Content("\n").join(lines)
+
+
+def env_text(env: dict[str, str]) -> Content:
+    if not env:
+        return Content.styled("no OLLAMA_* variables set: server defaults", "$text-muted")
+    return Content("\n").join(Content.assemble((f"{key}=", "bold"), inert(value)) for key, value in env.items())
+
+
+class RuntimeScreen(ModalScreen[None]):
+    """Server facts, environment and live log tail; `r` restarts (or starts) the server."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss", "Close"),
+        Binding("r", "restart", "Restart server"),
+    ]
+    DEFAULT_CSS = """
+    RuntimeScreen { align: center middle; }
+    RuntimeScreen > Vertical {
+        width: 100; max-width: 98%; height: 90%;
+        border: round $accent; background: $surface; padding: 0 1;
+    }
+    RuntimeScreen #runtime-summary { height: auto; }
+    RuntimeScreen .section { margin-top: 1; color: $text-primary; text-style: bold; }
+    RuntimeScreen #runtime-env { height: auto; max-height: 9; }
+    RuntimeScreen #runtime-log { height: 1fr; border: none; }
+    """
+
+    class Restarted(Message):
+        """The server answers again after a restart; the chat should reconnect."""
+
+        def __init__(self, status: RuntimeStatus) -> None:
+            super().__init__()
+            self.status = status
+
+    def __init__(self, runtime: ManagedRuntime) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self.restarting = False
+        self._shown_log: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Content.styled("Ollama server", "bold"))
+            yield Static(id="runtime-summary")
+            yield Static("Environment", classes="section")
+            yield Static(id="runtime-env")
+            yield Static("Log (last lines)", classes="section")
+            yield Log(id="runtime-log", max_lines=LOG_LINES, auto_scroll=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._show(self.runtime.status())
+        self.refresh_status()
+        self.set_interval(REFRESH_SECONDS, self.refresh_status)
+
+    @work(exclusive=True, group="runtime-check")
+    async def refresh_status(self) -> None:
+        if not self.restarting:
+            self._show(await self.runtime.check())
+
+    def _show(self, status: RuntimeStatus) -> None:
+        if not self.is_attached:  # a check finished after the screen was closed
+            return
+        self.query_one("#runtime-summary", Static).update(summary(status))
+        self.query_one("#runtime-env", Static).update(env_text(status.env))
+        self._show_log(self.runtime.log_tail(LOG_LINES))
+
+    def _show_log(self, lines: list[str]) -> None:
+        if lines == self._shown_log:
+            return
+        self._shown_log = lines
+        log = self.query_one("#runtime-log", Log)
+        log.clear()
+        log.write_lines([inert(line) for line in lines])
+
+    def action_restart(self) -> None:
+        if not self.restarting:
+            self.restart()
+
+    @work(exclusive=True, group="runtime-restart")
+    async def restart(self) -> None:
+        self.restarting = True
+        self.query_one("#runtime-summary", Static).update(Content.styled("◌ restarting the server…", "$warning"))
+        task = asyncio.ensure_future(self.runtime.restart())
+        _background.add(task)  # the loop keeps only weak references to tasks
+        task.add_done_callback(_background.discard)
+        try:
+            # Shielded: closing this screen mid-restart must not kill the server that is coming up.
+            status = await asyncio.shield(task)
+        except RuntimeFailure as failure:
+            self.notify(inert(str(failure)), severity="error", timeout=15)
+            status = self.runtime.status()  # carries the failure as its message
+        else:
+            self.post_message(self.Restarted(status))
+        finally:
+            self.restarting = False
+        self._show(status)
