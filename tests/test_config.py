@@ -57,11 +57,11 @@ def test_round_trip_and_private_permissions(tmp_path) -> None:
 def test_example_config_documents_every_key_with_its_default() -> None:
     from pathlib import Path
 
-    from tui.config import KEYS
+    from tui.config import all_keys
 
     path = Path(__file__).parent.parent / "config.example.toml"
     loaded = load_settings(path)
     assert loaded.problems == [] and loaded.settings == Settings()
     text = path.read_text()
-    for table, key in KEYS:
+    for table, key in all_keys():
         assert f"[{table}]" in text and f"\n{key} =" in text

@@ -34,6 +34,8 @@ def chat_after_one_turn(url: str):
         await send_and_wait(pilot, "Chickens and rabbits: 35 heads, 94 legs. How many of each?")
         app.sub_title = "deepseek-r1:7b @ simulated server"
         app.screen.query_one("#status").update("● connected to the simulated server (Ollama 0.12.6) · 4 models installed")
+        await pilot.pause(0.3)  # let the layout settle (scroll anchoring, last Markdown block)
+        await pilot.wait_for_scheduled_animations()
         await pilot.pause()
 
     return app, run_before

@@ -49,6 +49,19 @@ class Settings:
     theme: str = "r1-dark"
     show_panel: bool = True
     sample_interval: float = 1.0
+    # [runtime]: how r1tui starts `ollama serve` when nothing answers locally.
+    runtime_autostart: bool = False
+    runtime_binary: str = ""
+    runtime_start_timeout: float = 30.0
+    runtime_stop_grace: float = 10.0
+    runtime_keep_alive: str = ""
+    runtime_flash_attention: bool | str = ""
+    runtime_kv_cache_type: str = ""
+    runtime_context_length: int = 0
+    runtime_num_parallel: int = 0
+    runtime_max_loaded_models: int = 0
+    # [hosts.NAME]: named servers (tui.hosts.HostProfile), switchable in the app.
+    hosts: dict[str, Any] = field(default_factory=dict)
 
     def chat_options(self) -> dict[str, Any]:
         return {"temperature": self.temperature, "top_p": self.top_p, "num_ctx": self.num_ctx}
@@ -109,6 +122,13 @@ KEYS: dict[tuple[str, str], tuple[str, Callable[[Any], Any]]] = {
 }
 
 
+def all_keys() -> dict[tuple[str, str], tuple[str, Callable[[Any], Any]]]:
+    """KEYS plus [runtime]; imported late because tui.runtime imports this module."""
+    from tui.runtime import RUNTIME_KEYS
+
+    return KEYS | RUNTIME_KEYS
+
+
 @dataclass
 class LoadedSettings:
     settings: Settings
@@ -129,12 +149,21 @@ def load_settings(path: Path | None = None) -> LoadedSettings:
         result.problems.append(f"{path}: cannot be read ({exc}); using defaults and leaving the file untouched")
         result.parse_failed = True
         return result
+    keys = all_keys()
     for table_name, table in data.items():
+        if table_name == "hosts":
+            from tui.hosts import parse_hosts, token_file_warning
+
+            result.settings.hosts, host_problems = parse_hosts(table, path)
+            result.problems.extend(host_problems)
+            if warning := token_file_warning(path, result.settings.hosts):
+                result.problems.append(warning)
+            continue
         if not isinstance(table, dict):
             result.problems.append(f"{path}: `{table_name}` should be a [table]; ignored")
             continue
         for key, value in table.items():
-            spec = KEYS.get((table_name, key))
+            spec = keys.get((table_name, key))
             if spec is None:
                 result.problems.append(f"{path}: unknown key `{table_name}.{key}`; ignored")
                 continue
@@ -158,8 +187,12 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ValueError(f"{path} could not be parsed ({exc}); fix it by hand before saving") from exc
     data: dict[str, dict[str, Any]] = {}
-    for (table_name, key), (attribute, _) in KEYS.items():
+    for (table_name, key), (attribute, _) in all_keys().items():
         data.setdefault(table_name, {})[key] = getattr(settings, attribute)
+    if settings.hosts:
+        from tui.hosts import hosts_to_toml
+
+        data["hosts"] = hosts_to_toml(settings.hosts)
     _write_private(path, tomli_w.dumps(data))
 
 

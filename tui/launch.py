@@ -1,4 +1,4 @@
-"""Start the TUI from parsed command-line arguments: settings, host, optional demo server."""
+"""Start the TUI from parsed command-line arguments: settings, host, runtime, optional demo server."""
 
 from __future__ import annotations
 
@@ -16,24 +16,35 @@ def resolve_host(cli_host: str | None, config_host: str) -> str:
 def run_tui(args: argparse.Namespace) -> int:
     loaded = load_settings(args.config)
     settings = loaded.settings
+    problems = list(loaded.problems)
     demo_server = None
+    runtime = None
+    headers = None
     if args.demo:
         from tui.simserver import SimulatedOllama
 
         demo_server = SimulatedOllama(rate=60.0, load_seconds=0.8).start()
         host = demo_server.url
     else:
-        host = resolve_host(args.host, settings.host)
+        from tui.hosts import choose_host
+        from tui.runtime import ManagedRuntime, RuntimeConfig
+
+        profile = choose_host(resolve_host(args.host, settings.host), settings.hosts)
+        host, headers = profile.url, profile.headers()
+        problems.extend(profile.problems())
+        runtime = ManagedRuntime(host, RuntimeConfig.from_settings(settings))
 
     from tui.app import R1App
     from tui.backend import OllamaBackend
 
-    backend = OllamaBackend(host, stall_timeout=settings.stall_timeout)
+    backend = OllamaBackend(host, stall_timeout=settings.stall_timeout, headers=headers)
     app = R1App(backend, settings, requested_model=args.model, demo=args.demo,
-                startup_messages=loaded.problems)
+                startup_messages=problems, runtime=runtime, config_path=loaded.path)
     try:
         app.run()
     finally:
+        for managed in app.runtimes:
+            managed.stop()  # a no-op unless r1tui started that server
         if demo_server is not None:
             demo_server.stop()
     return app.return_code or 0

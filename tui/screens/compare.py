@@ -392,7 +392,7 @@ class CompareScreen(Screen[None]):
         settings = self.app.settings
 
         def on_delta(reasoning: str, answer: str) -> None:
-            column.view.add(inert(reasoning), inert(answer))
+            column.view.add(reasoning, answer)  # the view makes it inert
 
         try:
             await column.model_run.execute(self.app.backend, options=settings.chat_options(),

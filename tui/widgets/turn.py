@@ -54,8 +54,12 @@ class TurnView(Vertical):
         self.meter = meter
         self.folded = False
         self.finished = False
+        # Decided now, not at mount: a fast stream can finish before this view is mounted.
+        self._replay = turn.finished
         self._pending_reasoning: list[str] = []
         self._pending_answer: list[str] = []
+        self._unsaved_reasoning: list[str] = []
+        self._unsaved_answer: list[str] = []
         self._answer_started = False
         self._last_header = ""
         self._flush_lock = asyncio.Lock()
@@ -75,7 +79,7 @@ class TurnView(Vertical):
         yield Static("", classes="turn-stats")
 
     async def on_mount(self) -> None:
-        if self.turn.finished:
+        if self._replay:
             await self.load_finished()
 
     @property
@@ -85,11 +89,20 @@ class TurnView(Vertical):
     # -- streaming ---------------------------------------------------------------
 
     def add(self, reasoning: str, answer: str) -> None:
-        """Queue inert text for the next frame."""
+        """Queue the model's raw text; it is made inert when the next frame shows it."""
         if reasoning:
             self._pending_reasoning.append(reasoning)
+            self._unsaved_reasoning.append(reasoning)
         if answer:
             self._pending_answer.append(answer)
+            self._unsaved_answer.append(answer)
+
+    def pending_raw(self) -> tuple[str, str]:
+        """Text received since the last call, exactly as the model wrote it (for the history)."""
+        reasoning, answer = "".join(self._unsaved_reasoning), "".join(self._unsaved_answer)
+        self._unsaved_reasoning.clear()
+        self._unsaved_answer.clear()
+        return reasoning, answer
 
     async def flush(self) -> None:
         """Push queued text to the widgets (called at a bounded frame rate)."""
@@ -98,11 +111,11 @@ class TurnView(Vertical):
 
     async def _flush_pending(self) -> None:
         if self._pending_reasoning:
-            text = "".join(self._pending_reasoning)
+            text = inert("".join(self._pending_reasoning))
             self._pending_reasoning.clear()
             self.query_one(ReasoningText).append(text)
         if self._pending_answer:
-            text = "".join(self._pending_answer)
+            text = inert("".join(self._pending_answer))
             self._pending_answer.clear()
             if not self._answer_started:
                 self._answer_started = True
