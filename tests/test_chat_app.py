@@ -222,3 +222,41 @@ async def test_ctrl_j_adds_a_newline_and_enter_sends(sim: SimulatedOllama) -> No
         await pilot.press("enter")
         await wait_turn_finished(pilot)
         assert app.screen.conversation.turns[0].prompt == "line1\nline2"
+
+
+async def test_function_keys_open_their_screens_from_the_prompt(sim: SimulatedOllama) -> None:
+    """F-keys work while typing: the prompt must not swallow them (TextArea binds F6/F7 itself)."""
+    from tui.screens.compare import CompareScreen
+    from tui.screens.history import HistoryScreen
+    from tui.screens.settings import SettingsScreen
+
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        assert app.focused is app.screen.query_one("#prompt")
+        for key, screen_type in (("f4", CompareScreen), ("f5", HistoryScreen), ("f7", SettingsScreen)):
+            await pilot.press(key)
+            await wait_for(pilot, lambda: isinstance(app.screen, screen_type))
+            app.pop_screen()
+            await pilot.pause()
+        await pilot.press("f2")
+        assert app.screen.query_one("#hardware").display  # hidden in tests until toggled on
+
+
+async def test_history_keeps_a_conversation_across_restarts(sim: SimulatedOllama) -> None:
+    sim.reply = REPLY
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await send_and_wait(pilot, "remember this question")
+    again = make_app(sim.url)
+    async with again.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        conversations = again.store.list_conversations()
+        assert [c.title for c in conversations] == ["remember this question"]
+        await again.screen.resume(conversations[0].id)
+        await wait_for_text(pilot, "remember this question", "23 chickens")
+        await send_and_wait(pilot, "and a follow-up")
+        body = [body for _, path, body in sim.requests if path == "/api/chat"][-1]
+        assert [m["content"] for m in body["messages"]] == ["remember this question", REPLY.answer, "and a follow-up"]
+        assert again.store.info(conversations[0].id).turn_count == 2

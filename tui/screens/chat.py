@@ -37,6 +37,7 @@ T = TypeVar("T")
 RECONNECT_MAX_SECONDS = 10.0
 PS_REFRESH_SECONDS = 5.0
 SPEED_REFRESH_SECONDS = 0.5
+SMALL_TERMINAL_ROWS = 30
 PANEL_MIN_WIDTH = 140  # narrower: the panel becomes a short strip, so the chat keeps its width
 MODEL_FAMILY = "deepseek-r1"
 
@@ -72,12 +73,13 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+t", "toggle_reasoning", "Fold"),
         Binding("ctrl+y", "copy_answer", "Copy", priority=True),  # over the prompt's redo
         Binding("ctrl+n", "new_chat", "New chat"),
-        Binding("f2", "toggle_panel", "Panel"),
-        Binding("f3", "open_picker", "Models"),
-        Binding("f4", "compare", "Compare"),
-        Binding("f5", "history", "History"),
-        Binding("f6", "server", "Server"),
-        Binding("f7", "settings", "Settings"),
+        # Priority: the prompt (a TextArea) binds F6 and F7 to selections of its own.
+        Binding("f2", "toggle_panel", "Panel", priority=True),
+        Binding("f3", "open_picker", "Models", priority=True),
+        Binding("f4", "compare", "Compare", priority=True),
+        Binding("f5", "history", "History", priority=True),
+        Binding("f6", "server", "Server", priority=True),
+        Binding("f7", "settings", "Settings", priority=True),
     ]
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
@@ -97,6 +99,7 @@ class ChatScreen(Screen[None]):
         self.conversation_id: int | None = None
         self._turn_id: int | None = None
         self._store_warned = False
+        self._panel_choice: bool | None = None  # set once the user toggles the panel
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -124,7 +127,11 @@ class ChatScreen(Screen[None]):
         self.connect()
 
     def on_resize(self, event: events.Resize) -> None:
-        self.query_one(HardwarePanel).compact = event.size.width < PANEL_MIN_WIDTH
+        panel = self.query_one(HardwarePanel)
+        panel.compact = event.size.width < PANEL_MIN_WIDTH
+        if self._panel_choice is None:
+            # On a small terminal the chat needs the rows; F2 shows the panel anyway.
+            panel.display = self.app.settings.show_panel and event.size.height >= SMALL_TERMINAL_ROWS
 
     def _show_hardware(self) -> None:
         sampler = self.app.sampler
@@ -474,6 +481,7 @@ class ChatScreen(Screen[None]):
     def action_toggle_panel(self) -> None:
         panel = self.query_one(HardwarePanel)
         panel.display = not panel.display
+        self._panel_choice = panel.display
 
     @work(group="models")
     async def action_open_picker(self) -> None:
@@ -554,6 +562,7 @@ class ChatScreen(Screen[None]):
         if new.theme != old.theme and new.theme in self.app.available_themes:
             self.app.theme = new.theme
         self.query_one(HardwarePanel).display = new.show_panel
+        self._panel_choice = new.show_panel
         self.conversation.system_prompt = new.system_prompt
         self.notify(f"Settings saved to {self.app.config_path}.", markup=False)
         if new.host != old.host or new.stall_timeout != old.stall_timeout:
