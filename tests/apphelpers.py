@@ -14,12 +14,13 @@ from tui.config import Settings
 from tui.conversation import TurnState
 
 
-def make_app(url: str, *, model: str | None = "deepseek-r1:7b", frozen_clock: bool = False, **settings: object) -> R1App:
+def make_app(url: str, *, model: str | None = "deepseek-r1:7b", frozen_clock: bool = False, nvml: object = None,
+             **settings: object) -> R1App:
     """The real app against `url`; the hardware panel is hidden unless asked for (live figures vary)."""
     clock = (lambda: 0.0) if frozen_clock else time.monotonic
     settings.setdefault("show_panel", False)
     backend = OllamaBackend(url, stall_timeout=float(settings.pop("stall_timeout", 30.0)))  # type: ignore[arg-type]
-    return R1App(backend, Settings(**settings), requested_model=model, clock=clock)  # type: ignore[arg-type]
+    return R1App(backend, Settings(**settings), requested_model=model, clock=clock, nvml=nvml)  # type: ignore[arg-type]
 
 
 def screen_text(app: R1App) -> str:

@@ -152,7 +152,7 @@ async def test_unreachable_server_keeps_retrying_and_keeps_typing() -> None:
 
 
 HOSTILE = Reply(
-    reasoning="[bold red]styled?[/] \x1b[2J\x1b[31mred\x1b[0m",
+    reasoning="[bold red]styled?[/] \x1b[2J\x1b[31mred\x1b[0m \x08\x7f\r\x9b6n " + "long" * 150,
     answer="[link=https://evil.example]click[/link] \x1b]52;c;cm0gLXJm\x07 \x1b]8;;https://evil.example\x1b\\link\x1b]8;;\x1b\\ [b]x[/b]",
 )
 
@@ -169,7 +169,10 @@ async def test_model_output_is_shown_literally(sim: SimulatedOllama) -> None:
         assert "[link=https://evil.example]click[/link]" in shown
         assert "␛]52;c;cm0gLXJm␇" in shown
         assert "[b]x[/b]" in shown
-        assert "\x1b" not in shown and "\x07" not in shown
+        assert "␈␡␍<U+009B>6n" in shown  # backspace, delete, carriage return, C1 CSI: all visible
+        assert "longlonglong" in shown  # a 600-character line wraps instead of breaking the screen
+        for char in ("\x1b", "\x07", "\x08", "\r", "\x9b"):
+            assert char not in shown
 
 
 async def test_multi_turn_labels_models_and_folds_earlier_reasoning(sim: SimulatedOllama) -> None:
@@ -260,3 +263,99 @@ async def test_history_keeps_a_conversation_across_restarts(sim: SimulatedOllama
         body = [body for _, path, body in sim.requests if path == "/api/chat"][-1]
         assert [m["content"] for m in body["messages"]] == ["remember this question", REPLY.answer, "and a follow-up"]
         assert again.store.info(conversations[0].id).turn_count == 2
+
+
+async def test_quick_switch_shows_fit_and_loaded_and_switches(sim: SimulatedOllama) -> None:
+    """Ctrl+O: installed tags with their fit on this GPU and whether they are loaded; the chat goes on."""
+    from tests.fake_nvml import one_gpu
+
+    GIB = 2**30
+    sim.reply = REPLY
+    app = make_app(sim.url, nvml=one_gpu(total=8 * GIB, used=1 * GIB))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await send_and_wait(pilot, "first")  # loads deepseek-r1:7b
+        await wait_for(pilot, lambda: app.sampler.latest is not None)
+        await pilot.press("ctrl+o")
+        shown = await wait_for_text(pilot, "deepseek-r1:14b", "loaded")
+        line_7b = next(line for line in shown.splitlines() if "deepseek-r1:7b " in line and "GiB" in line)
+        line_14b = next(line for line in shown.splitlines() if "deepseek-r1:14b" in line)
+        assert "fits on GPU" in line_7b and "loaded" in line_7b
+        assert "partial" in line_14b  # 9 GB of weights cannot fit in 7 GiB free
+        await pilot.press("down", "down", "enter")  # 7b is highlighted: 8b, then 14b
+        await wait_for(pilot, lambda: app.screen.model == "deepseek-r1:14b")
+        await send_and_wait(pilot, "second")
+        views = list(app.screen.query(TurnView))
+        assert [v.turn.model for v in views] == ["deepseek-r1:7b", "deepseek-r1:14b"]
+
+
+async def test_f1_lists_the_app_keys_and_esc_closes_it(sim: SimulatedOllama) -> None:
+    app = make_app(sim.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_connected(pilot)
+        await pilot.press("f1")
+        shown = await wait_for_text(pilot, "Ctrl+T", "fold or unfold", "F3")
+        assert "Esc" in shown
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: "fold or unfold" not in screen_text(app))
+
+
+async def test_ctrl_t_unfolds_what_it_folded(sim: SimulatedOllama) -> None:
+    sim.reply = REPLY
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await send_and_wait(pilot, "q")
+        view = app.screen.query(TurnView).last()
+        await pilot.press("ctrl+t")
+        assert view.folded
+        await pilot.press("ctrl+t")
+        assert not view.folded
+        await wait_for_text(pilot, "▼ thought for", "Rabbits have four legs")
+
+
+async def test_newline_stays_where_it_was_typed_in_a_burst(sim: SimulatedOllama) -> None:
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await pilot.press("a", "ctrl+j", "b")
+        assert app.screen.query_one("#prompt").text == "a\nb"
+
+
+async def test_server_restart_mid_answer_then_next_prompt_works() -> None:
+    """The server dies while streaming: the partial answer stays, the app reconnects by itself."""
+    server = SimulatedOllama(rate=100, reply=Reply("thinking " * 200, "answer"))
+    server.start()
+    port = int(server.url.rsplit(":", 1)[1])
+    app = make_app(server.url)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_connected(pilot)
+            await type_and_send(pilot, "q")
+            await wait_for_text(pilot, "thinking thinking")
+            server.stop()
+            await wait_turn_finished(pilot)
+            turn = app.screen.conversation.turns[-1]
+            assert turn.state is TurnState.FAILED and "thinking thinking" in turn.reasoning
+            await wait_for_text(pilot, "dropped", "thinking thinking")
+            server = SimulatedOllama(rate=0, reply=REPLY, port=port).start()
+            await wait_connected(pilot)
+            await send_and_wait(pilot, "again")
+            assert app.screen.conversation.turns[-1].state is TurnState.DONE
+            await wait_for_text(pilot, "23 chickens")
+    finally:
+        server.stop()
+
+
+async def test_stalled_stream_is_reported_and_the_next_prompt_works(sim: SimulatedOllama) -> None:
+    sim.reply = REPLY
+    sim.faults = Faults(stall_after_tokens=5, stall_seconds=10)
+    app = make_app(sim.url, stall_timeout=5.0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await send_and_wait(pilot, "first", timeout=30)
+        turn = app.screen.conversation.turns[-1]
+        assert turn.state is TurnState.FAILED and turn.reasoning  # what streamed is kept
+        await wait_for_text(pilot, "stalled")
+        await send_and_wait(pilot, "second")
+        assert app.screen.conversation.turns[-1].state is TurnState.DONE

@@ -26,8 +26,8 @@ def snapshot_sim() -> Iterator[SimulatedOllama]:
     server.stop()
 
 
-def chat_after_one_turn(url: str):
-    app = make_app(url, frozen_clock=True)
+def chat_after_one_turn(url: str, theme: str = "r1-dark"):
+    app = make_app(url, frozen_clock=True, theme=theme)
 
     async def run_before(pilot) -> None:
         await wait_connected(pilot)
@@ -45,3 +45,10 @@ def chat_after_one_turn(url: str):
 def test_chat_screen(snap_compare, snapshot_sim: SimulatedOllama, size: tuple[int, int]) -> None:
     app, run_before = chat_after_one_turn(snapshot_sim.url)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("theme", ["r1-light", "r1-ansi"])
+def test_chat_screen_in_each_theme(snap_compare, snapshot_sim: SimulatedOllama, theme: str) -> None:
+    """r1-dark is the default above; the others at 80×24, the size an SSH user is likeliest to have."""
+    app, run_before = chat_after_one_turn(snapshot_sim.url, theme)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -114,3 +114,18 @@ def test_bundled_themes_are_found_next_to_the_package_before_installation() -> N
     folder = bundled_themes_dir()
     assert sorted(entry.name for entry in folder.iterdir() if entry.name.endswith(".toml")) == [
         path.name for path in THEME_FILES]
+
+
+async def test_theme_picked_in_the_app_sticks_across_restarts(sim) -> None:
+    from tests.apphelpers import make_app, wait_connected
+
+    app = make_app(sim.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_connected(pilot)
+        assert app.theme == "r1-dark"
+        app.theme = "r1-light"
+        await pilot.pause()
+    again = make_app(sim.url)
+    async with again.run_test(size=(80, 24)) as pilot:
+        await wait_connected(pilot)
+        assert again.theme == "r1-light"

@@ -68,13 +68,24 @@ class R1App(App[None]):
         from tui.themes import choose_theme, register_themes
 
         loaded = register_themes(self)
-        self.theme, missing = choose_theme(self.settings.theme, self.available_themes)
+        wanted = self.settings.theme
+        if wanted == Settings().theme:  # not set in the config: the last theme picked in the app
+            wanted = read_state().get("theme") or wanted
+        self.theme, missing = choose_theme(wanted, self.available_themes)
+        self._theme_ready = True
         problems = [*self.startup_messages, *loaded.problems, *([missing] if missing else [])]
         problems.extend(self._open_history())
         self.sampler = HardwareSampler(interval=self.settings.sample_interval, nvml=self._nvml).start()
         self.push_screen(ChatScreen())
         for message in problems:
             self.notify(inert(message), severity="warning", timeout=15, markup=False)
+
+    _theme_ready = False
+
+    def watch_theme(self, theme: str) -> None:
+        """A theme picked in the command palette sticks (config.toml's ui.theme still wins)."""
+        if self._theme_ready:
+            remember(theme=theme)
 
     def _open_history(self) -> list[str]:
         if not self._history_enabled:
@@ -135,10 +146,10 @@ class R1App(App[None]):
     # -- help and the command palette ----------------------------------------------
 
     def action_toggle_help(self) -> None:
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
-        else:
-            self.action_show_help_panel()
+        from tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -173,7 +173,7 @@ def describe_error(exc: BaseException, url: str, model: str | None = None) -> Ba
         return BackendError("server_error", f"Server error {status}: {text}", "", status)
     if isinstance(exc, (httpx.ConnectError, ConnectionError)):  # the client re-raises ConnectError as ConnectionError
         return BackendError("unreachable", f"Cannot reach the Ollama server at {url}",
-                            "is `ollama serve` running? r1tui keeps retrying")
+                            "is `ollama serve` running?")
     if isinstance(exc, httpx.ReadTimeout):
         return BackendError("stalled", "The stream stalled: no token arrived within the timeout",
                             "send the prompt again; the server may be overloaded")

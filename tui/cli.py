@@ -65,9 +65,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def resolve_command_host(given: str | None) -> str:
+    """The server a headless command talks to: --host (a URL or a configured host name),
+    then `server.host` in the config, then OLLAMA_HOST, then Ollama's default; as a URL."""
+    from tui.config import load_settings
+    from tui.hosts import choose_host
+
+    settings = load_settings().settings
+    return choose_host(given or settings.host or default_host(), settings.hosts).url
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.host is not None or getattr(args, "func", None) is not None:
+        try:
+            resolved = resolve_command_host(args.host)
+        except ValueError as error:  # e.g. a port out of range, a broken IPv6 address
+            parser.error(f"--host {args.host or default_host()!r} is not a valid server address: {error}")
+        if getattr(args, "func", None) is not None:
+            args.host = resolved
     if getattr(args, "func", None) is not None:
         return int(args.func(args) or 0)
     from tui.launch import run_tui

@@ -202,9 +202,29 @@ class ChatScreen(Screen[None]):
             self.notify(f"Nothing answers at {runtime.url}: press F6, then r, to start `ollama serve` "
                         "(or set runtime.autostart = true)", timeout=20, markup=False)
         elif plan is StartupPlan.INSTALL_HELP:
-            from tui.screens.install_help import InstallHelpScreen
+            # A notice, not a dialog: a dialog's letter keys would swallow what the user is typing.
+            self.notify(f"Nothing answers at {runtime.url}, and no `ollama` is on PATH: "
+                        "press F6 to see how to install Ollama.", severity="warning", timeout=20, markup=False)
 
-            self.app.push_screen(InstallHelpScreen())
+    def _fit_verdicts(self) -> dict[str, str]:
+        """Each installed catalog tag's fit on this machine's GPU now (local servers only)."""
+        sampler = self.app.sampler
+        if not self.app.backend.is_local or sampler is None or sampler.latest is None:
+            return {}
+        from tui import catalog
+        from tui.fit import estimate
+
+        snapshot = sampler.latest
+        free = [g.vram_free_bytes for g in snapshot.gpus]
+        verdicts = {}
+        for model in self.installed:
+            entry = catalog.find(model.name)
+            if entry is not None:
+                entry = catalog.with_server_figures(entry, None, model.size)
+                fit = estimate(entry, self.app.settings.num_ctx, gpu_free_bytes=free,
+                               ram_bytes=snapshot.memory.available_bytes)
+                verdicts[model.name] = fit.label
+        return verdicts
 
     @work(exclusive=True, group="fit")
     async def check_fit(self) -> None:
@@ -386,7 +406,7 @@ class ChatScreen(Screen[None]):
     def action_toggle_reasoning(self) -> None:
         views = list(self.query(TurnView))
         if views:
-            views[-1].set_folded(not views[-1].has_class("-folded"))
+            views[-1].set_folded(not views[-1].folded)
 
     def action_copy_answer(self) -> None:
         answered = [turn for turn in self.conversation.turns if turn.answer]
@@ -404,7 +424,8 @@ class ChatScreen(Screen[None]):
             loaded = {m.name for m in await self.app.backend.ps()}
         except BackendError as error:
             self.notify(str(error), severity="error")
-        choice = await self.app.push_screen_wait(ModelSelectScreen(self.installed, self.model, loaded))
+        verdicts = self._fit_verdicts()
+        choice = await self.app.push_screen_wait(ModelSelectScreen(self.installed, self.model, loaded, verdicts))
         if choice:
             self._use_model(choice)
         self.query_one(PromptArea).focus()
@@ -541,6 +562,11 @@ class ChatScreen(Screen[None]):
         runtime = self.app.runtime
         if runtime is None:
             self.notify("This session talks to a simulated or remote server: nothing to manage here.", markup=False)
+            return
+        if runtime.binary is None:
+            from tui.screens.install_help import InstallHelpScreen
+
+            self.app.push_screen(InstallHelpScreen(), callback=lambda again: again and self.connect())
             return
         from tui.screens.runtime import RuntimeScreen
 

@@ -11,6 +11,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.backend import InstalledModel
+from tui.sanitize import inert
 
 
 def _gib(size: int) -> str:
@@ -22,17 +23,19 @@ class ModelSelectScreen(ModalScreen[str | None]):
     DEFAULT_CSS = """
     ModelSelectScreen { align: center middle; }
     ModelSelectScreen > Vertical {
-        width: 70; max-width: 95%; height: auto; max-height: 80%;
+        width: 100; max-width: 98%; height: auto; max-height: 80%;
         border: round $accent; background: $surface; padding: 0 1;
     }
     ModelSelectScreen OptionList { height: auto; max-height: 20; border: none; }
     """
 
-    def __init__(self, models: list[InstalledModel], current: str | None, loaded: set[str]) -> None:
+    def __init__(self, models: list[InstalledModel], current: str | None, loaded: set[str],
+                 verdicts: dict[str, str] | None = None) -> None:
         super().__init__()
         self.models = models
         self.current = current
         self.loaded = loaded
+        self.verdicts = verdicts or {}
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -44,10 +47,12 @@ class ModelSelectScreen(ModalScreen[str | None]):
                     marks.append("current")
                 if model.name in self.loaded:
                     marks.append("loaded")
+                verdict = self.verdicts.get(model.name, "")
                 label = Content.assemble(
-                    (f"{model.name:<34}", "bold" if model.name == self.current else ""),
-                    (f"{_gib(model.size):>9}  {model.parameter_size:>6} {model.quantization:<7}", "dim"),
-                    (f"  {', '.join(marks)}", "$success"),
+                    (f"{inert(model.name):<30}", "bold" if model.name == self.current else ""),
+                    (f"{_gib(model.size):>9} {inert(model.quantization):<7}", "dim"),
+                    (f" {verdict:<28}", "$warning" if verdict and not verdict.startswith("fits") else "dim"),
+                    (f"{', '.join(marks)}", "$success"),
                 )
                 options.append(Option(label, id=model.name))
             if not options:

@@ -42,6 +42,13 @@ class PromptArea(TextArea):
             event.prevent_default()
             self.post_message(self.Submitted(self, self.text))
             return
+        if event.key == "ctrl+j":
+            # Here, not only as a binding: a binding runs later than typed keys, so a
+            # fast burst ("a", ctrl+j, "b") would put the newline after the "b".
+            event.stop()
+            event.prevent_default()
+            self.action_newline()
+            return
         await super()._on_key(event)
 
     def action_newline(self) -> None:

@@ -1,0 +1,99 @@
+"""Flat with length: time per token late in a 50,000-token turn vs early, and memory after it.
+
+Target (issue 9): in a 50,000-token turn (40k reasoning + 10k Markdown answer with
+code blocks and tables), the time per token over the last 10,000 tokens is ≤ 1.3×
+that over the first 10,000; resident memory ≤ 200 MB after the turn.
+
+The real app runs headless (Textual's run_test) against the simulated server in
+its own process at a fast fixed rate (2,000 tokens/s). The figure is the app's own
+CPU time per token in each window: it includes every frame drawn in that window, so
+a UI that re-renders more as the answer grows shows up as a ratio above 1.
+
+    python benchmarks/bench_scaling.py [--runs 3] [--reasoning 40000] [--answer 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import psutil  # noqa: E402
+from harness import SimProcess, median, print_table  # noqa: E402
+
+from tests.apphelpers import make_app, send_and_wait, wait_connected  # noqa: E402
+from tui.backend import OllamaBackend, StreamDelta  # noqa: E402
+
+RATE = 2000.0
+
+
+class TimedBackend(OllamaBackend):
+    """Records when the app's stream loop takes each token."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.cpu: list[float] = []
+
+    async def chat(self, *args, **kwargs):  # type: ignore[override]
+        async for event in super().chat(*args, **kwargs):
+            if isinstance(event, StreamDelta):
+                self.cpu.append(time.process_time())
+            yield event
+
+
+async def one_run(reasoning: int, answer: int) -> dict[str, float]:
+    sim = SimProcess(RATE, reasoning, answer)
+    try:
+        app = make_app(sim.url)
+        backend = TimedBackend(sim.url)
+        app.backend = backend
+        async with app.run_test(size=(120, 40), headless=True) as pilot:
+            await wait_connected(pilot)
+            await send_and_wait(pilot, "long answer please", timeout=900)
+            rss = psutil.Process().memory_info().rss
+        times = backend.cpu
+        window = min(10_000, len(times) // 5)
+        first = (times[window] - times[0]) / window
+        last = (times[-1] - times[-1 - window]) / window
+        return {"ratio": last / first, "first_us": first * 1e6, "last_us": last * 1e6,
+                "tokens": len(times), "rss_mb": rss / 2**20}
+    finally:
+        sim.stop()
+
+
+def main() -> None:
+    import os
+    import tempfile
+
+    scratch = tempfile.mkdtemp(prefix="r1tui-bench-")
+    for name in ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME"):
+        os.environ[name] = os.path.join(scratch, name.lower())  # never touch the user's history
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--reasoning", type=int, default=40_000)
+    parser.add_argument("--answer", type=int, default=10_000)
+    args = parser.parse_args()
+    results = [asyncio.run(one_run(args.reasoning, args.answer)) for _ in range(args.runs)]
+
+    def runs(key: str, fmt: str) -> str:
+        values = [r[key] for r in results]
+        return f"{fmt.format(median(values))} (runs: {', '.join(fmt.format(v) for v in values)})"
+
+    ratio = median([r["ratio"] for r in results])
+    rss = median([r["rss_mb"] for r in results])
+    print(f"{int(results[0]['tokens'])} stream chunks per turn, {args.runs} runs\n")
+    print_table([
+        ("CPU per token, first 10k (µs)", "informative", runs("first_us", "{:.0f}"), "-"),
+        ("CPU per token, last 10k (µs)", "informative", runs("last_us", "{:.0f}"), "-"),
+        ("last / first", "<= 1.3", runs("ratio", "{:.2f}"), f"{ratio / 1.3:.2f} (lower is better)"),
+        ("resident memory after the turn (MB)", "<= 200", runs("rss_mb", "{:.0f}"), f"{rss / 200:.2f} (lower is better)"),
+    ])
+
+
+if __name__ == "__main__":
+    main()
