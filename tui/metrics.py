@@ -158,7 +158,7 @@ class FramePacer:
         self,
         clock: Clock = time.monotonic,
         slow_interval: float = 1 / 12,
-        fast_interval: float = 0.25,
+        fast_interval: float = 1 / 3,
         fast_rate: float = 120.0,
     ) -> None:
         self._clock = clock

@@ -415,6 +415,7 @@ class _Handler(BaseHTTPRequestHandler):
     sim: SimulatedOllama
     protocol_version = "HTTP/1.1"
     server_version = "ollama-sim"
+    disable_nagle_algorithm = True  # as Go's net/http (Ollama) does: each chunk leaves at once
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         return

@@ -71,15 +71,16 @@ class ChatScreen(Screen[None]):
         Binding("escape", "stop", "Stop", priority=True),
         Binding("ctrl+o", "choose_model", "Model"),
         Binding("ctrl+t", "toggle_reasoning", "Fold"),
-        Binding("ctrl+y", "copy_answer", "Copy", priority=True),  # over the prompt's redo
+        Binding("ctrl+y", "copy_answer", "Copy", priority=True, show=False),  # over the prompt's redo
         Binding("ctrl+n", "new_chat", "New chat"),
         # Priority: the prompt (a TextArea) binds F6 and F7 to selections of its own.
         Binding("f2", "toggle_panel", "Panel", priority=True),
         Binding("f3", "open_picker", "Models", priority=True),
         Binding("f4", "compare", "Compare", priority=True),
         Binding("f5", "history", "History", priority=True),
-        Binding("f6", "server", "Server", priority=True),
-        Binding("f7", "settings", "Settings", priority=True),
+        # Shown in F1 and the command palette; the footer keeps room for the everyday keys.
+        Binding("f6", "server", "Server", priority=True, show=False),
+        Binding("f7", "settings", "Settings", priority=True, show=False),
     ]
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]

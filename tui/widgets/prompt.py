@@ -15,7 +15,7 @@ from textual.widgets import TextArea
 
 class PromptArea(TextArea):
     BINDINGS = [
-        Binding("ctrl+j", "newline", "Newline", show=True, key_display="^j"),
+        Binding("ctrl+j", "newline", "Newline", show=False),  # the placeholder says it
         Binding("alt+enter", "newline", "Newline", show=False),
     ]
 
