@@ -359,3 +359,16 @@ async def test_stalled_stream_is_reported_and_the_next_prompt_works(sim: Simulat
         await wait_for_text(pilot, "stalled")
         await send_and_wait(pilot, "second")
         assert app.screen.conversation.turns[-1].state is TurnState.DONE
+
+
+async def test_partial_fit_is_said_before_the_first_prompt(sim: SimulatedOllama) -> None:
+    from tests.fake_nvml import one_gpu
+
+    GIB = 2**30
+    app = make_app(sim.url, model="deepseek-r1:14b", nvml=one_gpu(total=8 * GIB, used=1 * GIB))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await wait_for(pilot, lambda: any("only partly fit" in str(n.message) for n in app._notifications))
+        message = next(str(n.message) for n in app._notifications if "only partly fit" in str(n.message))
+        assert "deepseek-r1:14b" in message and "of its layers run on the CPU" in message
+        assert not app.screen.conversation.turns  # before any prompt

@@ -232,8 +232,9 @@ class ChatScreen(Screen[None]):
         """Before the first prompt: say so when the chosen model will only partly fit on this GPU."""
         model = self.model
         sampler = self.app.sampler
-        if model is None or not self.app.backend.is_local or sampler is None or sampler.latest is None:
+        if model is None or not self.app.backend.is_local or sampler is None:
             return
+        snapshot = sampler.latest or await asyncio.to_thread(sampler.sample_once)  # off the loop: NVML
         from tui import catalog
         from tui.fit import estimate
 
@@ -246,7 +247,6 @@ class ChatScreen(Screen[None]):
         except BackendError:
             return
         entry = catalog.with_server_figures(entry, details.model_info, installed.get(model))
-        snapshot = sampler.latest
         fit = estimate(entry, self.app.settings.num_ctx, gpu_free_bytes=[g.vram_free_bytes for g in snapshot.gpus],
                        ram_bytes=snapshot.memory.available_bytes)
         if fit.verdict == "partial":
