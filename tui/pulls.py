@@ -106,8 +106,12 @@ class Pull:
         return f"{self.tag}: {self.status or 'starting'}"
 
 
-def describe_failure(error: BackendError, tag: str, url: str, tracker: PullTracker) -> str:
-    """The failure in the user's terms (unknown tag, unreachable server, full disk) and the next step."""
+def describe_failure(error: BackendError, tag: str, url: str, tracker: PullTracker,
+                     *, resume_hint: str = "pull it again to resume") -> str:
+    """The failure in the user's terms (unknown tag, unreachable server, full disk) and the next step.
+
+    Shared by the picker and `r1tui pull`, which differ only in how to try again.
+    """
     if error.kind == "unreachable":
         return f"pull of {tag} failed: cannot reach the Ollama server at {url} — is `ollama serve` running?"
     raw = str(getattr(error.__cause__, "error", "") or error.message)
@@ -117,7 +121,7 @@ def describe_failure(error: BackendError, tag: str, url: str, tracker: PullTrack
         return f"{tag} is not a tag the registry knows ({raw}) — check the name at https://ollama.com/library"
     where = (f" after {format_bytes(tracker.completed_bytes)} of {format_bytes(tracker.total_bytes)}"
              if tracker.layers else "")
-    advice = "pull it again to resume"
+    advice = resume_hint
     if "no space left" in lowered or "disk full" in lowered:
         advice = "free disk space on the server, then " + advice
     return f"pull of {tag} failed{where}: {raw} — {advice}"

@@ -97,25 +97,6 @@ class ProgressPrinter:
             self._line_open = False
 
 
-def _failure(exc: Any, tag: str, host: str, tracker: Any) -> str:
-    """What went wrong, in the user's terms, and the next step."""
-    from tui.pull_progress import format_bytes
-
-    if exc.kind == "unreachable":
-        return f"cannot reach the Ollama server at {host} — is `ollama serve` running? (or pass --host)"
-    raw = str(getattr(exc.__cause__, "error", "") or exc.message)
-    lowered = raw.lower()
-    if not tracker.layers and ("file does not exist" in lowered or "manifest" in lowered
-                               or "not found" in lowered or exc.status_code == 404):
-        return f"{tag} is not a tag the registry knows ({raw}) — check the name at https://ollama.com/library"
-    where = (f" after {format_bytes(tracker.completed_bytes)} of {format_bytes(tracker.total_bytes)}"
-             if tracker.layers else "")
-    advice = "run the same command again to resume"
-    if "no space left" in lowered or "disk full" in lowered:
-        advice = "free disk space on the server, then " + advice
-    return f"pull of {tag} failed{where}: {raw} — {advice}"
-
-
 async def _pull(tag: str, host: str, printer: ProgressPrinter) -> None:
     from tui.backend import OllamaBackend
 
@@ -144,7 +125,11 @@ def run(args: argparse.Namespace) -> int:
         return 130
     except BackendError as exc:
         printer.close()
-        print(f"error: {_failure(exc, args.tag, host, printer.tracker)}", file=stream)
+        from tui.pulls import describe_failure
+
+        message = describe_failure(exc, args.tag, host, printer.tracker,
+                                   resume_hint="run the same command again to resume")
+        print(f"error: {message}", file=stream)
         return 1
     printer.close()
     if not printer.tracker.finished:
