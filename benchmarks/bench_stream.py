@@ -34,8 +34,9 @@ def one_run(rate: float, reasoning_tokens: int, answer_tokens: int, cols: int, r
         mark = len(app.output.text)
         cpu_before = app.cpu_seconds()
         sent = app.write("benchmark prompt\r")
-        app.wait_for_text(b"answer tokens", timeout=600, start=mark)  # the figures line after the turn
-        last = app.wait_quiet(1.0)
+        # The figures line is drawn right after the last token: the end of the turn on screen.
+        # (Waiting for silence instead would count the panel's once-a-second updates.)
+        last = app.wait_for_text(b"answer tokens", timeout=600, start=mark)
         cpu = app.cpu_seconds() - cpu_before
         tokens = token_count(reasoning_tokens, answer_tokens)
         elapsed = last - sent

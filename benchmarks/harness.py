@@ -105,9 +105,13 @@ class AppInPty:
     def wait_for_text(self, needle: bytes, timeout: float = 30.0, start: int = 0) -> float:
         deadline = time.perf_counter() + timeout
         while time.perf_counter() < deadline:
-            if needle in self.output.text[start:]:
+            # find() searches in place: slicing a megabyte of output every few ms would hold the
+            # GIL, starve the reader thread, fill the pty and stall the app being measured.
+            found = self.output.text.find(needle, start)
+            if found >= 0:
                 return time.perf_counter()
-            time.sleep(0.01)
+            start = max(start, len(self.output.text) - len(needle))
+            time.sleep(0.02)
         raise TimeoutError(f"{needle!r} did not appear within {timeout} s")
 
     def wait_quiet(self, seconds: float, timeout: float = 300.0) -> float:
