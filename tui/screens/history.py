@@ -30,6 +30,7 @@ from textual.widgets.option_list import Option
 
 from tui.export import to_markdown, write_output
 from tui.sanitize import inert
+from tui.screens.confirm import ConfirmDeleteScreen as BaseConfirmDeleteScreen
 from tui.store import ConversationInfo, HistoryStore, StoreError
 
 SEARCH_DEBOUNCE_SECONDS = 0.25
@@ -135,41 +136,20 @@ class RenameScreen(ModalScreen[str | None]):
         self.dismiss(event.value)
 
 
-class ConfirmDeleteScreen(ModalScreen[bool]):
-    """Deleting cannot be undone, so the default (Enter on the focused button) keeps it."""
-
-    BINDINGS = [
-        Binding("y", "answer(True)", "Delete"),
-        Binding("n,escape", "answer(False)", "Keep"),
-    ]
-    DEFAULT_CSS = _DIALOG_CSS.format(name="ConfirmDeleteScreen").replace("$accent", "$error")
+class ConfirmDeleteScreen(BaseConfirmDeleteScreen):
+    """Deleting a conversation: say so when it is the one open in the chat."""
 
     def __init__(self, info: ConversationInfo, *, is_open: bool) -> None:
-        super().__init__()
+        turns = f"{info.turn_count} turn{'s' if info.turn_count != 1 else ''}"
+        notes = []
+        if is_open:
+            notes.append((Content("It is the conversation open in the chat now: the chat keeps it on "
+                                  "screen, but it leaves the history."), "problem"))
+        notes.append((Content("It cannot be undone. y deletes, n or Esc keeps it."), "hint"))
+        super().__init__(Content.assemble(("Delete “", "bold"), (inert(info.title), "bold"), (f"” ({turns})?", "bold")),
+                         notes)
         self.info = info
         self.is_open = is_open
-
-    def compose(self) -> ComposeResult:
-        turns = f"{self.info.turn_count} turn{'s' if self.info.turn_count != 1 else ''}"
-        with Vertical():
-            yield Static(Content.assemble(("Delete “", "bold"), (inert(self.info.title), "bold"),
-                                          (f"” ({turns})?", "bold")))
-            if self.is_open:
-                yield Static(Content("It is the conversation open in the chat now: the chat keeps it on "
-                                     "screen, but it leaves the history."), classes="problem")
-            yield Static(Content("It cannot be undone. y deletes, n or Esc keeps it."), classes="hint")
-            with Horizontal():
-                yield Button("Keep (n)", id="keep")
-                yield Button("Delete (y)", id="delete", variant="error")
-
-    def on_mount(self) -> None:
-        self.query_one("#keep", Button).focus()
-
-    def action_answer(self, delete: bool) -> None:
-        self.dismiss(delete)
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "delete")
 
 
 @dataclass(frozen=True)

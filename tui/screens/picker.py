@@ -18,11 +18,11 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Header, Label, Select, Static
+from textual.widgets import DataTable, Footer, Header, Label, Select, Static
 
 from tui import catalog
 from tui.backend import BackendError, InstalledModel, ModelDetails, OllamaBackend
@@ -32,6 +32,7 @@ from tui.hardware import GpuSnapshot
 from tui.pull_progress import describe_layer, format_bytes, format_duration, format_speed, render_bar
 from tui.pulls import Pull, PullManager, PullState
 from tui.sanitize import inert
+from tui.screens.confirm import ConfirmDeleteScreen as BaseConfirmDeleteScreen
 
 CONTEXT_CHOICES: tuple[int, ...] = (2048, 4096, 8192, 16384, 32768, 65536, 131072)
 KV_CACHE_TYPES: tuple[str, ...] = ("f16", "q8_0", "q4_0")
@@ -116,44 +117,15 @@ def entry_for_installed(model: InstalledModel, details: ModelDetails | None) -> 
 # -- the modals ------------------------------------------------------------------------------
 
 
-class ConfirmDeleteScreen(ModalScreen[bool]):
+class ConfirmDeleteScreen(BaseConfirmDeleteScreen):
     """Deleting a 20 GB model by a stray key would cost a re-download: ask first, default to no."""
 
-    BINDINGS = [
-        Binding("y", "answer(True)", "Delete"),
-        Binding("n,escape", "answer(False)", "Keep"),
-    ]
-    DEFAULT_CSS = """
-    ConfirmDeleteScreen { align: center middle; }
-    ConfirmDeleteScreen > Vertical {
-        width: 64; max-width: 95%; height: auto; border: round $error; background: $surface; padding: 0 1;
-    }
-    ConfirmDeleteScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
-    ConfirmDeleteScreen Button { margin-left: 1; }
-    """
-
     def __init__(self, tag: str, size: int | None) -> None:
-        super().__init__()
+        size_text = f" ({format_bytes(size)})" if size else ""
+        super().__init__(Content.styled(f"Delete {inert(tag)}{size_text} from the server?", "bold"),
+                         [(Content("Pulling it again downloads it in full. y deletes, n or Esc keeps it."), "")])
         self.tag = tag
         self.size_bytes = size
-
-    def compose(self) -> ComposeResult:
-        size = f" ({format_bytes(self.size_bytes)})" if self.size_bytes else ""
-        with Vertical():
-            yield Static(Content.styled(f"Delete {inert(self.tag)}{size} from the server?", "bold"))
-            yield Static(Content("Pulling it again downloads it in full. y deletes, n or Esc keeps it."))
-            with Horizontal():
-                yield Button("Keep (n)", id="keep")
-                yield Button("Delete (y)", id="delete", variant="error")
-
-    def on_mount(self) -> None:
-        self.query_one("#keep", Button).focus()
-
-    def action_answer(self, delete: bool) -> None:
-        self.dismiss(delete)
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "delete")
 
 
 def details_text(tag: str, details: ModelDetails | None, entry: CatalogEntry | None) -> list[tuple[str, str]]:
