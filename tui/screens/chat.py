@@ -165,10 +165,10 @@ class ChatScreen(Screen[None]):
             except BackendError as error:
                 self.connected = False
                 hint = " · F6: server" if self.app.runtime is not None and self.app.runtime.binary else ""
-                self._set_status(
-                    f"✖ {self.app.redact(error.message)} — retrying in {delay:.0f} s (what you type is kept){hint}",
-                    "$error")
-                await asyncio.sleep(delay)
+                message = self.app.redact(error.message)
+                for left in range(int(delay), 0, -1):  # count down, so the user sees it is alive
+                    self._set_status(f"✖ {message} — retrying in {left} s (what you type is kept){hint}", "$error")
+                    await asyncio.sleep(1)
                 delay = min(delay * 2, RECONNECT_MAX_SECONDS)
         self.connected = True
         if self.model is None:
