@@ -372,3 +372,13 @@ async def test_partial_fit_is_said_before_the_first_prompt(sim: SimulatedOllama)
         message = next(str(n.message) for n in app._notifications if "only partly fit" in str(n.message))
         assert "deepseek-r1:14b" in message and "of its layers run on the CPU" in message
         assert not app.screen.conversation.turns  # before any prompt
+
+
+async def test_status_counts_a_model_pulled_in_the_background(sim: SimulatedOllama) -> None:
+    sim.pull_bytes_per_second = 100e9
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await wait_for_text(pilot, "4 models installed")
+        app.pulls.start("deepseek-r1:32b")
+        await wait_for_text(pilot, "5 models installed")

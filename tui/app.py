@@ -122,6 +122,7 @@ class R1App(App[None]):
         """Pulls outlive the picker: say when one ends, whichever screen is showing."""
         if pull.state is PullState.DONE:
             self.notify(inert(pull.summary()), markup=False)
+            self.chat.refresh_installed()
         elif pull.state is PullState.FAILED:
             self.notify(inert(pull.summary()), severity="error", markup=False, timeout=15)
 

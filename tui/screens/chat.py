@@ -261,6 +261,16 @@ class ChatScreen(Screen[None]):
             return
         self.notify(message, severity="warning", timeout=20, markup=False)
 
+    @work(exclusive=True, group="installed")
+    async def refresh_installed(self) -> None:
+        """A pull or delete changed what the server has: update the count and the quick list."""
+        try:
+            self.installed = await self.app.backend.list_models()
+        except BackendError:
+            return
+        if self.connected:
+            self._show_connected()
+
     def _show_connected(self) -> None:
         names = {m.name for m in self.installed}
         self._update_title()
@@ -342,6 +352,8 @@ class ChatScreen(Screen[None]):
                 keep_alive=settings.keep_alive,
             ):
                 if isinstance(event, StreamDelta):
+                    if meter.first_token_at is None:
+                        self.refresh_loaded()  # the model is loaded now: show it in the panel
                     meter.record(reasoning=bool(event.reasoning), answer=bool(event.answer))
                     turn.reasoning += event.reasoning
                     turn.answer += event.answer
@@ -513,12 +525,14 @@ class ChatScreen(Screen[None]):
         machine = await self.app.machine_figures()
         choice = await self.app.push_screen_wait(
             ModelPickerScreen(self.app.backend, self.app.pulls, machine, ctx=self.app.settings.num_ctx))
+        try:
+            self.installed = await self.app.backend.list_models()  # pulls and deletes change it
+        except BackendError as error:
+            self.notify(self.app.redact(str(error)), severity="error", markup=False)
         if choice:
-            try:
-                self.installed = await self.app.backend.list_models()  # a pull may have added it
-            except BackendError as error:
-                self.notify(self.app.redact(str(error)), severity="error", markup=False)
             self._use_model(choice)
+        elif self.connected:
+            self._show_connected()
         self.query_one(PromptArea).focus()
 
     def _use_model(self, choice: str) -> None:
