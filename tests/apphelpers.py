@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Callable
+from typing import Any, Callable
 
+from textual.app import App
 from textual.pilot import Pilot
 
 from tui.app import R1App
@@ -66,3 +67,21 @@ async def wait_for_text(pilot: Pilot, *needles: str, timeout: float = 20.0) -> s
     """Wait until every needle is on screen (a layout pass may still be pending); returns the screen."""
     await wait_for(pilot, lambda: all(needle in screen_text(pilot.app) for needle in needles), timeout)
     return screen_text(pilot.app)
+
+
+class ScreenHost(App[None]):
+    """A bare app showing one screen and keeping what it was dismissed with."""
+
+    TITLE = "Host"  # what the screen snapshots were taken with
+
+    def __init__(self, factory: Callable[[], Any]) -> None:
+        super().__init__()
+        self.factory = factory
+        self.result: object = "not dismissed"
+
+    def on_mount(self) -> None:
+        from tui.themes import register_themes
+
+        register_themes(self)
+        self.theme = "r1-dark"
+        self.push_screen(self.factory(), callback=lambda value: setattr(self, "result", value))

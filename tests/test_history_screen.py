@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from datetime import timezone
 from pathlib import Path
-from typing import Any, Callable
 
 import pytest
-from textual.app import App
 from textual.widgets import Input
 
-from tests.apphelpers import screen_text, wait_for
+from tests.apphelpers import ScreenHost, screen_text, wait_for
 from tui.conversation import Turn, TurnState
 from tui.export import to_markdown
 from tui.screens.history import ConfirmDeleteScreen, ExportScreen, HistoryList, HistoryScreen, RenameScreen
 from tui.store import HistoryStore, StoreError
-from tui.themes import register_themes
 
 START = 1_736_935_200.0  # 2025-01-15 10:00 UTC
 HOSTILE = "[bold]x[/] \x1b[31m"
@@ -29,18 +26,7 @@ CHATS = [  # (prompt, model, reasoning, answer), oldest first
 ]
 
 
-class Host(App[None]):
-    """A bare app showing one screen and keeping what it was dismissed with."""
-
-    def __init__(self, factory: Callable[[], Any]) -> None:
-        super().__init__()
-        self.factory = factory
-        self.result: object = "not dismissed"
-
-    def on_mount(self) -> None:
-        register_themes(self)
-        self.theme = "r1-dark"
-        self.push_screen(self.factory(), callback=lambda value: setattr(self, "result", value))
+Host = ScreenHost
 
 
 @pytest.fixture

@@ -4,32 +4,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable
 
 import pytest
-from textual.app import App
 from textual.widgets import Checkbox, Input, Select, TextArea
 
-from tests.apphelpers import screen_text, wait_for
+from tests.apphelpers import ScreenHost, screen_text, wait_for
 from tui.config import Settings, load_settings, save_settings
 from tui.screens.settings import SettingsScreen
-from tui.themes import register_themes
 
 THEMES = ["r1-ansi", "r1-dark", "r1-light"]
 
 
-class Host(App[None]):
-    """A bare app showing one screen and keeping what it was dismissed with."""
-
-    def __init__(self, factory: Callable[[], Any]) -> None:
-        super().__init__()
-        self.factory = factory
-        self.result: object = "not dismissed"
-
-    def on_mount(self) -> None:
-        register_themes(self)
-        self.theme = "r1-dark"
-        self.push_screen(self.factory(), callback=lambda value: setattr(self, "result", value))
+Host = ScreenHost
 
 
 @pytest.fixture

@@ -70,9 +70,10 @@ def resolve_command_host(given: str | None) -> str:
     then `server.host` in the config, then OLLAMA_HOST, then Ollama's default; as a URL."""
     from tui.config import load_settings
     from tui.hosts import choose_host
+    from tui.launch import resolve_host
 
     settings = load_settings().settings
-    return choose_host(given or settings.host or default_host(), settings.hosts).url
+    return choose_host(resolve_host(given, settings.host), settings.hosts).url
 
 
 def main(argv: Sequence[str] | None = None) -> int:

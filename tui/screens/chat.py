@@ -31,6 +31,8 @@ from tui.widgets.prompt import PromptArea
 from tui.widgets.turn import TurnView
 
 if TYPE_CHECKING:
+    from tui.fit import Estimate
+    from tui.hardware import HardwareSnapshot
     from tui.hosts import HostProfile
 
 T = TypeVar("T")
@@ -207,23 +209,27 @@ class ChatScreen(Screen[None]):
             self.notify(f"Nothing answers at {runtime.url}, and no `ollama` is on PATH: "
                         "press F6 to see how to install Ollama.", severity="warning", timeout=20, markup=False)
 
+    def _estimate(self, name: str, size: int | None, model_info: dict | None, snapshot: "HardwareSnapshot") -> "Estimate | None":
+        """How `name` fits this machine now at the chat's context; None for tags outside the catalog."""
+        from tui import catalog
+        from tui.fit import estimate
+
+        entry = catalog.find(name)
+        if entry is None:
+            return None
+        entry = catalog.with_server_figures(entry, model_info, size)
+        return estimate(entry, self.app.settings.num_ctx, gpu_free_bytes=[g.vram_free_bytes for g in snapshot.gpus],
+                        ram_bytes=snapshot.memory.available_bytes)
+
     def _fit_verdicts(self) -> dict[str, str]:
         """Each installed catalog tag's fit on this machine's GPU now (local servers only)."""
         sampler = self.app.sampler
         if not self.app.backend.is_local or sampler is None or sampler.latest is None:
             return {}
-        from tui import catalog
-        from tui.fit import estimate
-
-        snapshot = sampler.latest
-        free = [g.vram_free_bytes for g in snapshot.gpus]
         verdicts = {}
         for model in self.installed:
-            entry = catalog.find(model.name)
-            if entry is not None:
-                entry = catalog.with_server_figures(entry, None, model.size)
-                fit = estimate(entry, self.app.settings.num_ctx, gpu_free_bytes=free,
-                               ram_bytes=snapshot.memory.available_bytes)
+            fit = self._estimate(model.name, model.size, None, sampler.latest)
+            if fit is not None:
                 verdicts[model.name] = fit.label
         return verdicts
 
@@ -235,20 +241,14 @@ class ChatScreen(Screen[None]):
         if model is None or not self.app.backend.is_local or sampler is None:
             return
         snapshot = sampler.latest or await asyncio.to_thread(sampler.sample_once)  # off the loop: NVML
-        from tui import catalog
-        from tui.fit import estimate
-
-        entry = catalog.find(model)
-        if entry is None:
-            return
-        installed = {m.name: m.size for m in self.installed}
         try:
             details = await self.app.backend.show(model)
         except BackendError:
             return
-        entry = catalog.with_server_figures(entry, details.model_info, installed.get(model))
-        fit = estimate(entry, self.app.settings.num_ctx, gpu_free_bytes=[g.vram_free_bytes for g in snapshot.gpus],
-                       ram_bytes=snapshot.memory.available_bytes)
+        size = next((m.size for m in self.installed if m.name == model), None)
+        fit = self._estimate(model, size, details.model_info, snapshot)
+        if fit is None:
+            return
         if fit.verdict == "partial":
             message = (f"{model} will only partly fit on this GPU at {self.app.settings.num_ctx} tokens of context: "
                        f"{fit.cpu_layer_share:.0%} of its layers run on the CPU, so answers will be much slower. "
