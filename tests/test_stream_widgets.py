@@ -1,11 +1,10 @@
-"""The streaming widgets: wrapping by terminal cells, and long answers cut into pieces safely."""
+"""The streaming widgets: wrapping by terminal cells, and long answers rendered a settled stretch at a time."""
 
 from __future__ import annotations
 
 from textual.app import App, ComposeResult
-from textual.widgets import Markdown
-
-from tui.widgets.answer import PIECE_CHARACTERS, AnswerMarkdown, safe_cut
+from tui.markdown_render import MarkdownRenderer, safe_cut, settle_point
+from tui.widgets.answer import SETTLE_CHARACTERS, AnswerMarkdown
 from tui.widgets.stream_text import StreamingText, wrap_line
 
 
@@ -42,21 +41,80 @@ async def test_streaming_text_grows_and_keeps_every_character() -> None:
         assert rows == ["first line", "second line that is long enough to wrap", "twice here", "", "end"]
 
 
-async def test_long_answer_is_split_into_pieces_without_losing_text() -> None:
+def test_settle_point_waits_for_a_block_at_column_zero() -> None:
+    assert settle_point("para one\n\npara two", 0) == len("para one\n\n")
+    # An indented line after a blank line may still belong to the list item above.
+    assert settle_point("- item\n\n  more of the item", 0) == 0
+    # Nothing settles inside an open fence, and nothing before `minimum`.
+    assert settle_point("```\nx\n\ny", 0) == 0
+    assert settle_point("a\n\nb\n\nc", 3) == len("a\n\nb\n\n")
+
+
+def answer_rows(answer: AnswerMarkdown) -> list[str]:
+    return [answer.render_line(y).text.rstrip() for y in range(answer.size.height)]
+
+
+async def test_long_answer_streams_with_flat_rendering_work_and_loses_nothing() -> None:
+    """Each write re-renders only the unsettled tail, never the whole answer; the screen shows all of it."""
     app = Host()
-    block = "Some prose about the step.\n\n```python\nprint('x')\n\nprint('y')\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"
+    block = "Some prose about step {n}.\n\n```python\nprint('x')\n\nprint('y')\n```\n\n| a | b |\n|---|---|\n| {n} | 2 |\n\n"
+    full = "".join(block.format(n=n) for n in range(60))
     async with app.run_test(size=(80, 20)) as pilot:
         answer = app.query_one(AnswerMarkdown)
-        full = block * 60
-        for start in range(0, len(full), 37):
-            await answer.write(full[start:start + 37])
-        await answer.finish()
         await pilot.pause()
-        pieces = list(answer.query(Markdown))
-        assert len(pieces) >= len(full) // PIECE_CHARACTERS
+        rendered: list[int] = []
+        real_render = MarkdownRenderer.render
+
+        def counting_render(self: MarkdownRenderer, text: str, width: int) -> list:
+            rendered.append(len(text))
+            return real_render(self, text, width)
+
+        MarkdownRenderer.render = counting_render  # type: ignore[method-assign]
+        try:
+            for start in range(0, len(full), 37):
+                await answer.write(full[start:start + 37])
+                await pilot.pause()
+        finally:
+            MarkdownRenderer.render = real_render  # type: ignore[method-assign]
+        await answer.finish()
         assert answer.source == full
-        assert "".join(piece.source for piece in pieces) == full
-        assert all(piece.source.count("```") % 2 == 0 for piece in pieces)
+        assert max(rendered) < 3 * SETTLE_CHARACTERS  # len(full) is over 6,000 characters
+        rows = answer_rows(answer)
+        assert not any("```" in row for row in rows)  # fences became code blocks, none split open
+        assert [row.strip() for row in rows if row.strip().startswith("Some prose")] == [
+            f"Some prose about step {n}." for n in range(60)]
+        assert sum("print('x')" in row for row in rows) == 60
+
+
+async def test_streamed_answer_looks_like_the_same_answer_shown_at_once() -> None:
+    app = Host()
+    text = "# Title\n\nIntro with `code` and **bold**.\n\n1. one\n2. two\n\n> quoted\n\n" * 40
+    async with app.run_test(size=(70, 20)) as pilot:
+        answer = app.query_one(AnswerMarkdown)
+        for start in range(0, len(text), 11):
+            await answer.write(text[start:start + 11])
+        await pilot.pause()
+        streamed = answer_rows(answer)
+        await answer.remove()
+        shown = AnswerMarkdown()
+        await app.mount(shown)
+        await shown.show(text)
+        await pilot.pause()
+        assert answer_rows(shown) == streamed
+        assert streamed[0] == "Title" and " 1. one" in streamed and "▌ quoted" in streamed
+
+
+async def test_markup_html_and_links_in_an_answer_stay_literal() -> None:
+    app = Host()
+    async with app.run_test(size=(80, 10)) as pilot:
+        answer = app.query_one(AnswerMarkdown)
+        await answer.write("[bold red]not styled[/] <think>kept</think> [site](https://example.com)\n")
+        await pilot.pause()
+        row = answer_rows(answer)[0]
+        assert row == "[bold red]not styled[/] <think>kept</think> site (https://example.com)"
+        assert all(segment.style is None or segment.style.link is None for segment in answer.render_line(0))
+        assert not any(segment.style and segment.style.color and segment.style.color.name == "red"
+                       for segment in answer.render_line(0))
 
 
 async def test_first_short_line_becomes_visible() -> None:
@@ -69,3 +127,19 @@ async def test_first_short_line_becomes_visible() -> None:
         text.append("short")
         await pilot.pause()
         assert text.size.height == 1
+
+
+async def test_answer_colours_follow_a_theme_change() -> None:
+    app = Host()
+    async with app.run_test(size=(60, 12)) as pilot:
+        answer = app.query_one(AnswerMarkdown)
+        await answer.write("```python\nx = 1\n```\n")
+        await pilot.pause()
+
+        def code_background() -> object:
+            return next(s.style.bgcolor for s in answer.render_line(1) if s.style and s.style.bgcolor)
+
+        dark = code_background()
+        app.theme = "textual-light"
+        await pilot.pause()
+        assert code_background() != dark

@@ -1,114 +1,229 @@
-"""The answer pane: streamed Markdown whose cost per token stays flat however long it gets.
+"""The answer pane: streamed Markdown drawn line by line, at a cost per token that stays flat.
 
-`Markdown.append` (what Textual's `MarkdownStream` calls) re-parses only the
-last block. r1tui already batches text into frames, so it calls `append`
-directly and awaits it: `MarkdownStream.stop()` can drop text that was queued
-before its task first ran. Every append still re-lays-out the whole Markdown
-widget, and a long answer has hundreds of blocks. So the answer is cut into several Markdown widgets at safe block
-boundaries (a blank line outside any code fence): finished pieces are never
-touched again, and each frame only lays out the piece being written.
+One widget per answer, drawn with Textual's Line API. The text that has
+settled (see `tui.markdown_render`) is rendered once per width and kept as
+strips; each frame re-renders only the unsettled tail and repaints only the
+rows that changed. Textual's own Markdown widget mounts a widget per block and
+table cell, and each one makes the whole chat lay out again: in a 10,000-token
+answer that doubled the cost of every token (issue 9).
+
+Colours come from the app's theme, so answers follow a theme change.
 """
 
 from __future__ import annotations
 
-import asyncio
+from typing import Mapping
 
-from textual.app import ComposeResult
-from textual.events import Mount
-from textual.containers import Vertical
-from textual.widgets import Markdown
+from rich.style import Style
+from textual.color import Color, ColorParseError
+from textual.geometry import Region, Size
+from textual.strip import Strip
+from textual.widget import Widget
 
-PIECE_CHARACTERS = 3000
+from tui.markdown_render import MarkdownRenderer, settle_point
 
-
-def safe_cut(text: str, minimum: int) -> int | None:
-    """An index just after a blank line, at least `minimum` in, where no code fence is open."""
-    search_from = minimum
-    while True:
-        index = text.find("\n\n", search_from)
-        if index < 0:
-            return None
-        cut = index + 2
-        if _fences_balanced(text[:cut]):
-            return cut
-        search_from = cut
+# Tail length before it may settle: long enough that a list or table is rarely split,
+# short enough that re-rendering it every frame is a few milliseconds.
+SETTLE_CHARACTERS = 1200
+_WIDTHS_KEPT = 2  # folding switches between two widths; both stay rendered
 
 
-def _fences_balanced(text: str) -> bool:
-    fences = sum(1 for line in text.splitlines() if line.lstrip().startswith(("```", "~~~")))
-    return fences % 2 == 0
-
-
-class AnswerPiece(Markdown):
-    """A Markdown widget that says when it is ready for `append`.
-
-    Markdown's own mount handler renders its initial text, replacing whatever
-    was appended before it ran; appends must wait for it.
-    """
+class _Rendered:
+    """The settled chunks rendered at one width."""
 
     def __init__(self) -> None:
-        super().__init__(open_links=False)
-        self.ready = asyncio.Event()
-
-    async def _on_mount(self, event: Mount) -> None:
-        await super()._on_mount(event)
-        self.ready.set()
+        self.lines: list[Strip] = []
+        self.chunks = 0
 
 
-class AnswerMarkdown(Vertical):
+class AnswerMarkdown(Widget):
     DEFAULT_CSS = """
     AnswerMarkdown { height: auto; }
-    AnswerMarkdown > Markdown { margin: 0; padding: 0; background: transparent; }
     """
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self._pieces: list[str] = []
-        self._current: AnswerPiece | None = None
+        self._settled: list[str] = []
+        self._tail = ""
+        self._renderer: MarkdownRenderer | None = None
+        self._by_width: dict[int, _Rendered] = {}
+        self._tail_lines: list[Strip] = []
+        self._tail_width = -1
+        self._width = -1
 
     @property
     def source(self) -> str:
-        return "".join(self._pieces)
+        return "".join(self._settled) + self._tail
 
-    def compose(self) -> ComposeResult:
-        yield from ()
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, _: object) -> None:
+        self._renderer = None
+        self._by_width.clear()
+        self._tail_width = -1
+        self.refresh(layout=True)
+
+    # -- writing -----------------------------------------------------------------
 
     async def write(self, text: str) -> None:
-        """Append Markdown; starts a new piece once the current one is long and at a safe cut."""
+        """Append Markdown (already made inert); the tail is re-rendered, settled text is not."""
         if not text:
             return
-        if self._current is None:
-            await self._start_piece()
-        written = len(self._pieces[-1])
-        current = self._pieces[-1] + text
-        # Only cut inside the new text (what was written is on screen already).
-        cut = safe_cut(current, max(PIECE_CHARACTERS, written - 1)) if len(current) > PIECE_CHARACTERS else None
-        if cut is None:
-            self._pieces[-1] = current
-            assert self._current is not None
-            await self._current.append(text)
-            return
-        head = current[written:cut]
-        tail = current[cut:]
-        self._pieces[-1] = current[:cut]
-        assert self._current is not None
-        await self._current.append(head)
-        await self._start_piece()
-        if tail:
-            await self.write(tail)
-
-    async def _start_piece(self) -> None:
-        piece = AnswerPiece()
-        await self.mount(piece)
-        await piece.ready.wait()
-        self._pieces.append("")
-        self._current = piece
+        self._tail += text
+        if len(self._tail) > SETTLE_CHARACTERS:
+            cut = settle_point(self._tail, SETTLE_CHARACTERS)
+            if cut:
+                self._settled.append(self._tail[:cut])
+                self._tail = self._tail[cut:]
+        self._redraw()
 
     async def finish(self) -> None:
-        """The answer is complete: the next write (if any) starts a new piece."""
-        self._current = None
+        """The answer is complete (kept for the turn's protocol; nothing is pending)."""
 
     async def show(self, text: str) -> None:
         """Show a finished answer at once (a resumed conversation)."""
         await self.write(text)
-        await self.finish()
+
+    def _redraw(self) -> None:
+        if self._width < 0:
+            self.refresh(layout=True)
+            return
+        old_height = self._height()
+        old_tail_start = self._tail_start()
+        old_tail = self._tail_lines
+        self._tail_width = -1
+        self._ensure_rendered(self._width)
+        if self._height() != old_height:
+            self.refresh(layout=True)
+            return
+        first_changed = self._tail_start() if self._tail_start() != old_tail_start else old_tail_start + _first_difference(old_tail, self._tail_lines)
+        if first_changed < old_height:
+            self.refresh(Region(0, first_changed, self.size.width, old_height - first_changed))
+
+    # -- rendering ---------------------------------------------------------------
+
+    def _markdown_renderer(self) -> MarkdownRenderer:
+        if self._renderer is None:
+            theme = self.app.current_theme
+            if theme.ansi:
+                code_theme = "ansi_dark" if theme.dark else "ansi_light"
+            else:
+                code_theme = "monokai" if theme.dark else "friendly"
+            self._renderer = MarkdownRenderer(markdown_styles(self.app.theme_variables), code_theme)
+        return self._renderer
+
+    def _ensure_rendered(self, width: int) -> None:
+        self._width = width
+        rendered = self._by_width.get(width)
+        if rendered is None:
+            while len(self._by_width) >= _WIDTHS_KEPT:
+                del self._by_width[next(iter(self._by_width))]
+            rendered = self._by_width[width] = _Rendered()
+        if rendered.chunks < len(self._settled):
+            renderer = self._markdown_renderer()
+            for chunk in self._settled[rendered.chunks:]:
+                lines = renderer.render(chunk, width)
+                if lines and rendered.lines:
+                    rendered.lines.append(Strip.blank(0))
+                rendered.lines.extend(Strip(line) for line in lines)
+            rendered.chunks = len(self._settled)
+        if self._tail_width != width:
+            self._tail_width = width
+            self._tail_lines = [Strip(line) for line in self._markdown_renderer().render(self._tail, width)]
+
+    def _settled_lines(self) -> list[Strip]:
+        rendered = self._by_width.get(self._width)
+        return rendered.lines if rendered is not None else []
+
+    def _tail_start(self) -> int:
+        settled = len(self._settled_lines())
+        return settled + 1 if settled and self._tail_lines else settled
+
+    def _height(self) -> int:
+        return self._tail_start() + len(self._tail_lines)
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return container.width
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        self._ensure_rendered(width)
+        return self._height()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.content_size.width
+        self._ensure_rendered(width)
+        settled = self._settled_lines()
+        tail_start = self._tail_start()
+        if y < len(settled):
+            strip = settled[y]
+        elif y >= tail_start and y - tail_start < len(self._tail_lines):
+            strip = self._tail_lines[y - tail_start]
+        else:
+            strip = Strip.blank(0)
+        base = self.rich_style
+        return strip.apply_style(base).crop_extend(0, width, base)
+
+
+def _first_difference(old: list[Strip], new: list[Strip]) -> int:
+    for index, (before, after) in enumerate(zip(old, new)):
+        if list(before) != list(after):
+            return index
+    return min(len(old), len(new))
+
+
+def markdown_styles(variables: Mapping[str, str]) -> dict[str, Style]:
+    """Rich styles for Markdown elements taken from a Textual theme's CSS variables."""
+    background = _colour(variables.get("background"))
+
+    def colour(*names: str) -> Color | None:
+        for name in names:
+            parsed = _colour(variables.get(name))
+            if parsed is not None:
+                if parsed.a < 1 and background is not None and background.ansi is None:
+                    parsed = background.blend(parsed.with_alpha(1), parsed.a)
+                return parsed
+        return None
+
+    def style(*names: str, text_style: str = "", dim_fallback: bool = False) -> Style:
+        found = colour(*names)
+        base = Style.parse(text_style) if text_style and text_style != "none" else Style()
+        if found is None or (found.ansi is not None and found.ansi < 0):
+            return base + Style(dim=True) if dim_fallback else base
+        return base + Style(color=found.rich_color)
+
+    muted = _muted(colour("foreground"), background)
+    styles = {
+        f"markdown.h{level}": style(f"markdown-h{level}-color", "text-primary", "primary",
+                                    text_style=variables.get(f"markdown-h{level}-text-style", "bold") or "bold")
+        for level in range(1, 7)
+    }
+    styles["markdown.h1"] += Style(bold=True)
+    styles.update({
+        "markdown.code": style("text-accent", "accent", text_style="bold"),
+        "markdown.item.bullet": style("text-accent", "accent", text_style="bold"),
+        "markdown.item.number": style("text-accent", "accent", text_style="bold"),
+        "markdown.link": style("text-primary", "primary", text_style="underline"),
+        "markdown.table.header": style("text-primary", "primary", text_style="bold"),
+        "markdown.block_quote": muted + Style(italic=True),
+        "markdown.link_url": muted,
+        "markdown.hr": muted,
+        "markdown.table.border": muted,
+    })
+    return styles
+
+
+def _colour(value: str | None) -> Color | None:
+    if not value:
+        return None
+    try:
+        return Color.parse(value)
+    except ColorParseError:
+        return None
+
+
+def _muted(foreground: Color | None, background: Color | None) -> Style:
+    """Foreground faded toward the background; `dim` where the theme uses the terminal's own colours."""
+    if foreground is None or background is None or foreground.ansi is not None or background.ansi is not None:
+        return Style(dim=True)
+    return Style(color=foreground.blend(background, 0.4).rich_color)

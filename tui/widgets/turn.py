@@ -1,8 +1,8 @@
 """One exchange on screen: the prompt, the model's reasoning beside its answer, and the figures.
 
-Streaming text is appended, never re-rendered whole: reasoning is a Line API
-widget that repaints only the rows that changed, and the answer goes through
-Textual's `MarkdownStream`, which re-parses only the last Markdown block.
+Streaming text is appended, never re-rendered whole: reasoning and answer are
+both Line API widgets that repaint only the rows that changed, and the answer
+re-renders only its unsettled Markdown tail (`tui.widgets.answer`).
 Text arrives already made inert (`tui.sanitize`) and is shown as `Content`,
 so nothing the model writes is read as markup.
 """
@@ -44,8 +44,7 @@ class TurnView(Vertical):
     """A turn as the user sees it. The chat screen feeds it deltas and flushes it once per frame.
 
     Folding changes inline styles of a few widgets rather than a CSS class on
-    the turn: a class change restyles every descendant, and a long answer has
-    hundreds of Markdown blocks.
+    the turn: a class change restyles every descendant of every turn.
     """
 
     def __init__(self, turn: Turn, meter: TokenMeter) -> None:

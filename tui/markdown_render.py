@@ -1,0 +1,163 @@
+"""Markdown → terminal lines, one settled stretch at a time, so a long answer costs the same per token at its end as at its start.
+
+A streamed answer is split at safe points (a blank line outside any code
+fence, followed by a new block at column 0). Text before the last such point
+is *settled*: rendered once and kept as lines. Only the unsettled tail is
+rendered again when more text arrives; it is a block or two long however long
+the answer grows. Textual's Markdown widget instead makes a widget per block
+and table cell, and every new one makes the whole screen lay out again.
+
+Rendering is Rich's Markdown (markdown-it underneath) with two changes that
+matter for untrusted model output: HTML is shown as text rather than dropped
+(`<think>` in an answer stays visible), and links are shown as text with their
+address, never as clickable OSC 8 hyperlinks. Nothing here imports Textual.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import ClassVar, Mapping
+
+from markdown_it import MarkdownIt
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.markdown import Heading, ListItem, Markdown, MarkdownElement
+from rich.segment import Segment
+from rich._loop import loop_first
+from rich.theme import Theme
+
+Line = list[Segment]
+
+# CommonMark with tables and strikethrough, as GitHub and the models write it; raw HTML off.
+_PARSER = MarkdownIt("commonmark", {"html": False}).enable("strikethrough").enable("table")
+
+# Style names Rich's Markdown looks up, with what they fall back to when a theme gives nothing.
+DEFAULT_STYLES: dict[str, str] = {
+    "markdown.h1": "bold underline",
+    "markdown.h2": "bold",
+    "markdown.h3": "bold",
+    "markdown.h4": "bold italic",
+    "markdown.h5": "italic",
+    "markdown.h6": "italic",
+    "markdown.paragraph": "",
+    "markdown.text": "",
+    "markdown.em": "italic",
+    "markdown.strong": "bold",
+    "markdown.s": "strike",
+    "markdown.code": "bold",
+    "markdown.code_block": "",
+    "markdown.block_quote": "italic",
+    "markdown.list": "",
+    "markdown.item": "",
+    "markdown.item.bullet": "bold",
+    "markdown.item.number": "bold",
+    "markdown.hr": "dim",
+    "markdown.link": "underline",
+    "markdown.link_url": "dim",
+    "markdown.table.border": "dim",
+    "markdown.table.header": "bold",
+}
+
+
+def safe_cut(text: str, minimum: int) -> int | None:
+    """An index just after a blank line, at least `minimum` in, where no code fence is open."""
+    search_from = minimum
+    while True:
+        index = text.find("\n\n", search_from)
+        if index < 0:
+            return None
+        cut = index + 2
+        if _fences_balanced(text[:cut]):
+            return cut
+        search_from = cut
+
+
+def settle_point(text: str, minimum: int) -> int:
+    """How much of `text` can be rendered for good: up to the last safe cut past `minimum`.
+
+    A cut also needs the next block to have begun at column 0: text indented
+    after a blank line may still belong to the list item above it.
+    """
+    settled = 0
+    search_from = minimum
+    while True:
+        cut = safe_cut(text, search_from)
+        if cut is None:
+            return settled
+        while cut < len(text) and text[cut] == "\n":
+            cut += 1
+        if cut < len(text) and not text[cut].isspace():
+            settled = cut
+        search_from = cut
+
+
+def _fences_balanced(text: str) -> bool:
+    fences = sum(1 for line in text.splitlines() if line.lstrip().startswith(("```", "~~~")))
+    return fences % 2 == 0
+
+
+class LeftHeading(Heading):
+    """Headings flush left, as in a chat (Rich centres `#` headings, as in a document)."""
+
+    LEVEL_ALIGN: ClassVar[dict[str, str]] = {f"h{level}": "left" for level in range(1, 7)}  # type: ignore[assignment]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        text = self.text.copy()
+        text.justify = "left"
+        yield text
+
+
+class DottedListItem(ListItem):
+    """Ordered items numbered "1." as written (Rich drops the dot)."""
+
+    def render_number(self, console: Console, options: ConsoleOptions, number: int, last_number: int) -> RenderResult:
+        number_width = len(str(last_number)) + 2
+        lines = console.render_lines(self.elements, options.update(width=options.max_width - number_width - 1),
+                                     style=self.style)
+        number_style = console.get_style("markdown.item.number", default="none")
+        numeral = Segment(f"{number}.".rjust(number_width) + " ", number_style)
+        padding = Segment(" " * (number_width + 1), number_style)
+        for first, line in loop_first(lines):
+            yield numeral if first else padding
+            yield from line
+            yield Segment("\n")
+
+
+class LiteralMarkdown(Markdown):
+    """Rich's Markdown with raw HTML shown as written and links never made clickable."""
+
+    elements: ClassVar[dict[str, type[MarkdownElement]]] = {
+        **Markdown.elements, "heading_open": LeftHeading, "list_item_open": DottedListItem}
+
+    def __init__(self, markup: str, code_theme: str) -> None:
+        super().__init__("", code_theme=code_theme, hyperlinks=False)
+        self.markup = markup
+        self.parsed = _PARSER.parse(markup)
+
+
+class MarkdownRenderer:
+    """Renders Markdown to lines of segments at a given width, with one set of styles."""
+
+    def __init__(self, styles: Mapping[str, str] | None = None, code_theme: str = "monokai") -> None:
+        merged = {**DEFAULT_STYLES, **(styles or {})}
+        self.code_theme = code_theme
+        self._console = Console(
+            file=io.StringIO(), width=80, theme=Theme(merged, inherit=True), force_terminal=True,
+            color_system="truecolor", legacy_windows=False, markup=False, emoji=False, highlight=False,
+        )
+
+    def render(self, text: str, width: int) -> list[Line]:
+        """The lines `text` takes at `width` cells, without blank lines at either end."""
+        if not text.strip():
+            return []
+        options = self._console.options.update_width(max(1, width))
+        lines = self._console.render_lines(LiteralMarkdown(text, self.code_theme), options, pad=False)
+        while lines and _is_blank(lines[-1]):
+            lines.pop()
+        start = 0
+        while start < len(lines) and _is_blank(lines[start]):
+            start += 1
+        return lines[start:]
+
+
+def _is_blank(line: Line) -> bool:
+    return all(not segment.text.strip() and not (segment.style and segment.style.bgcolor) for segment in line)
