@@ -404,6 +404,28 @@ async def test_the_same_snapshot_twice_is_ignored_and_speed_updates_repaint_only
     assert updates == ["hp-speed"]
 
 
+async def test_a_hidden_panel_draws_nothing_and_shows_the_latest_figures_when_shown() -> None:
+    """Hidden (F2), each update would relayout the whole chat for nothing; shown again, it is current."""
+    panel = make_panel(lambda p: p.show_hardware(snapshot(runner_gpu())))
+    app = PanelHost(panel)
+    async with app.run_test(size=(44, 60)) as pilot:
+        await pilot.pause()
+        updates: list[str] = []
+        for static in panel.query(".hp-section").results(Static):
+            static.update = _counting(static, updates)  # type: ignore[method-assign]
+        panel.display = False
+        await pilot.pause()
+        panel.show_hardware(snapshot(runner_gpu(utilization=12)))
+        panel.show_speed(finished_meter(STATS), streaming=False)
+        await pilot.pause()
+        assert updates == []
+        panel.display = True
+        await pilot.pause()
+        text = visible(app)
+    assert "util 12%" in text and "45.3 tok/s eval rate (server)" in text
+    assert sorted(updates) == ["hp-gpus", "hp-speed"]
+
+
 def _counting(static: Static, calls: list[str]) -> Callable[..., None]:
     """`static.update`, noting the section's name in `calls` each time it runs."""
     original = static.update

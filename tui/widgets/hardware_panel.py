@@ -485,6 +485,7 @@ class HardwarePanel(VerticalScroll, can_focus=False):
         self._meter: TokenMeter | None = None
         self._streaming = False
         self._remote: str | None = None
+        self._stale_sections: set[str] = set()
         self._sections = {name: Static(classes=f"hp-section hp-{name}") for name in SECTIONS}
         self._shown: dict[str, tuple[str, tuple[object, ...]] | None] = {}
 
@@ -542,8 +543,17 @@ class HardwarePanel(VerticalScroll, can_focus=False):
             self._history.popleft()
 
     def _update_sections(self, *names: str) -> None:
+        if not self.display:
+            # Hidden (F2, or a small terminal): drawing would only cost a relayout of the
+            # whole screen, conversation included. Catch up when shown again.
+            self._stale_sections.update(names)
+            return
         for name in names:
             self._put(name, self._section_content(name))
+
+    def on_show(self) -> None:
+        stale, self._stale_sections = self._stale_sections, set()
+        self._update_sections(*(name for name in SECTIONS if name in stale))
 
     def _section_content(self, name: str) -> Content | None:
         compact = self.compact
