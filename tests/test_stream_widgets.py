@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual.app import App, ComposeResult
-from tui.markdown_render import MarkdownRenderer, safe_cut, settle_point
+from tui.markdown_render import MarkdownRenderer, settle_point
 from tui.widgets.answer import SETTLE_CHARACTERS, AnswerMarkdown
 from tui.widgets.stream_text import StreamingText, wrap_line
 
@@ -13,14 +13,6 @@ def test_wrap_line_respects_cells_and_cuts_long_words() -> None:
     assert wrap_line("中文中文中文", 4) == ["中文", "中文", "中文"]
     assert wrap_line("x" * 25, 10) == ["x" * 10, "x" * 10, "x" * 5]
     assert wrap_line("", 10) == [""]
-
-
-def test_safe_cut_never_splits_a_code_fence() -> None:
-    text = "intro\n\n```python\nx = 1\n\ny = 2\n```\n\nafter\n\nmore"
-    cut = safe_cut(text, 3)
-    assert text[:cut] == "intro\n\n"
-    cut = safe_cut(text, 10)
-    assert text[:cut].endswith("```\n\n") and text[cut:] == "after\n\nmore"
 
 
 class Host(App[None]):
@@ -47,6 +39,9 @@ def test_settle_point_waits_for_a_block_at_column_zero() -> None:
     assert settle_point("- item\n\n  more of the item", 0) == 0
     # Nothing settles inside an open fence, and nothing before `minimum`.
     assert settle_point("```\nx\n\ny", 0) == 0
+    fenced = "intro\n\n```python\nx = 1\n\ny = 2\n```\n\nafter\n\nmore"
+    assert fenced[:settle_point(fenced, 0)].endswith("```\n\nafter\n\n")
+    assert settle_point(fenced, len(fenced) - 3) == 0
     assert settle_point("a\n\nb\n\nc", 3) == len("a\n\nb\n\n")
 
 

@@ -69,3 +69,25 @@ class Conversation:
     @property
     def streaming(self) -> bool:
         return bool(self.turns) and not self.turns[-1].finished
+
+
+# Characters of reasoning and answer kept drawn at once (~150k tokens, three long R1 turns).
+LIVE_CHARACTERS = 600_000
+
+
+def turns_to_summarise(turns: list[Turn], budget: int | None = None, keep_last: int = 2) -> list[int]:
+    """Indexes of older turns to show as one-line summaries, so a long conversation stays light.
+
+    The newest turns stay drawn while their text fits the budget (always the
+    last `keep_last`); older ones are drawn again only when the user opens
+    them. Their text stays in the conversation and the history either way.
+    """
+    budget = LIVE_CHARACTERS if budget is None else budget
+    used = 0
+    summarised: list[int] = []
+    for index in range(len(turns) - 1, -1, -1):
+        turn = turns[index]
+        used += len(turn.reasoning) + len(turn.answer)
+        if index < len(turns) - keep_last and used > budget:
+            summarised.append(index)
+    return sorted(summarised)

@@ -58,41 +58,27 @@ DEFAULT_STYLES: dict[str, str] = {
 }
 
 
-def safe_cut(text: str, minimum: int) -> int | None:
-    """An index just after a blank line, at least `minimum` in, where no code fence is open."""
-    search_from = minimum
-    while True:
-        index = text.find("\n\n", search_from)
-        if index < 0:
-            return None
-        cut = index + 2
-        if _fences_balanced(text[:cut]):
-            return cut
-        search_from = cut
-
-
 def settle_point(text: str, minimum: int) -> int:
-    """How much of `text` can be rendered for good: up to the last safe cut past `minimum`.
+    """How much of `text` can be rendered for good: up to the start of the last block that
+    begins at or after `minimum` (0 when there is none yet).
 
-    A cut also needs the next block to have begun at column 0: text indented
-    after a blank line may still belong to the list item above it.
+    A block starts after a blank line, outside any code fence, at column 0: an
+    indented line after a blank line may still belong to the list item above.
+    One pass over the lines, so a whole answer shown at once costs linear time.
     """
     settled = 0
-    search_from = minimum
-    while True:
-        cut = safe_cut(text, search_from)
-        if cut is None:
-            return settled
-        while cut < len(text) and text[cut] == "\n":
-            cut += 1
-        if cut < len(text) and not text[cut].isspace():
-            settled = cut
-        search_from = cut
-
-
-def _fences_balanced(text: str) -> bool:
-    fences = sum(1 for line in text.splitlines() if line.lstrip().startswith(("```", "~~~")))
-    return fences % 2 == 0
+    position = 0
+    in_fence = False
+    after_blank = False
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if after_blank and not in_fence and stripped and not line[0].isspace() and position >= minimum:
+            settled = position
+        if stripped.startswith(("```", "~~~")):
+            in_fence = not in_fence
+        after_blank = not stripped
+        position += len(line)
+    return settled
 
 
 class LeftHeading(Heading):

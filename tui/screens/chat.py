@@ -22,7 +22,7 @@ from textual.widgets import Footer, Header, Static
 from textual.worker import Worker
 
 from tui.backend import BackendError, InstalledModel, StreamDelta, StreamDone, is_local_host
-from tui.conversation import Conversation, Turn, TurnState
+from tui.conversation import Conversation, Turn, TurnState, turns_to_summarise
 from tui.metrics import FramePacer, TokenMeter
 from tui.sanitize import inert
 from tui.screens.model_select import ModelSelectScreen
@@ -323,6 +323,7 @@ class ChatScreen(Screen[None]):
         conversation = self.query_one("#conversation", VerticalScroll)
         conversation.mount(view)
         conversation.anchor()
+        self.call_later(self._summarise_old_turns)
         self._streaming_view = view
         self._pacer = FramePacer()
         self._flush_timer = self.set_interval(self._pacer.slow_interval, self._flush)
@@ -332,6 +333,13 @@ class ChatScreen(Screen[None]):
         self._save_start(turn)
         self._chat_worker = self.stream_turn(turn, view)
         self.app.remember_model(turn.model)
+
+    async def _summarise_old_turns(self) -> None:
+        """Older turns past the drawing budget become one-line summaries (Enter shows one again)."""
+        views = list(self.query(TurnView))
+        for index in turns_to_summarise(self.conversation.turns):
+            if index < len(views):
+                await views[index].summarise()
 
     async def _flush(self) -> None:
         view = self._streaming_view
@@ -494,10 +502,11 @@ class ChatScreen(Screen[None]):
         self.conversation_id = conversation_id
         scroll = self.query_one("#conversation", VerticalScroll)
         await scroll.remove_children()
-        views = [TurnView(turn, TokenMeter(clock=self.app.clock)) for turn in conversation.turns]
+        summarised = set(turns_to_summarise(conversation.turns))
+        last = len(conversation.turns) - 1
+        views = [TurnView(turn, TokenMeter(clock=self.app.clock), summarised=index in summarised, folded=index < last)
+                 for index, turn in enumerate(conversation.turns)]
         await scroll.mount_all(views)
-        for view in views[:-1]:
-            view.set_folded(True)
         if conversation.turns:
             self.model = conversation.turns[-1].model
             self._update_title()

@@ -12,7 +12,7 @@ Colours come from the app's theme, so answers follow a theme change.
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from rich.style import Style
 from textual.color import Color, ColorParseError
@@ -22,10 +22,14 @@ from textual.widget import Widget
 
 from tui.markdown_render import MarkdownRenderer, settle_point
 
+if TYPE_CHECKING:
+    from textual.app import App
+
 # Tail length before it may settle: long enough that a list or table is rarely split,
 # short enough that re-rendering it every frame is a few milliseconds.
 SETTLE_CHARACTERS = 1200
-_WIDTHS_KEPT = 2  # folding switches between two widths; both stay rendered
+# Folding switches between two widths, and Textual's fr rounding can ask for one a cell narrower.
+_WIDTHS_KEPT = 3
 
 
 class _Rendered:
@@ -86,7 +90,9 @@ class AnswerMarkdown(Widget):
         await self.write(text)
 
     def _redraw(self) -> None:
-        if self._width < 0:
+        if self._width < 0 or self.content_size.width != self._width:
+            # Not laid out yet (or about to be, at another width): render once, when the layout asks.
+            self._tail_width = -1
             self.refresh(layout=True)
             return
         old_height = self._height()
@@ -105,12 +111,7 @@ class AnswerMarkdown(Widget):
 
     def _markdown_renderer(self) -> MarkdownRenderer:
         if self._renderer is None:
-            theme = self.app.current_theme
-            if theme.ansi:
-                code_theme = "ansi_dark" if theme.dark else "ansi_light"
-            else:
-                code_theme = "monokai" if theme.dark else "friendly"
-            self._renderer = MarkdownRenderer(markdown_styles(self.app.theme_variables), code_theme)
+            self._renderer = _renderer_for(self.app)
         return self._renderer
 
     def _ensure_rendered(self, width: int) -> None:
@@ -163,6 +164,26 @@ class AnswerMarkdown(Widget):
             strip = Strip.blank(0)
         base = self.rich_style
         return strip.apply_style(base).crop_extend(0, width, base)
+
+
+_RENDERERS: dict[tuple[str, str], MarkdownRenderer] = {}
+
+
+def _renderer_for(app: "App[object]") -> MarkdownRenderer:
+    """One renderer per theme, shared by every answer (building its console and styles is not free)."""
+    theme = app.current_theme
+    if theme.ansi:
+        code_theme = "ansi_dark" if theme.dark else "ansi_light"
+    else:
+        code_theme = "monokai" if theme.dark else "friendly"
+    variables = app.theme_variables
+    key = (code_theme, repr(sorted(variables.items())))
+    renderer = _RENDERERS.get(key)
+    if renderer is None:
+        if len(_RENDERERS) > 8:
+            _RENDERERS.clear()
+        renderer = _RENDERERS[key] = MarkdownRenderer(markdown_styles(variables), code_theme)
+    return renderer
 
 
 def _first_difference(old: list[Strip], new: list[Strip]) -> int:

@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Static
 
 from tui.conversation import Turn, TurnState
@@ -40,6 +41,22 @@ class ReasoningHeader(Static):
         self.post_message(self.Toggled())
 
 
+class TurnSummary(Static, can_focus=True):
+    """An older turn drawn as one line; Enter or a click draws it in full."""
+
+    BINDINGS = [("enter", "open", "Show turn")]
+
+    class Open(Message):
+        pass
+
+    def on_click(self, event: events.Click) -> None:
+        event.stop()
+        self.post_message(self.Open())
+
+    def action_open(self) -> None:
+        self.post_message(self.Open())
+
+
 class TurnView(Vertical):
     """A turn as the user sees it. The chat screen feeds it deltas and flushes it once per frame.
 
@@ -47,11 +64,12 @@ class TurnView(Vertical):
     the turn: a class change restyles every descendant of every turn.
     """
 
-    def __init__(self, turn: Turn, meter: TokenMeter) -> None:
+    def __init__(self, turn: Turn, meter: TokenMeter, *, summarised: bool = False, folded: bool = False) -> None:
         super().__init__(classes="turn")
         self.turn = turn
         self.meter = meter
-        self.folded = False
+        self.summarised = summarised and turn.finished
+        self.folded = folded
         self.finished = False
         # Decided now, not at mount: a fast stream can finish before this view is mounted.
         self._replay = turn.finished
@@ -64,26 +82,78 @@ class TurnView(Vertical):
         self._flush_lock = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
-        yield Static(Content.assemble(("You ", "bold $accent"), inert(self.turn.prompt)), classes="prompt")
-        yield Static(Content.styled(self.turn.model, "bold $secondary"), classes="model-label")
-        with Horizontal(classes="panes"):
-            with Vertical(classes="reasoning-pane"):
-                yield ReasoningHeader(self._header_text(), classes="reasoning-header")
-                yield ReasoningText(classes="reasoning-text")
-            with Vertical(classes="answer-pane"):
-                yield Static(Content.styled("Answer", "bold"), classes="answer-title")
-                yield Static(Content.styled("waiting for the model…", "dim italic"), classes="answer-placeholder")
-                yield AnswerMarkdown(classes="answer")
-        yield Static("", classes="turn-error")
-        yield Static("", classes="turn-stats")
+        if self.summarised:
+            yield TurnSummary(summary_text(self.turn), classes="turn-summary")
+        else:
+            yield from self._full_widgets()
+
+    def _full_widgets(self) -> list[Widget]:
+        return [
+            Static(Content.assemble(("You ", "bold $accent"), inert(self.turn.prompt)), classes="prompt"),
+            Static(Content.styled(self.turn.model, "bold $secondary"), classes="model-label"),
+            self._panes(),
+            Static("", classes="turn-error"),
+            Static("", classes="turn-stats"),
+        ]
+
+    def _panes(self) -> Horizontal:
+        return Horizontal(
+            Vertical(
+                ReasoningHeader(self._header_text(), classes="reasoning-header"),
+                ReasoningText(classes="reasoning-text"),
+                classes="reasoning-pane",
+            ),
+            Vertical(
+                Static(Content.styled("Answer", "bold"), classes="answer-title"),
+                Static(Content.styled("waiting for the model…", "dim italic"), classes="answer-placeholder"),
+                AnswerMarkdown(classes="answer"),
+                classes="answer-pane",
+            ),
+            classes="panes",
+        )
 
     async def on_mount(self) -> None:
+        if self.summarised:
+            self.finished = True
+            return
+        if self.folded:
+            self._apply_fold()  # before the first layout: the answer is drawn once, at its folded width
         if self._replay:
             await self.load_finished()
 
+    # -- summarised (long conversations) --------------------------------------------
+
+    async def summarise(self) -> None:
+        """Draw this finished turn as one widget, freeing what its panes held (its text stays in `turn`).
+
+        One widget, not five: every frame of a streaming answer lays out the
+        whole chat, so each widget an old turn keeps costs a little per token.
+        """
+        if self.summarised or not self.finished:
+            return
+        self.summarised = True
+        await self.remove_children()
+        await self.mount(TurnSummary(summary_text(self.turn), classes="turn-summary"))
+
+    async def expand(self) -> None:
+        """Draw a summarised turn in full again."""
+        if not self.summarised:
+            return
+        self.summarised = False
+        await self.remove_children()
+        await self.mount_all(self._full_widgets())
+        if self.folded:
+            self._apply_fold()
+        await self.load_finished()
+        self.query_one(".panes").scroll_visible(animate=False)
+
+    async def on_turn_summary_open(self, event: "TurnSummary.Open") -> None:
+        event.stop()
+        await self.expand()
+
     @property
     def answer_source(self) -> str:
-        return self.query_one(AnswerMarkdown).source
+        return inert(self.turn.answer) if self.summarised else self.query_one(AnswerMarkdown).source
 
     # -- streaming ---------------------------------------------------------------
 
@@ -174,6 +244,11 @@ class TurnView(Vertical):
         if folded == self.folded:
             return
         self.folded = folded
+        if not self.summarised:
+            self._apply_fold()
+
+    def _apply_fold(self) -> None:
+        folded = self.folded
         self.query_one(ReasoningText).display = not folded
         panes = self.query_one(".panes")
         for pane in (self.query_one(".reasoning-pane"), self.query_one(".answer-pane")):
@@ -191,6 +266,29 @@ class TurnView(Vertical):
 
     def on_reasoning_header_toggled(self, _: ReasoningHeader.Toggled) -> None:
         self.set_folded(not self.folded)
+
+
+def summary_text(turn: Turn) -> Content:
+    """An older turn in a few lines: the prompt, the model, token counts and the answer's first words, the figures."""
+    tokens = f"{turn.reasoning_tokens:,} reasoning + {turn.answer_tokens:,} answer tokens"
+    first_line = next((line.strip() for line in turn.answer.splitlines() if line.strip()), "")
+    if len(first_line) > 60:
+        first_line = first_line[:59] + "…"
+    parts: list[tuple[str, str] | Content] = [
+        ("You ", "bold $accent"), inert(turn.prompt.splitlines()[0] if turn.prompt.strip() else ""), "\n",
+        (turn.model, "bold $secondary"), ("  ▶ ", "bold $accent"), (tokens, "bold"),
+    ]
+    if first_line:
+        parts.append(f" · {inert(first_line)}")
+    parts.append(("  (Enter or click to show)", "dim italic"))
+    if turn.state is TurnState.FAILED and turn.error:
+        parts += ["\n", (f"⚠ {inert(turn.error)}", "bold $error")]
+    elif turn.state is TurnState.STOPPED:
+        parts += ["\n", ("■ stopped", "$warning")]
+    figures = turn_figures(turn)
+    if figures:
+        parts += ["\n", (figures, "dim")]
+    return Content.assemble(*parts)
 
 
 def turn_figures(turn: Turn) -> str:
