@@ -33,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psutil  # noqa: E402
 from bench_scaling import RATE, TimedBackend  # noqa: E402
-from harness import SimProcess, median, print_table  # noqa: E402
+from harness import SimProcess, median, print_table, send_quietly  # noqa: E402
 
-from tests.apphelpers import make_app, send_and_wait, wait_connected  # noqa: E402
+from tests.apphelpers import make_app, wait_connected  # noqa: E402
 from tui.conversation import Turn, TurnState  # noqa: E402
 from tui.simserver import synthetic_reply  # noqa: E402
 from tui.store import HistoryStore  # noqa: E402
@@ -71,7 +71,7 @@ async def one_run(conversation_id: int | None) -> dict[str, float]:
                 await app.screen.resume(conversation_id)
                 await pilot.pause()
                 figures["resume_s"] = time.perf_counter() - started
-            await send_and_wait(pilot, "one more long answer please", timeout=900)
+            await send_quietly(pilot, "one more long answer please")
             figures["rss_mb"] = psutil.Process().memory_info().rss / 2**20
             scroll = app.screen.query_one("#conversation")
             started = time.perf_counter()

@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psutil  # noqa: E402
-from harness import SimProcess, median, print_table  # noqa: E402
+from harness import SimProcess, median, print_table, send_quietly  # noqa: E402
 
-from tests.apphelpers import make_app, send_and_wait, wait_connected  # noqa: E402
+from tests.apphelpers import make_app, wait_connected  # noqa: E402
 from tui.backend import OllamaBackend, StreamDelta  # noqa: E402
 
 RATE = 2000.0
@@ -54,7 +54,7 @@ async def one_run(reasoning: int, answer: int) -> dict[str, float]:
         app.backend = backend
         async with app.run_test(size=(120, 40), headless=True) as pilot:
             await wait_connected(pilot)
-            await send_and_wait(pilot, "long answer please", timeout=900)
+            await send_quietly(pilot, "long answer please")
             rss = psutil.Process().memory_info().rss
         times = backend.cpu
         window = min(10_000, len(times) // 5)

@@ -21,8 +21,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -152,3 +156,29 @@ def print_table(rows: list[tuple[str, str, str, str]]) -> None:
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+async def send_quietly(pilot: "Pilot", text: str, timeout: float = 900.0) -> None:
+    """Send a prompt and wait for its turn to finish without disturbing the app being measured.
+
+    The tests' `send_and_wait` polls with `pilot.pause()`, which posts a callback
+    to every widget and forces a screen update each time: fine for a test, but
+    in a long conversation it is most of the work measured. This polls the
+    conversation's state with a plain sleep.
+    """
+    import asyncio
+
+    from tests.apphelpers import type_and_send
+    from tui.widgets.turn import TurnView
+
+    screen = pilot.app.screen
+    count = len(screen.conversation.turns)
+    await type_and_send(pilot, text)
+    deadline = time.monotonic() + timeout
+    while True:
+        turns = screen.conversation.turns
+        if len(turns) > count and turns[-1].finished and screen.query(TurnView).last().finished:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the turn did not finish in {timeout} s")
+        await asyncio.sleep(0.1)

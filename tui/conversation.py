@@ -71,8 +71,9 @@ class Conversation:
         return bool(self.turns) and not self.turns[-1].finished
 
 
-# Characters of reasoning and answer kept drawn at once (~150k tokens, three long R1 turns).
-LIVE_CHARACTERS = 600_000
+# Characters of reasoning and answer kept drawn at once: ~75k tokens, dozens of ordinary turns or one
+# very long R1 turn. Drawing more costs memory and start-up time and shows nothing more on screen.
+LIVE_CHARACTERS = 300_000
 
 
 def turns_to_summarise(turns: list[Turn], budget: int | None = None, keep_last: int = 2) -> list[int]:

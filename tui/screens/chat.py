@@ -502,7 +502,8 @@ class ChatScreen(Screen[None]):
         self.conversation_id = conversation_id
         scroll = self.query_one("#conversation", VerticalScroll)
         await scroll.remove_children()
-        summarised = set(turns_to_summarise(conversation.turns))
+        # Only the last turn is sure to be drawn: earlier ones only if they fit the budget.
+        summarised = set(turns_to_summarise(conversation.turns, keep_last=1))
         last = len(conversation.turns) - 1
         views = [TurnView(turn, TokenMeter(clock=self.app.clock), summarised=index in summarised, folded=index < last)
                  for index, turn in enumerate(conversation.turns)]
