@@ -39,6 +39,8 @@ T = TypeVar("T")
 RECONNECT_MAX_SECONDS = 10.0
 PS_REFRESH_SECONDS = 5.0
 SPEED_REFRESH_SECONDS = 0.5
+LIVE_PANES_MIN_ROWS = 6
+LIVE_TURN_CHROME_ROWS = 6  # margin, prompt, model label (with its margin), error and figures lines
 SMALL_TERMINAL_ROWS = 30
 PANEL_MIN_WIDTH = 140  # narrower: the panel becomes a short strip, so the chat keeps its width
 MODEL_FAMILY = "deepseek-r1"
@@ -130,6 +132,7 @@ class ChatScreen(Screen[None]):
         self.connect()
 
     def on_resize(self, event: events.Resize) -> None:
+        self.call_after_refresh(self._resize_live_panes)
         panel = self.query_one(HardwarePanel)
         panel.compact = event.size.width < PANEL_MIN_WIDTH
         if self._panel_choice is None:
@@ -321,6 +324,7 @@ class ChatScreen(Screen[None]):
         meter = TokenMeter(clock=self.app.clock)
         view = TurnView(turn, meter)
         conversation = self.query_one("#conversation", VerticalScroll)
+        view.set_live_rows(self._live_rows())
         conversation.mount(view)
         conversation.anchor()
         self.call_later(self._summarise_old_turns)
@@ -333,6 +337,16 @@ class ChatScreen(Screen[None]):
         self._save_start(turn)
         self._chat_worker = self.stream_turn(turn, view)
         self.app.remember_model(turn.model)
+
+    def _live_rows(self) -> int:
+        """The streaming turn's panes fill the conversation's height, less the prompt and figure lines."""
+        visible = self.query_one("#conversation", VerticalScroll).scrollable_content_region.height
+        return max(LIVE_PANES_MIN_ROWS, visible - LIVE_TURN_CHROME_ROWS)
+
+    def _resize_live_panes(self) -> None:
+        view = self._streaming_view
+        if view is not None and view.live_rows is not None:
+            view.set_live_rows(self._live_rows())
 
     async def _summarise_old_turns(self) -> None:
         """Older turns past the drawing budget become one-line summaries (Enter shows one again)."""

@@ -13,7 +13,7 @@ import asyncio
 
 from textual import events
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
@@ -70,6 +70,7 @@ class TurnView(Vertical):
         self.meter = meter
         self.summarised = summarised and turn.finished
         self.folded = folded
+        self.live_rows: int | None = None
         self.finished = False
         # Decided now, not at mount: a fast stream can finish before this view is mounted.
         self._replay = turn.finished
@@ -100,23 +101,60 @@ class TurnView(Vertical):
         return Horizontal(
             Vertical(
                 ReasoningHeader(self._header_text(), classes="reasoning-header"),
-                ReasoningText(classes="reasoning-text"),
+                VerticalScroll(ReasoningText(classes="reasoning-text"), classes="reasoning-scroll"),
                 classes="reasoning-pane",
             ),
             Vertical(
                 Static(Content.styled("Answer", "bold"), classes="answer-title"),
                 Static(Content.styled("waiting for the model…", "dim italic"), classes="answer-placeholder"),
-                AnswerMarkdown(classes="answer"),
+                VerticalScroll(AnswerMarkdown(classes="answer"), classes="answer-scroll"),
                 classes="answer-pane",
             ),
             classes="panes",
         )
 
+    # -- live panes (while the model writes) ------------------------------------------
+
+    def set_live_rows(self, rows: int | None) -> None:
+        """While streaming, the panes are `rows` tall and each follows its own newest line.
+
+        Growing with the text instead would put the answer's first lines at the top
+        of a reasoning thousands of rows long, out of sight while the user watches
+        the bottom, and would scroll (repaint) the whole screen at every frame.
+        None: the panes take the height of their text again.
+        """
+        self.live_rows = rows
+        if self.is_mounted and not self.summarised and self.query(".panes"):
+            self._apply_live()
+
+    def _apply_live(self) -> None:
+        live = self.live_rows is not None
+        self.set_class(live, "-live")
+        panes = self.query_one(".panes")
+        if live:
+            panes.styles.height = self.live_rows
+            for scroll in self.query(".reasoning-scroll, .answer-scroll").results(VerticalScroll):
+                scroll.anchor()
+        else:
+            panes.styles.clear_rule("height")
+        self._apply_fold()
+
+    def _should_fold_when_done(self, live_rows: int) -> bool:
+        """A reasoning far taller than the answer would leave the answer out of sight above
+        the bottom of the conversation, where the user is looking: fold it then."""
+        if not self.turn.answer.strip():
+            return False
+        reasoning_rows = self.query_one(ReasoningText).virtual_size.height
+        answer_rows = self.query_one(AnswerMarkdown).virtual_size.height
+        return reasoning_rows > answer_rows + live_rows
+
     async def on_mount(self) -> None:
         if self.summarised:
             self.finished = True
             return
-        if self.folded:
+        if self.live_rows is not None:
+            self._apply_live()
+        elif self.folded:
             self._apply_fold()  # before the first layout: the answer is drawn once, at its folded width
         if self._replay:
             await self.load_finished()
@@ -196,6 +234,12 @@ class TurnView(Vertical):
         await self.flush()
         await self.query_one(AnswerMarkdown).finish()
         self._show_outcome()
+        live_rows = self.live_rows
+        if live_rows is not None:
+            fold = self._should_fold_when_done(live_rows)
+            self.set_live_rows(None)
+            if fold:
+                self.set_folded(True)
 
     async def load_finished(self) -> None:
         """Show a turn that finished before this view existed (e.g. resumed from history)."""
@@ -249,13 +293,21 @@ class TurnView(Vertical):
 
     def _apply_fold(self) -> None:
         folded = self.folded
-        self.query_one(ReasoningText).display = not folded
+        self.query_one(".reasoning-scroll").display = not folded
         panes = self.query_one(".panes")
-        for pane in (self.query_one(".reasoning-pane"), self.query_one(".answer-pane")):
+        reasoning_pane, answer_pane = self.query_one(".reasoning-pane"), self.query_one(".answer-pane")
+        for pane in (reasoning_pane, answer_pane):
             if folded:
                 pane.styles.width = "100%"
             else:
                 pane.styles.clear_rule("width")
+        # Folded while live: the header line, then the answer in the rest of the panes' height.
+        if folded and self.live_rows is not None:
+            reasoning_pane.styles.height = "auto"
+            answer_pane.styles.height = "1fr"
+        else:
+            reasoning_pane.styles.clear_rule("height")
+            answer_pane.styles.clear_rule("height")
         if folded:
             panes.styles.layout = "vertical"
         else:

@@ -1,0 +1,75 @@
+"""While the model writes, reasoning and answer each show their newest lines; after, the answer stays in sight."""
+
+from __future__ import annotations
+
+from tests.apphelpers import make_app, screen_text, type_and_send, wait_connected, wait_for, wait_turn_finished
+from tui.conversation import TurnState
+from tui.simserver import Reply, SimulatedOllama
+from tui.widgets.turn import TurnView
+
+LONG_REASONING = Reply(  # the reasoning alone is far taller than the screen
+    reasoning="\n\n".join(f"Reasoning step {n} checks one more case." for n in range(1, 61)),
+    answer="\n\n".join(f"Answer line {n}." for n in range(1, 41)),
+)
+
+
+def streaming_with_answer_in_sight(app) -> bool:  # type: ignore[no-untyped-def]
+    """The answer has begun, is still being written, and its words are on screen with the reasoning's last step."""
+    turn = app.screen.conversation.turns[-1]
+    shown = screen_text(app)
+    return (turn.state is TurnState.STREAMING and "Answer line" in turn.answer
+            and "Answer line" in shown and "Reasoning step 60 " in shown)
+
+
+async def test_the_answer_streams_in_sight_beside_a_long_reasoning(sim: SimulatedOllama) -> None:
+    sim.reply = LONG_REASONING
+    sim.rate = 150.0
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await type_and_send(pilot, "think long")
+        screen = app.screen
+        # Mid-reasoning: its newest step is on screen (the pane follows it), the answer is still waiting.
+        await wait_for(pilot, lambda: "Reasoning step 30 " in screen_text(app), timeout=30)
+        assert "waiting for the model" in screen_text(app)
+        # Mid-answer: the answer's newest lines are on screen beside the reasoning's last ones.
+        await wait_for(pilot, lambda: streaming_with_answer_in_sight(app), timeout=30)
+        await wait_turn_finished(pilot, timeout=30)
+        await pilot.pause()
+        shown = screen_text(app)
+        view = screen.query(TurnView).last()
+        # Finished: a reasoning far taller than its answer folds, so the answer's end is in sight.
+        assert view.folded
+        assert "Answer line 40." in shown and "Reasoning step 60 " not in shown
+
+
+async def test_a_short_turn_keeps_reasoning_and_answer_side_by_side(sim: SimulatedOllama) -> None:
+    sim.reply = Reply("Two legs each.\n\nFour legs each.", "There are 23 chickens.")
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await type_and_send(pilot, "short")
+        await wait_turn_finished(pilot)
+        view = app.screen.query(TurnView).last()
+        assert not view.folded
+        line = next(line for line in screen_text(app).splitlines() if "Two legs each." in line)
+        assert "There are 23 chickens." in line
+
+
+async def test_narrow_terminal_stacks_live_panes_and_shows_both(sim: SimulatedOllama) -> None:
+    sim.reply = LONG_REASONING
+    sim.rate = 150.0
+    app = make_app(sim.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_connected(pilot)
+        await type_and_send(pilot, "think long")
+        seen: list[str] = []
+
+        def in_sight() -> bool:
+            if streaming_with_answer_in_sight(app):
+                seen.append(screen_text(app))
+            return bool(seen)
+
+        await wait_for(pilot, in_sight, timeout=30)
+        assert seen[0].index("Reasoning step 60 ") < seen[0].index("Answer line")  # reasoning above the answer
+        await wait_turn_finished(pilot, timeout=30)
