@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from textual.app import App, ComposeResult
-from tui.markdown_render import MarkdownRenderer, settle_point
+from tests.apphelpers import wait_for
+from tui.markdown_render import MarkdownRenderer, settle_point, settled_pieces
 from tui.widgets.answer import SETTLE_CHARACTERS, AnswerMarkdown
 from tui.widgets.stream_text import StreamingText, wrap_line
 
@@ -138,3 +139,44 @@ async def test_answer_colours_follow_a_theme_change() -> None:
         app.theme = "textual-light"
         await pilot.pause()
         assert code_background() != dark
+
+
+async def test_a_long_finished_answer_is_drawn_from_its_end_then_completed(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Resuming a long answer shows its end at once; the beginning follows and matches a full render."""
+    import tui.widgets.answer as answer_module
+
+    text = "".join(f"## Part {n}\n\nProse for part {n} that is long enough to wrap once or twice here.\n\n"
+                   f"```python\nx = {n}\n```\n\n" for n in range(400))
+    assert len(text) > answer_module.PROGRESSIVE_CHARACTERS
+    app = Host()
+    async with app.run_test(size=(60, 20)) as pilot:
+        answer = app.query_one(AnswerMarkdown)
+        drawn_first: list[list[str]] = []  # what the screen had when the background work began
+        real_render_earlier = AnswerMarkdown._render_earlier
+
+        def render_earlier(self: AnswerMarkdown) -> None:
+            if not drawn_first:
+                drawn_first.append(answer_rows(self))
+            real_render_earlier(self)
+
+        monkeypatch.setattr(AnswerMarkdown, "_render_earlier", render_earlier)
+        await answer.show(text)
+        await wait_for(pilot, lambda: bool(drawn_first) and answer_rows(answer)[0] == "Part 0", timeout=20)
+        assert "Prose for part 399" in "\n".join(drawn_first[0][-8:])  # the end was there at once
+        assert not drawn_first[0][0].strip()  # the beginning came after
+        progressive = answer_rows(answer)
+
+        monkeypatch.setattr(answer_module, "PROGRESSIVE_CHARACTERS", 10**9)
+        whole = AnswerMarkdown()
+        await app.mount(whole)
+        await whole.show(text)
+        await pilot.pause()
+        assert progressive == answer_rows(whole)
+
+
+def test_settled_pieces_cut_long_text_at_block_starts_and_keep_every_character() -> None:
+    text = "".join(f"Paragraph {n} " + "word " * 30 + "\n\n" for n in range(50))
+    pieces, tail = settled_pieces(text, 400)
+    assert "".join(pieces) + tail == text
+    assert len(pieces) > 5 and all(len(piece) >= 400 for piece in pieces[:-1])
+    assert all(piece.endswith("\n\n") for piece in pieces) and tail.startswith("Paragraph 49 ")

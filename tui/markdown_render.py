@@ -58,27 +58,43 @@ DEFAULT_STYLES: dict[str, str] = {
 }
 
 
-def settle_point(text: str, minimum: int) -> int:
-    """How much of `text` can be rendered for good: up to the start of the last block that
-    begins at or after `minimum` (0 when there is none yet).
+def block_starts(text: str) -> list[int]:
+    """Where text can be cut for good: the start of each block after the first.
 
     A block starts after a blank line, outside any code fence, at column 0: an
     indented line after a blank line may still belong to the list item above.
     One pass over the lines, so a whole answer shown at once costs linear time.
     """
-    settled = 0
+    starts: list[int] = []
     position = 0
     in_fence = False
     after_blank = False
     for line in text.splitlines(keepends=True):
         stripped = line.strip()
-        if after_blank and not in_fence and stripped and not line[0].isspace() and position >= minimum:
-            settled = position
+        if after_blank and not in_fence and stripped and not line[0].isspace():
+            starts.append(position)
         if stripped.startswith(("```", "~~~")):
             in_fence = not in_fence
         after_blank = not stripped
         position += len(line)
-    return settled
+    return starts
+
+
+def settle_point(text: str, minimum: int) -> int:
+    """How much of `text` can be rendered for good: up to the last block start at or after `minimum` (0: none)."""
+    return max((start for start in block_starts(text) if start >= minimum), default=0)
+
+
+def settled_pieces(text: str, piece: int) -> tuple[list[str], str]:
+    """`text` cut into settled pieces of at least `piece` characters (at block starts), and the tail left."""
+    pieces: list[str] = []
+    last = 0
+    starts = [start for start in block_starts(text) if start >= piece]
+    for index, start in enumerate(starts):
+        if start - last >= piece or index == len(starts) - 1:
+            pieces.append(text[last:start])
+            last = start
+    return pieces, text[last:]
 
 
 class LeftHeading(Heading):
@@ -114,10 +130,16 @@ class LiteralMarkdown(Markdown):
     elements: ClassVar[dict[str, type[MarkdownElement]]] = {
         **Markdown.elements, "heading_open": LeftHeading, "list_item_open": DottedListItem}
 
-    def __init__(self, markup: str, code_theme: str) -> None:
-        super().__init__("", code_theme=code_theme, hyperlinks=False)
+    def __init__(self, markup: str, code_theme: str) -> None:  # noqa: D107 - Rich's own __init__
+        # Not super().__init__: it builds a MarkdownIt parser (with HTML on) per call; ours is shared.
         self.markup = markup
         self.parsed = _PARSER.parse(markup)
+        self.code_theme = code_theme
+        self.justify = None
+        self.style = "none"
+        self.hyperlinks = False
+        self.inline_code_lexer = None
+        self.inline_code_theme = code_theme
 
 
 class MarkdownRenderer:

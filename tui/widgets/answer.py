@@ -12,6 +12,7 @@ Colours come from the app's theme, so answers follow a theme change.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Mapping
 
 from rich.style import Style
@@ -20,7 +21,7 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tui.markdown_render import MarkdownRenderer, settle_point
+from tui.markdown_render import MarkdownRenderer, settled_pieces
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -32,12 +33,25 @@ SETTLE_CHARACTERS = 1200
 _WIDTHS_KEPT = 3
 
 
+# A finished answer longer than this (a resumed chat, a fold) is drawn from its end: the
+# screen's worth the user sees at once, the rest in the background a few chunks per tick.
+PROGRESSIVE_CHARACTERS = 20_000
+_BACKGROUND_SLICE_SECONDS = 0.03
+
+
 class _Rendered:
-    """The settled chunks rendered at one width."""
+    """The settled chunks rendered at one width: chunks [first, chunks) as lines, and an
+    estimated number of rows standing in for chunks [0, first) until they are rendered."""
 
     def __init__(self) -> None:
         self.lines: list[Strip] = []
+        self.first = 0
         self.chunks = 0
+        self.estimate = 0
+
+    @property
+    def rows(self) -> int:
+        return self.estimate + len(self.lines)
 
 
 class AnswerMarkdown(Widget):
@@ -76,10 +90,8 @@ class AnswerMarkdown(Widget):
             return
         self._tail += text
         if len(self._tail) > SETTLE_CHARACTERS:
-            cut = settle_point(self._tail, SETTLE_CHARACTERS)
-            if cut:
-                self._settled.append(self._tail[:cut])
-                self._tail = self._tail[cut:]
+            pieces, self._tail = settled_pieces(self._tail, SETTLE_CHARACTERS)
+            self._settled.extend(pieces)
         self._redraw()
 
     async def finish(self) -> None:
@@ -121,6 +133,8 @@ class AnswerMarkdown(Widget):
             while len(self._by_width) >= _WIDTHS_KEPT:
                 del self._by_width[next(iter(self._by_width))]
             rendered = self._by_width[width] = _Rendered()
+        if not rendered.chunks and sum(len(chunk) for chunk in self._settled) > PROGRESSIVE_CHARACTERS:
+            self._render_from_the_end(rendered, width)
         if rendered.chunks < len(self._settled):
             renderer = self._markdown_renderer()
             for chunk in self._settled[rendered.chunks:]:
@@ -133,12 +147,51 @@ class AnswerMarkdown(Widget):
             self._tail_width = width
             self._tail_lines = [Strip(line) for line in self._markdown_renderer().render(self._tail, width)]
 
-    def _settled_lines(self) -> list[Strip]:
+    def _render_from_the_end(self, rendered: _Rendered, width: int) -> None:
+        """Render the last chunks (two screens' worth), estimate the rows of the others."""
+        renderer = self._markdown_renderer()
+        wanted = 2 * max(self.app.size.height, 24)
+        first = len(self._settled)
+        lines: list[Strip] = []
+        while first > 0 and len(lines) < wanted:
+            first -= 1
+            chunk_lines = [Strip(line) for line in renderer.render(self._settled[first], width)]
+            if chunk_lines and lines:
+                chunk_lines.append(Strip.blank(0))
+            lines[:0] = chunk_lines
+        rendered.lines, rendered.first, rendered.chunks = lines, first, len(self._settled)
+        rendered.estimate = sum(_estimated_rows(chunk, width) for chunk in self._settled[:first])
+        if first:
+            self.set_timer(0.01, self._render_earlier)
+
+    def _render_earlier(self) -> None:
+        """Render pending chunks before the drawn ones for a few milliseconds, then yield to the app."""
+        width = self._width
+        rendered = self._by_width.get(width)
+        if rendered is None or not rendered.first:
+            return
+        renderer = self._markdown_renderer()
+        deadline = time.perf_counter() + _BACKGROUND_SLICE_SECONDS
+        while rendered.first and time.perf_counter() < deadline:
+            rendered.first -= 1
+            chunk = self._settled[rendered.first]
+            rendered.estimate -= _estimated_rows(chunk, width)
+            chunk_lines = [Strip(line) for line in renderer.render(chunk, width)]
+            if chunk_lines and rendered.lines:
+                chunk_lines.append(Strip.blank(0))
+            rendered.lines[:0] = chunk_lines
+        if not rendered.first:
+            rendered.estimate = 0
+        self.refresh(layout=True)
+        if rendered.first:
+            self.set_timer(0.01, self._render_earlier)
+
+    def _settled_rows(self) -> int:
         rendered = self._by_width.get(self._width)
-        return rendered.lines if rendered is not None else []
+        return rendered.rows if rendered is not None else 0
 
     def _tail_start(self) -> int:
-        settled = len(self._settled_lines())
+        settled = self._settled_rows()
         return settled + 1 if settled and self._tail_lines else settled
 
     def _height(self) -> int:
@@ -154,10 +207,14 @@ class AnswerMarkdown(Widget):
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width
         self._ensure_rendered(width)
-        settled = self._settled_lines()
+        rendered = self._by_width.get(width)
+        estimate = rendered.estimate if rendered is not None else 0
+        settled = rendered.lines if rendered is not None else []
         tail_start = self._tail_start()
-        if y < len(settled):
-            strip = settled[y]
+        if y < estimate:
+            strip = Strip.blank(0)  # not rendered yet: drawn in a moment
+        elif y - estimate < len(settled):
+            strip = settled[y - estimate]
         elif y >= tail_start and y - tail_start < len(self._tail_lines):
             strip = self._tail_lines[y - tail_start]
         else:
@@ -184,6 +241,12 @@ def _renderer_for(app: "App[object]") -> MarkdownRenderer:
             _RENDERERS.clear()
         renderer = _RENDERERS[key] = MarkdownRenderer(markdown_styles(variables), code_theme)
     return renderer
+
+
+def _estimated_rows(chunk: str, width: int) -> int:
+    """Rows a chunk will probably take, and the blank line after it: a stand-in until it is rendered."""
+    width = max(1, width)
+    return 1 + sum(max(1, -(-len(line) // width)) for line in chunk.rstrip("\n").split("\n"))
 
 
 def _first_difference(old: list[Strip], new: list[Strip]) -> int:
