@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 import tempfile
@@ -34,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psutil  # noqa: E402
 from bench_scaling import RATE, TimedBackend  # noqa: E402
-from harness import SimProcess, median, print_table, send_quietly  # noqa: E402
+from harness import SimProcess, in_fresh_process, median, print_table, send_quietly  # noqa: E402
 
 from tests.apphelpers import make_app, wait_connected  # noqa: E402
 from tui.conversation import Turn, TurnState  # noqa: E402
@@ -110,7 +111,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--turns", type=int, default=100)
+    parser.add_argument("--single-run", metavar="CONVERSATION_ID", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.single_run is not None:  # one measured run, in a process of its own (see in_fresh_process)
+        print(json.dumps(asyncio.run(one_run(args.single_run or None))))
+        return
     scratch = tempfile.mkdtemp(prefix="r1tui-bench-")
     for name in ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME"):
         os.environ[name] = os.path.join(scratch, name.lower())  # never touch the user's history
@@ -118,8 +123,8 @@ def main() -> None:
 
     fresh, long = [], []
     for _ in range(args.runs):
-        fresh.append(asyncio.run(one_run(None)))
-        long.append(asyncio.run(one_run(conversation_id)))
+        fresh.append(in_fresh_process(__file__, "0"))
+        long.append(in_fresh_process(__file__, str(conversation_id)))
     ratios = [late["cpu_us"] / first["cpu_us"] for first, late in zip(fresh, long)]
 
     def runs(results: list[dict[str, float]], key: str, fmt: str) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import time
 from pathlib import Path
@@ -24,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psutil  # noqa: E402
-from harness import SimProcess, median, print_table, send_quietly  # noqa: E402
+from harness import SimProcess, in_fresh_process, median, print_table, send_quietly  # noqa: E402
 
 from tests.apphelpers import make_app, wait_connected  # noqa: E402
 from tui.backend import OllamaBackend, StreamDelta  # noqa: E402
@@ -77,8 +78,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--reasoning", type=int, default=40_000)
     parser.add_argument("--answer", type=int, default=10_000)
+    parser.add_argument("--single-run", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    results = [asyncio.run(one_run(args.reasoning, args.answer)) for _ in range(args.runs)]
+    if args.single_run:
+        print(json.dumps(asyncio.run(one_run(args.reasoning, args.answer))))
+        return
+    results = [in_fresh_process(__file__, "--reasoning", str(args.reasoning), "--answer", str(args.answer))
+               for _ in range(args.runs)]
 
     def runs(key: str, fmt: str) -> str:
         values = [r[key] for r in results]

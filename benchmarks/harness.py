@@ -182,3 +182,19 @@ async def send_quietly(pilot: "Pilot", text: str, timeout: float = 900.0) -> Non
         if time.monotonic() > deadline:
             raise TimeoutError(f"the turn did not finish in {timeout} s")
         await asyncio.sleep(0.1)
+
+
+def in_fresh_process(script: str, *args: str) -> dict[str, float]:
+    """Run `script --single-run ARGS…` in a new Python process and return the figures it prints.
+
+    Each run gets a process of its own, so resident memory and CPU time are that
+    run's alone (memory freed by one run is rarely given back to the OS before
+    the next one starts).
+    """
+    import json
+
+    done = subprocess.run([sys.executable, script, "--single-run", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=1800)
+    if done.returncode != 0:
+        raise RuntimeError(f"{script} failed:\n{done.stdout}\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
