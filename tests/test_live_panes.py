@@ -73,3 +73,30 @@ async def test_narrow_terminal_stacks_live_panes_and_shows_both(sim: SimulatedOl
         await wait_for(pilot, in_sight, timeout=30)
         assert seen[0].index("Reasoning step 60 ") < seen[0].index("Answer line")  # reasoning above the answer
         await wait_turn_finished(pilot, timeout=30)
+
+
+async def test_scrolling_up_in_a_live_pane_stops_it_following_until_back_at_the_bottom(sim: SimulatedOllama) -> None:
+    from textual import events
+    from textual.containers import VerticalScroll
+
+    sim.reply = LONG_REASONING
+    sim.rate = 60.0
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await type_and_send(pilot, "think long")
+        await wait_for(pilot, lambda: "Reasoning step 20 " in screen_text(app), timeout=30)
+        pane = app.screen.query(TurnView).last().query_one(".reasoning-scroll", VerticalScroll)
+        for _ in range(5):  # the mouse wheel, over the reasoning pane
+            pane.post_message(events.MouseScrollUp(pane, 2, 2, 0, -1, 0, False, False, False))
+        await pilot.pause()
+        held = pane.scroll_y
+        assert held < pane.max_scroll_y
+        await wait_for(pilot, lambda: "Reasoning step 30 " in app.screen.conversation.turns[-1].reasoning)
+        await pilot.pause(0.5)
+        assert pane.scroll_y == held  # the text the user scrolled to stays put while more arrives
+        pane.scroll_end(animate=False)
+        await pilot.pause()
+        await wait_for(pilot, lambda: "Reasoning step 36 " in screen_text(app), timeout=30)  # following again
+        await pilot.press("escape")
+        await wait_turn_finished(pilot, timeout=30)
