@@ -227,6 +227,7 @@ class TurnView(Vertical):
             if not self._answer_started:
                 self._answer_started = True
                 self.query_one(".answer-placeholder").display = False
+                self.add_class("-answering")
             await self.query_one(AnswerMarkdown).write(text)
         self._update_header()
 
