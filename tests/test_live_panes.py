@@ -100,3 +100,36 @@ async def test_scrolling_up_in_a_live_pane_stops_it_following_until_back_at_the_
         await wait_for(pilot, lambda: "Reasoning step 36 " in screen_text(app), timeout=30)  # following again
         await pilot.press("escape")
         await wait_turn_finished(pilot, timeout=30)
+
+
+async def test_live_text_starts_at_the_top_of_its_pane(sim: SimulatedOllama) -> None:
+    sim.reply = Reply("First thought here.\n\nSecond thought.", "The answer.")
+    sim.rate = 8.0
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await type_and_send(pilot, "slowly")
+        await wait_for(pilot, lambda: "First thought" in screen_text(app), timeout=30)
+        rows = screen_text(app).splitlines()
+        header = next(index for index, row in enumerate(rows) if "thinking" in row)
+        assert "First thought" in rows[header + 1]  # right under the header, not at the pane's bottom
+        await pilot.press("escape")
+        await wait_turn_finished(pilot)
+
+
+async def test_a_long_answer_beside_a_long_reasoning_shows_from_its_top_once_finished(sim: SimulatedOllama) -> None:
+    """Leaving the live height, a pane keeps no scroll offset: nothing at the top is hidden."""
+    sim.reply = Reply("\n\n".join(f"Thought {n} of the chain." for n in range(1, 41)),
+                      "\n\n".join(f"Answer block {n}." for n in range(1, 41)))
+    sim.rate = 0.0
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await type_and_send(pilot, "both long")
+        await wait_turn_finished(pilot)
+        view = app.screen.query(TurnView).last()
+        assert not view.folded  # about as tall as each other: side by side
+        app.screen.query_one("#conversation").scroll_home(animate=False)
+        await pilot.pause()
+        line = next(row for row in screen_text(app).splitlines() if "Thought 1 of" in row)
+        assert "Answer block 1." in line

@@ -50,6 +50,9 @@ async def test_resumed_long_conversation_draws_older_turns_as_summaries(sim: Sim
         views = list(app.screen.query(TurnView))
         assert [view.summarised for view in views] == [True] * 6 + [False] * 2
         assert len(list(app.screen.query(AnswerMarkdown))) == 2  # summaries hold no rendered text
+        # The last turn's reasoning dwarfs its answer: it comes back folded, the answer's end in sight.
+        assert views[-1].folded and not views[-2].summarised
+        await wait_for_text(pilot, "More detail. More detail.", "1,600 reasoning + 400 answer tokens")
         app.screen.query_one("#conversation").scroll_home(animate=False)
         shown = await wait_for_text(pilot, "question 0", "1,600 reasoning + 400 answer tokens",
                                     "Answer number 0 starts here.", "(Enter or click to show)")
@@ -81,3 +84,15 @@ async def test_sending_in_a_long_conversation_summarises_turns_past_the_budget(s
         # At the fourth send the first two were past the budget; the newest two are drawn.
         assert [view.summarised for view in views] == [True, True, False, False]
         assert views[-1].query_one(AnswerMarkdown).source.startswith("answer answer")
+
+
+def test_summary_shows_the_answers_first_words_without_markdown() -> None:
+    from tui.widgets.turn import plain_line, summary_text
+
+    assert plain_line("## Part 0") == "Part 0"
+    assert plain_line("- **Bold** item with `code`") == "Bold item with code"
+    assert plain_line("| a | b |") == "a  b"
+    turn = Turn(prompt="q", model="m", answer="\n```python\nx = 1\n```\n", state=TurnState.DONE,
+                reasoning_tokens=39484, answer_tokens=9747)
+    text = summary_text(turn).plain
+    assert "39,484 reasoning + 9,747 answer tokens · x = 1" in text and "```" not in text

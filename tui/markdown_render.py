@@ -167,5 +167,11 @@ class MarkdownRenderer:
         return lines[start:]
 
 
+def estimated_rows(text: str, width: int) -> int:
+    """Rows `text` will probably take at `width`: a cheap stand-in until it is rendered."""
+    width = max(1, width)
+    return sum(max(1, -(-len(line) // width)) for line in text.rstrip("\n").split("\n"))
+
+
 def _is_blank(line: Line) -> bool:
     return all(not segment.text.strip() and not (segment.style and segment.style.bgcolor) for segment in line)

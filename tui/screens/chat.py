@@ -28,7 +28,7 @@ from tui.sanitize import inert
 from tui.screens.model_select import ModelSelectScreen
 from tui.widgets.hardware_panel import HardwarePanel
 from tui.widgets.prompt import PromptArea
-from tui.widgets.turn import TurnView
+from tui.widgets.turn import TurnView, reasoning_dwarfs_answer
 
 if TYPE_CHECKING:
     from tui.fit import Estimate
@@ -519,7 +519,11 @@ class ChatScreen(Screen[None]):
         # Only the last turn is sure to be drawn: earlier ones only if they fit the budget.
         summarised = set(turns_to_summarise(conversation.turns, keep_last=1))
         last = len(conversation.turns) - 1
-        views = [TurnView(turn, TokenMeter(clock=self.app.clock), summarised=index in summarised, folded=index < last)
+        visible = scroll.scrollable_content_region
+        last_folded = bool(conversation.turns) and reasoning_dwarfs_answer(
+            conversation.turns[-1], max(20, visible.width // 2 - 3), visible.height)
+        views = [TurnView(turn, TokenMeter(clock=self.app.clock), summarised=index in summarised,
+                          folded=index < last or last_folded)
                  for index, turn in enumerate(conversation.turns)]
         await scroll.mount_all(views)
         if conversation.turns:

@@ -21,7 +21,7 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tui.markdown_render import MarkdownRenderer, settled_pieces
+from tui.markdown_render import MarkdownRenderer, estimated_rows, settled_pieces
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -244,9 +244,8 @@ def _renderer_for(app: "App[object]") -> MarkdownRenderer:
 
 
 def _estimated_rows(chunk: str, width: int) -> int:
-    """Rows a chunk will probably take, and the blank line after it: a stand-in until it is rendered."""
-    width = max(1, width)
-    return 1 + sum(max(1, -(-len(line) // width)) for line in chunk.rstrip("\n").split("\n"))
+    """Rows a chunk will probably take, and the blank line after it."""
+    return 1 + estimated_rows(chunk, width)
 
 
 def _first_difference(old: list[Strip], new: list[Strip]) -> int:

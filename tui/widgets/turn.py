@@ -10,6 +10,7 @@ so nothing the model writes is read as markup.
 from __future__ import annotations
 
 import asyncio
+import re
 
 from textual import events
 from textual.app import ComposeResult
@@ -21,6 +22,7 @@ from textual.widgets import Static
 
 from tui.conversation import Turn, TurnState
 from tui.metrics import TokenMeter
+from tui.markdown_render import estimated_rows
 from tui.sanitize import inert
 from tui.widgets.answer import AnswerMarkdown
 from tui.widgets.stream_text import StreamingText
@@ -39,6 +41,12 @@ class ReasoningHeader(Static):
     def on_click(self, event: events.Click) -> None:
         event.stop()
         self.post_message(self.Toggled())
+
+
+class PaneScroll(VerticalScroll, can_focus=False):
+    """A pane's scroller: only a live pane scrolls (by the wheel); the keyboard scrolls the chat."""
+
+    following = False  # anchored to the newest line (set once the text overflows the pane)
 
 
 class TurnSummary(Static, can_focus=True):
@@ -101,13 +109,13 @@ class TurnView(Vertical):
         return Horizontal(
             Vertical(
                 ReasoningHeader(self._header_text(), classes="reasoning-header"),
-                VerticalScroll(ReasoningText(classes="reasoning-text"), classes="reasoning-scroll"),
+                PaneScroll(ReasoningText(classes="reasoning-text"), classes="reasoning-scroll"),
                 classes="reasoning-pane",
             ),
             Vertical(
                 Static(Content.styled("Answer", "bold"), classes="answer-title"),
                 Static(Content.styled("waiting for the model…", "dim italic"), classes="answer-placeholder"),
-                VerticalScroll(AnswerMarkdown(classes="answer"), classes="answer-scroll"),
+                PaneScroll(AnswerMarkdown(classes="answer"), classes="answer-scroll"),
                 classes="answer-pane",
             ),
             classes="panes",
@@ -133,11 +141,24 @@ class TurnView(Vertical):
         panes = self.query_one(".panes")
         if live:
             panes.styles.height = self.live_rows
-            for scroll in self.query(".reasoning-scroll, .answer-scroll").results(VerticalScroll):
-                scroll.anchor()
         else:
             panes.styles.clear_rule("height")
+            for scroll in self.query(PaneScroll):
+                # Back to the height of its text: no offset may stay behind, or the top would hide.
+                scroll.following = False
+                scroll.anchor(False)
+                scroll.scroll_to(y=0, animate=False, immediate=True)
         self._apply_fold()
+
+    def _follow_overflowing_panes(self) -> None:
+        """Anchor a live pane to its newest line once its text overflows it (not before:
+        anchored while short, Textual pushes the text to the pane's bottom)."""
+        if self.live_rows is None or self.summarised:
+            return
+        for scroll in self.query(PaneScroll):
+            if not scroll.following and scroll.virtual_size.height > scroll.scrollable_content_region.height:
+                scroll.following = True
+                scroll.anchor()
 
     def _should_fold_when_done(self, live_rows: int) -> bool:
         """A reasoning far taller than the answer would leave the answer out of sight above
@@ -230,6 +251,8 @@ class TurnView(Vertical):
                 self.add_class("-answering")
             await self.query_one(AnswerMarkdown).write(text)
         self._update_header()
+        if self.live_rows is not None:
+            self.call_after_refresh(self._follow_overflowing_panes)
 
     async def finish(self) -> None:
         await self.flush()
@@ -260,7 +283,7 @@ class TurnView(Vertical):
         seconds = self.meter.think_seconds if not self.turn.finished else self.turn.think_seconds
         if self.meter.thinking and not self.turn.finished:
             return Content.styled(f"{arrow} thinking {seconds:.1f} s", "bold $warning")
-        return Content.styled(f"{arrow} thought for {seconds:.1f} s · {tokens} tokens", "bold")
+        return Content.styled(f"{arrow} thought for {seconds:.1f} s · {tokens:,} tokens", "bold")
 
     def _update_header(self) -> None:
         header = self._header_text()
@@ -321,10 +344,30 @@ class TurnView(Vertical):
         self.set_folded(not self.folded)
 
 
+_MARKDOWN_LINE_START = re.compile(r"^\s*(?:#{1,6}\s+|>\s*|[-*+]\s+|\d+[.)]\s+|```\S*|~~~\S*|\|)+")
+_MARKDOWN_INLINE = re.compile(r"(\*\*|__|`|~~|\|)")
+
+
+def reasoning_dwarfs_answer(turn: Turn, pane_width: int, visible_rows: int) -> bool:
+    """Side by side, would the answer end above the bottom of the reasoning by more than a screen?
+
+    Then the answer is out of sight where the user looks (the end of the chat):
+    such a turn is shown with its reasoning folded. An estimate, for turns not drawn yet.
+    """
+    if not turn.answer.strip():
+        return False
+    return estimated_rows(turn.reasoning, pane_width) > estimated_rows(turn.answer, pane_width) + visible_rows
+
+
+def plain_line(line: str) -> str:
+    """A Markdown line as a reader would say it: no heading marks, bullets, fences or emphasis marks."""
+    return _MARKDOWN_INLINE.sub("", _MARKDOWN_LINE_START.sub("", line)).strip(" -|:")
+
+
 def summary_text(turn: Turn) -> Content:
     """An older turn in a few lines: the prompt, the model, token counts and the answer's first words, the figures."""
     tokens = f"{turn.reasoning_tokens:,} reasoning + {turn.answer_tokens:,} answer tokens"
-    first_line = next((line.strip() for line in turn.answer.splitlines() if line.strip()), "")
+    first_line = next((plain_line(line) for line in turn.answer.splitlines() if plain_line(line)), "")
     if len(first_line) > 60:
         first_line = first_line[:59] + "…"
     parts: list[tuple[str, str] | Content] = [
@@ -349,7 +392,7 @@ def turn_figures(turn: Turn) -> str:
     parts: list[str] = []
     stats = turn.stats
     if turn.reasoning_tokens or turn.answer_tokens:
-        parts.append(f"{turn.reasoning_tokens} reasoning + {turn.answer_tokens} answer tokens")
+        parts.append(f"{turn.reasoning_tokens:,} reasoning + {turn.answer_tokens:,} answer tokens")
     if stats is not None and stats.eval_rate is not None:
         parts.append(f"{stats.eval_rate:.1f} tok/s")
     if stats is not None and stats.prompt_eval_rate is not None:
