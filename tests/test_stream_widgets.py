@@ -180,3 +180,14 @@ def test_settled_pieces_cut_long_text_at_block_starts_and_keep_every_character()
     assert "".join(pieces) + tail == text
     assert len(pieces) > 5 and all(len(piece) >= 400 for piece in pieces[:-1])
     assert all(piece.endswith("\n\n") for piece in pieces) and tail.startswith("Paragraph 49 ")
+
+
+def test_a_wide_table_in_a_narrow_pane_wraps_its_cells_rather_than_cutting_them() -> None:
+    header = "| " + " | ".join(f"column{n}" for n in range(10)) + " |"
+    rule = "|" + "---|" * 10
+    row = "| " + " | ".join(f"value{n}" for n in range(10)) + " |"
+    rows = ["".join(s.text for s in line) for line in MarkdownRenderer().render(f"{header}\n{rule}\n{row}\n", 50)]
+    assert not any("…" in line for line in rows)
+    joined = "".join(line.replace(" ", "") for line in rows)
+    assert all(f"value{n}"[:3] in joined for n in range(10))
+    assert rows[0].strip()  # no blank edge row above the header

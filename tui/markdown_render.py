@@ -20,7 +20,9 @@ from typing import ClassVar, Mapping
 
 from markdown_it import MarkdownIt
 from rich.console import Console, ConsoleOptions, RenderResult
-from rich.markdown import Heading, ListItem, Markdown, MarkdownElement
+from rich import box
+from rich.markdown import Heading, ListItem, Markdown, MarkdownElement, TableElement
+from rich.table import Table
 from rich.segment import Segment
 from rich._loop import loop_first
 from rich.theme import Theme
@@ -124,11 +126,29 @@ class DottedListItem(ListItem):
             yield Segment("\n")
 
 
+class FoldingTable(TableElement):
+    """Tables whose narrow columns wrap their words (Rich cuts them to "wi…"), with no blank edge rows."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        table = Table(box=box.SIMPLE, pad_edge=False, style="markdown.table.border", show_edge=False,
+                      collapse_padding=True)
+        if self.header is not None and self.header.row is not None:
+            for column in self.header.row.cells:
+                heading = column.content.copy()
+                heading.stylize("markdown.table.header")
+                table.add_column(heading, overflow="fold", justify=column.justify)
+        if self.body is not None:
+            for row in self.body.rows:
+                table.add_row(*(cell.content for cell in row.cells))
+        yield table
+
+
 class LiteralMarkdown(Markdown):
     """Rich's Markdown with raw HTML shown as written and links never made clickable."""
 
     elements: ClassVar[dict[str, type[MarkdownElement]]] = {
-        **Markdown.elements, "heading_open": LeftHeading, "list_item_open": DottedListItem}
+        **Markdown.elements, "heading_open": LeftHeading, "list_item_open": DottedListItem,
+        "table_open": FoldingTable}
 
     def __init__(self, markup: str, code_theme: str) -> None:  # noqa: D107 - Rich's own __init__
         # Not super().__init__: it builds a MarkdownIt parser (with HTML on) per call; ours is shared.

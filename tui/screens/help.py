@@ -20,6 +20,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("Ctrl+N", "new chat"),
         ("Ctrl+O", "switch model: installed tags, their fit and whether loaded"),
         ("PgUp/PgDn", "scroll (Shift+Tab first to leave the prompt); End follows again"),
+        ("Enter", "on an older turn shown as a one-line summary (Tab to it): show it in full"),
     )),
     ("Screens", (
         ("F2", "hardware panel: VRAM, GPU, CPU, RAM, loaded models, tokens/s"),
