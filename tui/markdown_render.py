@@ -27,6 +27,8 @@ from rich.segment import Segment
 from rich._loop import loop_first
 from rich.theme import Theme
 
+from tui.math_text import present_math
+
 Line = list[Segment]
 
 # CommonMark with tables and strikethrough, as GitHub and the models write it; raw HTML off.
@@ -178,7 +180,8 @@ class MarkdownRenderer:
         if not text.strip():
             return []
         options = self._console.options.update_width(max(1, width))
-        lines = self._console.render_lines(LiteralMarkdown(text, self.code_theme), options, pad=False)
+        markdown = LiteralMarkdown(present_math(text), self.code_theme)
+        lines = self._console.render_lines(markdown, options, pad=False)
         while lines and _is_blank(lines[-1]):
             lines.pop()
         start = 0
