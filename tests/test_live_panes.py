@@ -133,3 +133,22 @@ async def test_a_long_answer_beside_a_long_reasoning_shows_from_its_top_once_fin
         await pilot.pause()
         line = next(row for row in screen_text(app).splitlines() if "Thought 1 of" in row)
         assert "Answer block 1." in line
+
+
+async def test_live_panes_follow_the_chat_height_when_the_panel_is_toggled(sim: SimulatedOllama) -> None:
+    sim.reply = LONG_REASONING
+    sim.rate = 60.0
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await type_and_send(pilot, "think long")
+        await wait_for(pilot, lambda: "Reasoning step 5 " in screen_text(app), timeout=30)
+        view = app.screen.query(TurnView).last()
+        before = view.live_rows
+        assert before is not None
+        await pilot.press("f2")  # the hardware strip takes rows from the chat
+        await wait_for(pilot, lambda: view.live_rows is not None and view.live_rows < before)
+        await pilot.pause()
+        assert "You think long" in screen_text(app)  # the whole live turn still fits: its prompt stays in view
+        await pilot.press("escape")
+        await wait_turn_finished(pilot)

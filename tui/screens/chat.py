@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Static
@@ -70,6 +71,17 @@ its answer on the right (stacked on narrow terminals).
 """
 
 
+class ConversationScroll(VerticalScroll):
+    """The chat's scroller; says when its size changes (a terminal resize, the panel shown or hidden),
+    so that a streaming turn's live panes can be sized to it again."""
+
+    class Resized(Message):
+        pass
+
+    def on_resize(self, _: events.Resize) -> None:
+        self.post_message(self.Resized())
+
+
 class ChatScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "stop", "Stop", priority=True),
@@ -111,7 +123,7 @@ class ChatScreen(Screen[None]):
         with Horizontal(id="body"):
             with Vertical(id="chat-column"):
                 yield Static("", id="status")
-                with VerticalScroll(id="conversation"):
+                with ConversationScroll(id="conversation"):
                     yield Static(Content(WELCOME), id="welcome")
                 yield PromptArea(id="prompt")
             yield HardwarePanel(id="hardware")
@@ -132,7 +144,6 @@ class ChatScreen(Screen[None]):
         self.connect()
 
     def on_resize(self, event: events.Resize) -> None:
-        self.call_after_refresh(self._resize_live_panes)
         panel = self.query_one(HardwarePanel)
         panel.compact = event.size.width < PANEL_MIN_WIDTH
         if self._panel_choice is None:
@@ -342,6 +353,9 @@ class ChatScreen(Screen[None]):
         """The streaming turn's panes fill the conversation's height, less the prompt and figure lines."""
         visible = self.query_one("#conversation", VerticalScroll).scrollable_content_region.height
         return max(LIVE_PANES_MIN_ROWS, visible - LIVE_TURN_CHROME_ROWS)
+
+    def on_conversation_scroll_resized(self, _: "ConversationScroll.Resized") -> None:
+        self._resize_live_panes()
 
     def _resize_live_panes(self) -> None:
         view = self._streaming_view
