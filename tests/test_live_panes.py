@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from textual.pilot import Pilot
+
 from tests.apphelpers import make_app, screen_text, type_and_send, wait_connected, wait_for, wait_turn_finished
+from tui.app import R1App
 from tui.conversation import TurnState
 from tui.simserver import Reply, SimulatedOllama
 from tui.widgets.turn import TurnView
@@ -13,7 +19,19 @@ LONG_REASONING = Reply(  # the reasoning alone is far taller than the screen
 )
 
 
-def streaming_with_answer_in_sight(app) -> bool:  # type: ignore[no-untyped-def]
+@asynccontextmanager
+async def streaming(sim: SimulatedOllama, reply: Reply, prompt: str, *, rate: float,
+                    size: tuple[int, int] = (120, 40)) -> AsyncIterator[tuple[R1App, Pilot]]:
+    """The app connected to `sim`, `prompt` just sent, `reply` streaming at `rate` tokens/s."""
+    sim.reply, sim.rate = reply, rate
+    app = make_app(sim.url)
+    async with app.run_test(size=size) as pilot:
+        await wait_connected(pilot)
+        await type_and_send(pilot, prompt)
+        yield app, pilot
+
+
+def streaming_with_answer_in_sight(app: R1App) -> bool:
     """The answer has begun, is still being written, and its words are on screen with the reasoning's last step."""
     turn = app.screen.conversation.turns[-1]
     shown = screen_text(app)
@@ -22,12 +40,7 @@ def streaming_with_answer_in_sight(app) -> bool:  # type: ignore[no-untyped-def]
 
 
 async def test_the_answer_streams_in_sight_beside_a_long_reasoning(sim: SimulatedOllama) -> None:
-    sim.reply = LONG_REASONING
-    sim.rate = 150.0
-    app = make_app(sim.url)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await wait_connected(pilot)
-        await type_and_send(pilot, "think long")
+    async with streaming(sim, LONG_REASONING, "think long", rate=150.0) as (app, pilot):
         screen = app.screen
         # Mid-reasoning: its newest step is on screen (the pane follows it), the answer is still waiting.
         await wait_for(pilot, lambda: "Reasoning step 30 " in screen_text(app), timeout=30)
@@ -44,11 +57,8 @@ async def test_the_answer_streams_in_sight_beside_a_long_reasoning(sim: Simulate
 
 
 async def test_a_short_turn_keeps_reasoning_and_answer_side_by_side(sim: SimulatedOllama) -> None:
-    sim.reply = Reply("Two legs each.\n\nFour legs each.", "There are 23 chickens.")
-    app = make_app(sim.url)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await wait_connected(pilot)
-        await type_and_send(pilot, "short")
+    reply = Reply("Two legs each.\n\nFour legs each.", "There are 23 chickens.")
+    async with streaming(sim, reply, "short", rate=0.0) as (app, pilot):
         await wait_turn_finished(pilot)
         view = app.screen.query(TurnView).last()
         assert not view.folded
@@ -57,12 +67,7 @@ async def test_a_short_turn_keeps_reasoning_and_answer_side_by_side(sim: Simulat
 
 
 async def test_narrow_terminal_stacks_live_panes_and_shows_both(sim: SimulatedOllama) -> None:
-    sim.reply = LONG_REASONING
-    sim.rate = 150.0
-    app = make_app(sim.url)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await wait_connected(pilot)
-        await type_and_send(pilot, "think long")
+    async with streaming(sim, LONG_REASONING, "think long", rate=150.0, size=(80, 24)) as (app, pilot):
         seen: list[str] = []
 
         def in_sight() -> bool:
@@ -79,12 +84,7 @@ async def test_scrolling_up_in_a_live_pane_stops_it_following_until_back_at_the_
     from textual import events
     from textual.containers import VerticalScroll
 
-    sim.reply = LONG_REASONING
-    sim.rate = 60.0
-    app = make_app(sim.url)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await wait_connected(pilot)
-        await type_and_send(pilot, "think long")
+    async with streaming(sim, LONG_REASONING, "think long", rate=60.0) as (app, pilot):
         await wait_for(pilot, lambda: "Reasoning step 20 " in screen_text(app), timeout=30)
         pane = app.screen.query(TurnView).last().query_one(".reasoning-scroll", VerticalScroll)
         for _ in range(5):  # the mouse wheel, over the reasoning pane
@@ -103,12 +103,7 @@ async def test_scrolling_up_in_a_live_pane_stops_it_following_until_back_at_the_
 
 
 async def test_live_text_starts_at_the_top_of_its_pane(sim: SimulatedOllama) -> None:
-    sim.reply = Reply("First thought here.\n\nSecond thought.", "The answer.")
-    sim.rate = 8.0
-    app = make_app(sim.url)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await wait_connected(pilot)
-        await type_and_send(pilot, "slowly")
+    async with streaming(sim, Reply("First thought here.\n\nSecond thought.", "The answer."), "slowly", rate=8.0) as (app, pilot):
         await wait_for(pilot, lambda: "First thought" in screen_text(app), timeout=30)
         rows = screen_text(app).splitlines()
         header = next(index for index, row in enumerate(rows) if "thinking" in row)
@@ -119,13 +114,9 @@ async def test_live_text_starts_at_the_top_of_its_pane(sim: SimulatedOllama) -> 
 
 async def test_a_long_answer_beside_a_long_reasoning_shows_from_its_top_once_finished(sim: SimulatedOllama) -> None:
     """Leaving the live height, a pane keeps no scroll offset: nothing at the top is hidden."""
-    sim.reply = Reply("\n\n".join(f"Thought {n} of the chain." for n in range(1, 41)),
-                      "\n\n".join(f"Answer block {n}." for n in range(1, 41)))
-    sim.rate = 0.0
-    app = make_app(sim.url)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await wait_connected(pilot)
-        await type_and_send(pilot, "both long")
+    reply = Reply("\n\n".join(f"Thought {n} of the chain." for n in range(1, 41)),
+                  "\n\n".join(f"Answer block {n}." for n in range(1, 41)))
+    async with streaming(sim, reply, "both long", rate=0.0) as (app, pilot):
         await wait_turn_finished(pilot)
         view = app.screen.query(TurnView).last()
         assert not view.folded  # about as tall as each other: side by side
@@ -136,12 +127,7 @@ async def test_a_long_answer_beside_a_long_reasoning_shows_from_its_top_once_fin
 
 
 async def test_live_panes_follow_the_chat_height_when_the_panel_is_toggled(sim: SimulatedOllama) -> None:
-    sim.reply = LONG_REASONING
-    sim.rate = 60.0
-    app = make_app(sim.url)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await wait_connected(pilot)
-        await type_and_send(pilot, "think long")
+    async with streaming(sim, LONG_REASONING, "think long", rate=60.0) as (app, pilot):
         await wait_for(pilot, lambda: "Reasoning step 5 " in screen_text(app), timeout=30)
         view = app.screen.query(TurnView).last()
         before = view.live_rows
