@@ -138,3 +138,13 @@ async def test_live_panes_follow_the_chat_height_when_the_panel_is_toggled(sim: 
         assert "You think long" in screen_text(app)  # the whole live turn still fits: its prompt stays in view
         await pilot.press("escape")
         await wait_turn_finished(pilot)
+
+
+async def test_an_answer_without_reasoning_takes_the_whole_live_area(sim: SimulatedOllama) -> None:
+    reply = Reply("", "\n\n".join(f"Direct answer line {n}." for n in range(1, 30)))
+    async with streaming(sim, reply, "straight to it", rate=40.0, size=(80, 24)) as (app, pilot):
+        await wait_for(pilot, lambda: "Direct answer line 3." in screen_text(app), timeout=30)
+        shown = screen_text(app)
+        assert "Reasoning" not in shown and "thinking" not in shown
+        await pilot.press("escape")
+        await wait_turn_finished(pilot)

@@ -87,6 +87,7 @@ class TurnView(Vertical):
         self._unsaved_reasoning: list[str] = []
         self._unsaved_answer: list[str] = []
         self._answer_started = False
+        self._reasoning_seen = False
         self._last_header = ""
         self._flush_lock = asyncio.Lock()
 
@@ -219,6 +220,7 @@ class TurnView(Vertical):
     def add(self, reasoning: str, answer: str) -> None:
         """Queue the model's raw text; it is made inert when the next frame shows it."""
         if reasoning:
+            self._reasoning_seen = self._reasoning_seen or bool(reasoning.strip())
             self._pending_reasoning.append(reasoning)
             self._unsaved_reasoning.append(reasoning)
         if answer:
@@ -249,6 +251,9 @@ class TurnView(Vertical):
                 self._answer_started = True
                 self.query_one(".answer-placeholder").display = False
                 self.add_class("-answering")
+                if not self._reasoning_seen:
+                    # No reasoning came first (an empty <think></think>): its pane would only take room.
+                    self.query_one(".reasoning-pane").display = False
             await self.query_one(AnswerMarkdown).write(text)
         self._update_header()
         if self.live_rows is not None:
