@@ -153,3 +153,25 @@ def test_reasoning_is_not_sent_back_in_later_turns() -> None:
 )
 def test_host_forms_follow_ollama(given: str | None, url: str) -> None:
     assert normalize_host(given) == url
+
+
+def test_a_client_hanging_up_leaves_no_traceback_but_a_real_server_error_still_shows(capsys) -> None:  # type: ignore[no-untyped-def]
+    """Handler threads print whatever fails to stderr, where it lands in whatever is capturing
+    stderr at that moment (another test, or a user's --demo terminal): a hang-up is normal and
+    must say nothing; a bug in the simulated server must still be seen."""
+    from tui.simserver import SimulatedOllama
+
+    with SimulatedOllama() as server:
+        httpd = server._httpd
+        assert httpd is not None
+        for gone in (BrokenPipeError(32, "Broken pipe"), ConnectionResetError(104, "reset"), TimeoutError()):
+            try:
+                raise gone
+            except OSError:
+                httpd.handle_error(None, ("127.0.0.1", 1))
+        assert capsys.readouterr().err == ""
+        try:
+            raise ValueError("a bug in a route")
+        except ValueError:
+            httpd.handle_error(None, ("127.0.0.1", 1))
+        assert "a bug in a route" in capsys.readouterr().err

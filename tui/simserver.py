@@ -17,10 +17,12 @@ Reasoning styles (what real servers do with DeepSeek-R1):
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import re
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -387,6 +389,16 @@ class _Server(ThreadingHTTPServer):
         super().__init__(*args, **kwargs)
         self._connections: set[socket.socket] = set()
         self._conn_lock = threading.Lock()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-stream is normal (Esc, a dropped-stream fault, a test ending):
+        say nothing. socketserver's default prints a traceback to stderr from a handler thread,
+        which can land in whatever is capturing stderr at that moment, even another test."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)) or (isinstance(error, OSError) and error.errno in (
+                errno.EBADF, errno.ENOTCONN, errno.EPIPE)):
+            return
+        super().handle_error(request, client_address)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._conn_lock:
