@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 from tests.apphelpers import wait_for
-from tui.markdown_render import MarkdownRenderer, settle_point, settled_pieces
+from tui.markdown_render import MarkdownRenderer, settled_pieces
 from tui.widgets.answer import SETTLE_CHARACTERS, AnswerMarkdown
 from tui.widgets.stream_text import StreamingText, wrap_line
 
@@ -34,16 +34,21 @@ async def test_streaming_text_grows_and_keeps_every_character() -> None:
         assert rows == ["first line", "second line that is long enough to wrap", "twice here", "", "end"]
 
 
-def test_settle_point_waits_for_a_block_at_column_zero() -> None:
-    assert settle_point("para one\n\npara two", 0) == len("para one\n\n")
+def settled(text: str, minimum: int) -> str:
+    """What of `text` is rendered for good when pieces are at least `minimum` long."""
+    return "".join(settled_pieces(text, minimum)[0])
+
+
+def test_text_settles_only_where_a_block_starts_at_column_zero() -> None:
+    assert settled("para one\n\npara two", 0) == "para one\n\n"
     # An indented line after a blank line may still belong to the list item above.
-    assert settle_point("- item\n\n  more of the item", 0) == 0
+    assert settled("- item\n\n  more of the item", 0) == ""
     # Nothing settles inside an open fence, and nothing before `minimum`.
-    assert settle_point("```\nx\n\ny", 0) == 0
+    assert settled("```\nx\n\ny", 0) == ""
     fenced = "intro\n\n```python\nx = 1\n\ny = 2\n```\n\nafter\n\nmore"
-    assert fenced[:settle_point(fenced, 0)].endswith("```\n\nafter\n\n")
-    assert settle_point(fenced, len(fenced) - 3) == 0
-    assert settle_point("a\n\nb\n\nc", 3) == len("a\n\nb\n\n")
+    assert settled(fenced, 0).endswith("```\n\nafter\n\n")
+    assert settled(fenced, len(fenced) - 3) == ""
+    assert settled("a\n\nb\n\nc", 3) == "a\n\nb\n\n"
 
 
 def answer_rows(answer: AnswerMarkdown) -> list[str]:
@@ -72,7 +77,6 @@ async def test_long_answer_streams_with_flat_rendering_work_and_loses_nothing() 
                 await pilot.pause()
         finally:
             MarkdownRenderer.render = real_render  # type: ignore[method-assign]
-        await answer.finish()
         assert answer.source == full
         assert max(rendered) < 3 * SETTLE_CHARACTERS  # len(full) is over 6,000 characters
         rows = answer_rows(answer)

@@ -84,11 +84,6 @@ def block_starts(text: str) -> list[int]:
     return starts
 
 
-def settle_point(text: str, minimum: int) -> int:
-    """How much of `text` can be rendered for good: up to the last block start at or after `minimum` (0: none)."""
-    return max((start for start in block_starts(text) if start >= minimum), default=0)
-
-
 def settled_pieces(text: str, piece: int) -> tuple[list[str], str]:
     """`text` cut into settled pieces of at least `piece` characters (at block starts), and the tail left."""
     pieces: list[str] = []

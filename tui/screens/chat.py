@@ -24,6 +24,7 @@ from textual.worker import Worker
 
 from tui.backend import BackendError, InstalledModel, StreamDelta, StreamDone, is_local_host
 from tui.conversation import Conversation, Turn, TurnState, turns_to_summarise
+from tui.markdown_render import estimated_rows
 from tui.metrics import FramePacer, TokenMeter
 from tui.sanitize import inert
 from tui.screens.model_select import ModelSelectScreen
@@ -534,8 +535,11 @@ class ChatScreen(Screen[None]):
         summarised = set(turns_to_summarise(conversation.turns, keep_last=1))
         last = len(conversation.turns) - 1
         visible = scroll.scrollable_content_region
-        last_folded = bool(conversation.turns) and reasoning_dwarfs_answer(
-            conversation.turns[-1], max(20, visible.width // 2 - 3), visible.height)
+        last_folded = False
+        if conversation.turns:
+            newest, pane_width = conversation.turns[-1], max(20, visible.width // 2 - 3)
+            last_folded = reasoning_dwarfs_answer(newest, estimated_rows(newest.reasoning, pane_width),
+                                                  estimated_rows(newest.answer, pane_width), visible.height)
         views = [TurnView(turn, TokenMeter(clock=self.app.clock), summarised=index in summarised,
                           folded=index < last or last_folded)
                  for index, turn in enumerate(conversation.turns)]

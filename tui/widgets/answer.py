@@ -53,6 +53,18 @@ class _Rendered:
     def rows(self) -> int:
         return self.estimate + len(self.lines)
 
+    def append(self, strips: list[Strip]) -> None:
+        """A chunk after the drawn ones, a blank line between."""
+        if strips and self.lines:
+            self.lines.append(Strip.blank(0))
+        self.lines.extend(strips)
+
+    def prepend(self, strips: list[Strip]) -> None:
+        """A chunk before the drawn ones, a blank line between."""
+        if strips and self.lines:
+            strips = [*strips, Strip.blank(0)]
+        self.lines[:0] = strips
+
 
 class AnswerMarkdown(Widget):
     DEFAULT_CSS = """
@@ -94,9 +106,6 @@ class AnswerMarkdown(Widget):
             self._settled.extend(pieces)
         self._redraw()
 
-    async def finish(self) -> None:
-        """The answer is complete (kept for the turn's protocol; nothing is pending)."""
-
     async def show(self, text: str) -> None:
         """Show a finished answer at once (a resumed conversation)."""
         await self.write(text)
@@ -115,7 +124,11 @@ class AnswerMarkdown(Widget):
         if self._height() != old_height:
             self.refresh(layout=True)
             return
-        first_changed = self._tail_start() if self._tail_start() != old_tail_start else old_tail_start + _first_difference(old_tail, self._tail_lines)
+        if self._tail_start() != old_tail_start:
+            # Text settled: the rows from the old tail's start on were drawn again, whatever they hold now.
+            first_changed = old_tail_start
+        else:
+            first_changed = old_tail_start + _first_difference(old_tail, self._tail_lines)
         if first_changed < old_height:
             self.refresh(Region(0, first_changed, self.size.width, old_height - first_changed))
 
@@ -136,33 +149,32 @@ class AnswerMarkdown(Widget):
         if not rendered.chunks and sum(len(chunk) for chunk in self._settled) > PROGRESSIVE_CHARACTERS:
             self._render_from_the_end(rendered, width)
         if rendered.chunks < len(self._settled):
-            renderer = self._markdown_renderer()
             for chunk in self._settled[rendered.chunks:]:
-                lines = renderer.render(chunk, width)
-                if lines and rendered.lines:
-                    rendered.lines.append(Strip.blank(0))
-                rendered.lines.extend(Strip(line) for line in lines)
+                rendered.append(self._strips(chunk, width))
             rendered.chunks = len(self._settled)
         if self._tail_width != width:
             self._tail_width = width
-            self._tail_lines = [Strip(line) for line in self._markdown_renderer().render(self._tail, width)]
+            self._tail_lines = self._strips(self._tail, width)
+
+    def _strips(self, markdown: str, width: int) -> list[Strip]:
+        return [Strip(line) for line in self._markdown_renderer().render(markdown, width)]
 
     def _render_from_the_end(self, rendered: _Rendered, width: int) -> None:
         """Render the last chunks (two screens' worth), estimate the rows of the others."""
-        renderer = self._markdown_renderer()
+        rendered.first = rendered.chunks = len(self._settled)
+        rendered.estimate = sum(_estimated_rows(chunk, width) for chunk in self._settled)
         wanted = 2 * max(self.app.size.height, 24)
-        first = len(self._settled)
-        lines: list[Strip] = []
-        while first > 0 and len(lines) < wanted:
-            first -= 1
-            chunk_lines = [Strip(line) for line in renderer.render(self._settled[first], width)]
-            if chunk_lines and lines:
-                chunk_lines.append(Strip.blank(0))
-            lines[:0] = chunk_lines
-        rendered.lines, rendered.first, rendered.chunks = lines, first, len(self._settled)
-        rendered.estimate = sum(_estimated_rows(chunk, width) for chunk in self._settled[:first])
-        if first:
+        while rendered.first and len(rendered.lines) < wanted:
+            self._render_one_earlier(rendered, width)
+        if rendered.first:
             self.set_timer(0.01, self._render_earlier)
+
+    def _render_one_earlier(self, rendered: _Rendered, width: int) -> None:
+        """Render the chunk just before the drawn ones, in place of its estimated rows."""
+        rendered.first -= 1
+        chunk = self._settled[rendered.first]
+        rendered.estimate -= _estimated_rows(chunk, width)
+        rendered.prepend(self._strips(chunk, width))
 
     def _render_earlier(self) -> None:
         """Render pending chunks before the drawn ones for a few milliseconds, then yield to the app."""
@@ -170,16 +182,9 @@ class AnswerMarkdown(Widget):
         rendered = self._by_width.get(width)
         if rendered is None or not rendered.first:
             return
-        renderer = self._markdown_renderer()
         deadline = time.perf_counter() + _BACKGROUND_SLICE_SECONDS
         while rendered.first and time.perf_counter() < deadline:
-            rendered.first -= 1
-            chunk = self._settled[rendered.first]
-            rendered.estimate -= _estimated_rows(chunk, width)
-            chunk_lines = [Strip(line) for line in renderer.render(chunk, width)]
-            if chunk_lines and rendered.lines:
-                chunk_lines.append(Strip.blank(0))
-            rendered.lines[:0] = chunk_lines
+            self._render_one_earlier(rendered, width)
         if not rendered.first:
             rendered.estimate = 0
         self.refresh(layout=True)

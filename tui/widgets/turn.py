@@ -22,7 +22,6 @@ from textual.widgets import Static
 
 from tui.conversation import Turn, TurnState
 from tui.metrics import TokenMeter
-from tui.markdown_render import estimated_rows
 from tui.sanitize import inert
 from tui.widgets.answer import AnswerMarkdown
 from tui.widgets.stream_text import StreamingText
@@ -161,15 +160,6 @@ class TurnView(Vertical):
                 scroll.following = True
                 scroll.anchor()
 
-    def _should_fold_when_done(self, live_rows: int) -> bool:
-        """A reasoning far taller than the answer would leave the answer out of sight above
-        the bottom of the conversation, where the user is looking: fold it then."""
-        if not self.turn.answer.strip():
-            return False
-        reasoning_rows = self.query_one(ReasoningText).virtual_size.height
-        answer_rows = self.query_one(AnswerMarkdown).virtual_size.height
-        return reasoning_rows > answer_rows + live_rows
-
     async def on_mount(self) -> None:
         if self.summarised:
             self.finished = True
@@ -261,11 +251,11 @@ class TurnView(Vertical):
 
     async def finish(self) -> None:
         await self.flush()
-        await self.query_one(AnswerMarkdown).finish()
         self._show_outcome()
         live_rows = self.live_rows
         if live_rows is not None:
-            fold = self._should_fold_when_done(live_rows)
+            fold = reasoning_dwarfs_answer(self.turn, self.query_one(ReasoningText).virtual_size.height,
+                                           self.query_one(AnswerMarkdown).virtual_size.height, live_rows)
             self.set_live_rows(None)
             if fold:
                 self.set_folded(True)
@@ -353,15 +343,14 @@ _MARKDOWN_LINE_START = re.compile(r"^\s*(?:#{1,6}\s+|>\s*|[-*+]\s+|\d+[.)]\s+|``
 _MARKDOWN_INLINE = re.compile(r"(\*\*|__|`|~~|\|)")
 
 
-def reasoning_dwarfs_answer(turn: Turn, pane_width: int, visible_rows: int) -> bool:
+def reasoning_dwarfs_answer(turn: Turn, reasoning_rows: int, answer_rows: int, visible_rows: int) -> bool:
     """Side by side, would the answer end above the bottom of the reasoning by more than a screen?
 
     Then the answer is out of sight where the user looks (the end of the chat):
-    such a turn is shown with its reasoning folded. An estimate, for turns not drawn yet.
+    such a turn is shown with its reasoning folded. Rows are measured for a turn
+    just drawn, estimated (`estimated_rows`) for one not drawn yet.
     """
-    if not turn.answer.strip():
-        return False
-    return estimated_rows(turn.reasoning, pane_width) > estimated_rows(turn.answer, pane_width) + visible_rows
+    return bool(turn.answer.strip()) and reasoning_rows > answer_rows + visible_rows
 
 
 def plain_line(line: str) -> str:
