@@ -38,9 +38,9 @@ from bench_scaling import RATE, TimedBackend  # noqa: E402
 from harness import SimProcess, in_fresh_process, median, print_table, send_quietly  # noqa: E402
 
 from tests.apphelpers import make_app, wait_connected  # noqa: E402
-from tui.conversation import Turn, TurnState  # noqa: E402
-from tui.simserver import synthetic_reply  # noqa: E402
-from tui.store import HistoryStore  # noqa: E402
+from tui.core.conversation import Turn, TurnState  # noqa: E402
+from tui.demo import synthetic_reply  # noqa: E402
+from tui.core.store import HistoryStore  # noqa: E402
 
 if TYPE_CHECKING:
     from tui.app import R1App

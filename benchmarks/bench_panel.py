@@ -39,10 +39,10 @@ from textual.app import App, ComposeResult  # noqa: E402
 from textual.containers import Horizontal, VerticalScroll  # noqa: E402
 from textual.widgets import Static  # noqa: E402
 
-from tui.backend import LoadedModel  # noqa: E402
-from tui.conversation import Turn  # noqa: E402
-from tui.hardware import HardwareSampler  # noqa: E402
-from tui.metrics import TokenMeter  # noqa: E402
+from tui.core.backend import LoadedModel  # noqa: E402
+from tui.core.conversation import Turn  # noqa: E402
+from tui.core.hardware import HardwareSampler  # noqa: E402
+from tui.core.metrics import TokenMeter  # noqa: E402
 from tui.widgets.hardware_panel import HardwarePanel  # noqa: E402
 from tui.widgets.turn import TurnView  # noqa: E402
 

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # for the stand-in NVML
 
-from tui.hardware import HardwareSampler  # noqa: E402
+from tui.core.hardware import HardwareSampler  # noqa: E402
 
 TARGET_PERCENT = 1.0
 

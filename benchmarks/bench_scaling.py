@@ -28,7 +28,7 @@ import psutil  # noqa: E402
 from harness import SimProcess, in_fresh_process, median, print_table, send_quietly  # noqa: E402
 
 from tests.apphelpers import make_app, wait_connected  # noqa: E402
-from tui.backend import OllamaBackend, StreamDelta  # noqa: E402
+from tui.core.backend import OllamaBackend, StreamDelta  # noqa: E402
 
 RATE = 2000.0
 

@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tui.conversation import Turn, TurnState  # noqa: E402
-from tui.store import HistoryStore  # noqa: E402
+from tui.core.conversation import Turn, TurnState  # noqa: E402
+from tui.core.store import HistoryStore  # noqa: E402
 
 TARGET_P99_MS = 5.0
 

@@ -17,12 +17,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from harness import AppInPty, SimProcess, median, print_table  # noqa: E402
 
-from tui.simserver import _tokens, synthetic_reply  # noqa: E402
+from tui.demo import synthetic_reply, tokens  # noqa: E402
 
 
 def token_count(reasoning_tokens: int, answer_tokens: int) -> int:
     reply = synthetic_reply(reasoning_tokens, answer_tokens)
-    return len(_tokens(reply.reasoning)) + len(_tokens(reply.answer))
+    return len(tokens(reply.reasoning)) + len(tokens(reply.answer))
 
 
 def one_run(rate: float, reasoning_tokens: int, answer_tokens: int, cols: int, rows: int) -> dict[str, float]:

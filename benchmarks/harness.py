@@ -38,13 +38,13 @@ def free_port() -> int:
 
 
 class SimProcess:
-    """`python -m tui.simserver` with a synthetic reply of a given length."""
+    """`python -m tui.demo` with a synthetic reply of a given length."""
 
     def __init__(self, rate: float, reasoning_tokens: int, answer_tokens: int) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tui.simserver", "--port", str(self.port), "--rate", str(rate),
+            [sys.executable, "-m", "tui.demo", "--port", str(self.port), "--rate", str(rate),
              "--reasoning-tokens", str(reasoning_tokens), "--answer-tokens", str(answer_tokens)],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )

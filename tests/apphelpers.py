@@ -10,9 +10,9 @@ from textual.app import App
 from textual.pilot import Pilot
 
 from tui.app import R1App
-from tui.backend import OllamaBackend
-from tui.config import Settings
-from tui.conversation import TurnState
+from tui.core.backend import OllamaBackend
+from tui.core.config import Settings
+from tui.core.conversation import TurnState
 
 
 def make_app(url: str, *, model: str | None = "deepseek-r1:7b", frozen_clock: bool = False, nvml: object = None,

@@ -6,7 +6,7 @@ from typing import Iterator
 
 import pytest
 
-from tui.simserver import SimulatedOllama
+from tui.demo import SimulatedOllama
 
 
 @pytest.fixture

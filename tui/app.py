@@ -13,17 +13,17 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from tui import __version__
-from tui.backend import OllamaBackend
-from tui.config import Settings, default_config_path, read_state, remember
-from tui.pulls import Pull, PullManager, PullState
-from tui.sanitize import inert
+from tui.core.backend import OllamaBackend
+from tui.core.config import Settings, default_config_path, read_state, remember
+from tui.core.pulls import Pull, PullManager, PullState
+from tui.core.sanitize import inert
 from tui.screens.chat import ChatScreen
 
 if TYPE_CHECKING:
-    from tui.hardware import HardwareSampler
-    from tui.runtime import ManagedRuntime
+    from tui.core.hardware import HardwareSampler
+    from tui.core.runtime import ManagedRuntime
     from tui.screens.picker import MachineFigures
-    from tui.store import HistoryStore
+    from tui.core.store import HistoryStore
 
 
 class R1App(App[None]):
@@ -64,7 +64,7 @@ class R1App(App[None]):
         self.title = f"r1tui {__version__}" + (" · DEMO" if demo else "")
 
     def on_mount(self) -> None:
-        from tui.hardware import HardwareSampler
+        from tui.core.hardware import HardwareSampler
         from tui.themes import choose_theme, register_themes
 
         loaded = register_themes(self)
@@ -90,7 +90,7 @@ class R1App(App[None]):
     def _open_history(self) -> list[str]:
         if not self._history_enabled:
             return []
-        from tui.store import HistoryStore, StoreError
+        from tui.core.store import HistoryStore, StoreError
 
         try:
             self.store = HistoryStore()
@@ -114,7 +114,7 @@ class R1App(App[None]):
 
     def redact(self, text: str) -> str:
         """Error text may echo a bearer token (a proxy's 401 page): never show or save it."""
-        from tui.hosts import redact, secrets
+        from tui.core.hosts import redact, secrets
 
         return redact(text, secrets(self.settings.hosts.values()))
 
@@ -130,7 +130,7 @@ class R1App(App[None]):
         """GPU and RAM figures for the picker, read off the event loop."""
         import psutil
 
-        from tui.hardware import read_gpus
+        from tui.core.hardware import read_gpus
         from tui.screens.picker import MachineFigures
 
         latest = self.sampler.latest if self.sampler is not None else None

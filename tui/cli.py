@@ -68,8 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
 def resolve_command_host(given: str | None) -> str:
     """The server a headless command talks to: --host (a URL or a configured host name),
     then `server.host` in the config, then OLLAMA_HOST, then Ollama's default; as a URL."""
-    from tui.config import load_settings
-    from tui.hosts import choose_host
+    from tui.core.config import load_settings
+    from tui.core.hosts import choose_host
     from tui.launch import resolve_host
 
     settings = load_settings().settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from tui.config import load_settings
+from tui.core.config import load_settings
 
 
 def resolve_host(cli_host: str | None, config_host: str) -> str:
@@ -21,13 +21,13 @@ def run_tui(args: argparse.Namespace) -> int:
     runtime = None
     headers = None
     if args.demo:
-        from tui.simserver import SimulatedOllama
+        from tui.demo import SimulatedOllama
 
         demo_server = SimulatedOllama(rate=60.0, load_seconds=0.8).start()
         host = demo_server.url
     else:
-        from tui.hosts import choose_host
-        from tui.runtime import ManagedRuntime, RuntimeConfig
+        from tui.core.hosts import choose_host
+        from tui.core.runtime import ManagedRuntime, RuntimeConfig
 
         profile = choose_host(resolve_host(args.host, settings.host), settings.hosts)
         host, headers = profile.url, profile.headers()
@@ -35,7 +35,7 @@ def run_tui(args: argparse.Namespace) -> int:
         runtime = ManagedRuntime(host, RuntimeConfig.from_settings(settings))
 
     from tui.app import R1App
-    from tui.backend import OllamaBackend
+    from tui.core.backend import OllamaBackend
 
     backend = OllamaBackend(host, stall_timeout=settings.stall_timeout, headers=headers)
     app = R1App(backend, settings, requested_model=args.model, demo=args.demo,

@@ -46,7 +46,7 @@ class LoadedThemes:
 
 
 def user_themes_dir() -> Path:
-    from tui.config import config_dir
+    from tui.core.config import config_dir
 
     return config_dir() / "themes"
 

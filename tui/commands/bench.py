@@ -21,7 +21,7 @@ GIB = 1024**3
 
 def register(subparsers: Any) -> None:
     from tui.cli import add_host_argument
-    from tui.prompt_sets import builtin_names
+    from tui.core.prompt_sets import builtin_names
 
     parser = subparsers.add_parser(
         "bench",
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from tui.cli import default_host
-    from tui.prompt_sets import PromptSetError, get_builtin, load_prompt_file
+    from tui.core.prompt_sets import PromptSetError, get_builtin, load_prompt_file
 
     models = parse_models(args.models)
     if not models:
@@ -113,10 +113,10 @@ async def collect(host: str, models: Sequence[str], prompts: Sequence[str], *, r
                   ctx: int | None = None, concurrent: bool = False, progress: TextIO | None = None,
                   gpu_reader: Any = None) -> dict[str, Any] | None:
     """The `--json` report; None (after saying why on `progress`) when the server cannot be reached."""
-    from tui.backend import BackendError, OllamaBackend
-    from tui.benchrun import Job, RunResult, plan, run_bench
-    from tui.config import Settings
-    from tui.sanitize import inert
+    from tui.core.backend import BackendError, OllamaBackend
+    from tui.core.benchrun import Job, RunResult, plan, run_bench
+    from tui.core.config import Settings
+    from tui.core.sanitize import inert
 
     def say(text: str) -> None:
         if progress is not None:
@@ -203,7 +203,7 @@ def _columns(report: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _errors(report: dict[str, Any]) -> list[str]:
-    from tui.sanitize import inert
+    from tui.core.sanitize import inert
 
     lines, seen = [], set()
     for row in report["results"]:
@@ -238,7 +238,7 @@ def _md(text: str) -> str:
 
 def render_markdown(report: dict[str, Any], prompts: Sequence[str] = ()) -> str:
     """A GitHub table with the server and the prompts, ready to paste into an issue."""
-    from tui.sanitize import inert
+    from tui.core.sanitize import inert
 
     columns = _columns(report)
     lines = [

@@ -54,8 +54,8 @@ def collect(host: str | None, nvml: Any | None = None) -> dict[str, Any]:
     `nvml` stands in for the pynvml module (tests); None uses the real one.
     """
     from tui import __version__
-    from tui.backend import is_local_host, normalize_host
-    from tui.hardware import HardwareSampler
+    from tui.core.backend import is_local_host, normalize_host
+    from tui.core.hardware import HardwareSampler
 
     url = normalize_host(host)
     sampler = HardwareSampler(nvml=nvml, nvml_retry_seconds=0.0)
@@ -83,7 +83,7 @@ def _server_facts(url: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 async def _ask_server(url: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    from tui.backend import BackendError, OllamaBackend
+    from tui.core.backend import BackendError, OllamaBackend
 
     backend = OllamaBackend(url, stall_timeout=15.0)
     server: dict[str, Any] = {"url": backend.url, "reachable": False, "version": None, "error": None}

@@ -28,8 +28,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tui.export import to_json, to_markdown, write_output
-    from tui.store import ConversationNotFound, HistoryStore, StoreError, default_path
+    from tui.core.export import to_json, to_markdown, write_output
+    from tui.core.store import ConversationNotFound, HistoryStore, StoreError, default_path
 
     path = default_path()
     if not path.exists():

@@ -39,8 +39,8 @@ def _limit(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tui.export import iso_utc, write_output
-    from tui.store import HistoryStore, StoreError, default_path
+    from tui.core.export import iso_utc, write_output
+    from tui.core.store import HistoryStore, StoreError, default_path
 
     path = default_path()
     conversations = []

@@ -37,7 +37,7 @@ class ProgressPrinter:
     """Turns tracker updates into stderr output suited to where stderr goes."""
 
     def __init__(self, stream: TextIO, tty: bool) -> None:
-        from tui.pull_progress import PullTracker
+        from tui.core.pull_progress import PullTracker
 
         self.stream = stream
         self.tty = tty
@@ -60,7 +60,7 @@ class ProgressPrinter:
         self._line_open = True
 
     def update(self, status: str, digest: str | None, total: int | None, completed: int | None) -> None:
-        from tui.pull_progress import describe_layer, format_bytes, render_bar
+        from tui.core.pull_progress import describe_layer, format_bytes, render_bar
 
         now = time.monotonic()
         previous_status = self.tracker.status
@@ -98,7 +98,7 @@ class ProgressPrinter:
 
 
 async def _pull(tag: str, host: str, printer: ProgressPrinter) -> None:
-    from tui.backend import OllamaBackend
+    from tui.core.backend import OllamaBackend
 
     backend = OllamaBackend(host)
     try:
@@ -111,7 +111,7 @@ async def _pull(tag: str, host: str, printer: ProgressPrinter) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from tui.backend import BackendError
+    from tui.core.backend import BackendError
     from tui.cli import default_host
 
     host = args.host or default_host()
@@ -125,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
         return 130
     except BackendError as exc:
         printer.close()
-        from tui.pulls import describe_failure
+        from tui.core.pulls import describe_failure
 
         message = describe_failure(exc, args.tag, host, printer.tracker,
                                    resume_hint="run the same command again to resume")

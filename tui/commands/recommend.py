@@ -70,8 +70,8 @@ def _note(message: str) -> None:
 
 def _detect_gpus(host: str) -> tuple[list[int], str | None]:
     """Free VRAM of each local NVIDIA GPU, or ([], why not)."""
-    from tui.backend import is_local_host, normalize_host
-    from tui.hardware import read_gpus
+    from tui.core.backend import is_local_host, normalize_host
+    from tui.core.hardware import read_gpus
 
     gpus, error = read_gpus()
     if gpus and not is_local_host(normalize_host(host)):
@@ -86,8 +86,8 @@ def _server_entries(host: str) -> tuple[list[Any], set[str]]:
     """
     import asyncio
 
-    from tui import catalog
-    from tui.backend import BackendError, OllamaBackend
+    from tui.core import catalog
+    from tui.core.backend import BackendError, OllamaBackend
 
     async def query() -> tuple[list[Any], set[str]]:
         backend = OllamaBackend(host)
@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     import psutil
 
     from tui.cli import default_host
-    from tui.fit import GIB, recommend
+    from tui.core.fit import GIB, recommend
 
     host = args.host or default_host()
     no_gpu_reason: str | None = None
@@ -153,8 +153,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _table(entries: list[Any], result: Any, installed: set[str], vram_gib: float, ram_gib: float,
            gpu_count: int, args: argparse.Namespace) -> str:
-    from tui.fit import context_label
-    from tui.pull_progress import format_bytes
+    from tui.core.fit import context_label
+    from tui.core.pull_progress import format_bytes
 
     source = "given" if args.vram is not None else "detected"
     gpus = f" on {gpu_count} GPUs" if gpu_count > 1 else ""

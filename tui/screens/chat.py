@@ -22,20 +22,20 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker
 
-from tui.backend import BackendError, InstalledModel, StreamDelta, StreamDone, is_local_host
-from tui.conversation import Conversation, Turn, TurnState, turns_to_summarise
-from tui.markdown_render import estimated_rows
-from tui.metrics import FramePacer, TokenMeter
-from tui.sanitize import inert
+from tui.core.backend import BackendError, InstalledModel, StreamDelta, StreamDone, is_local_host
+from tui.core.conversation import Conversation, Turn, TurnState, turns_to_summarise
+from tui.widgets.markdown_render import estimated_rows
+from tui.core.metrics import FramePacer, TokenMeter
+from tui.core.sanitize import inert
 from tui.screens.model_select import ModelSelectScreen
 from tui.widgets.hardware_panel import HardwarePanel
 from tui.widgets.prompt import PromptArea
 from tui.widgets.turn import TurnView, reasoning_dwarfs_answer
 
 if TYPE_CHECKING:
-    from tui.fit import Estimate
-    from tui.hardware import HardwareSnapshot
-    from tui.hosts import HostProfile
+    from tui.core.fit import Estimate
+    from tui.core.hardware import HardwareSnapshot
+    from tui.core.hosts import HostProfile
 
 T = TypeVar("T")
 RECONNECT_MAX_SECONDS = 10.0
@@ -192,7 +192,7 @@ class ChatScreen(Screen[None]):
             self.model = choose_start_model(self.installed, self.app.requested_model, self.app.last_model)
         self._show_connected()
         self.refresh_loaded()
-        from tui.runtime import version_note
+        from tui.core.runtime import version_note
 
         if note := version_note(self.server_version):
             self.notify(note, timeout=15, markup=False)
@@ -203,7 +203,7 @@ class ChatScreen(Screen[None]):
         runtime = self.app.runtime
         if runtime is None:
             return
-        from tui.runtime import RuntimeFailure, StartupPlan, plan_startup, probe
+        from tui.core.runtime import RuntimeFailure, StartupPlan, plan_startup, probe
 
         headers = dict(self.app.backend.client._client.headers)
         reachable = await probe(runtime.url, headers=headers) is not None
@@ -226,8 +226,8 @@ class ChatScreen(Screen[None]):
 
     def _estimate(self, name: str, size: int | None, model_info: dict | None, snapshot: "HardwareSnapshot") -> "Estimate | None":
         """How `name` fits this machine now at the chat's context; None for tags outside the catalog."""
-        from tui import catalog
-        from tui.fit import estimate
+        from tui.core import catalog
+        from tui.core.fit import estimate
 
         entry = catalog.find(name)
         if entry is None:
@@ -487,7 +487,7 @@ class ChatScreen(Screen[None]):
         store = self.app.store
         if store is None:
             return None
-        from tui.store import StoreError
+        from tui.core.store import StoreError
 
         try:
             return call()
@@ -612,7 +612,7 @@ class ChatScreen(Screen[None]):
             await self.resume(result[1])
         elif self.conversation_id is not None and self.app.store is not None:
             # The open conversation may have been deleted there: start a fresh one then.
-            from tui.store import ConversationNotFound
+            from tui.core.store import ConversationNotFound
 
             try:
                 self.app.store.info(self.conversation_id)
@@ -683,8 +683,8 @@ class ChatScreen(Screen[None]):
 
     async def switch_host(self, host: "HostProfile") -> None:
         """Talk to another configured server from now on."""
-        from tui.backend import OllamaBackend
-        from tui.runtime import ManagedRuntime, RuntimeConfig
+        from tui.core.backend import OllamaBackend
+        from tui.core.runtime import ManagedRuntime, RuntimeConfig
 
         self.action_stop()
         old = self.app.backend

@@ -1,6 +1,6 @@
 """The compare view: one prompt, 2–4 installed models, a column each, and their figures side by side.
 
-It only renders `tui.benchrun`: each column owns a `ModelRun` and shows it
+It only renders `tui.core.benchrun`: each column owns a `ModelRun` and shows it
 through the chat's own `TurnView` (reasoning folded by default, Markdown
 answer), so a column reads exactly like a chat turn. A summary table under
 the columns gives every model's figures in one place, which is what makes
@@ -27,12 +27,12 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Select, SelectionList, Static, Tab, Tabs
 
-from tui.backend import BackendError, InstalledModel
-from tui.benchrun import GpuReader, ModelRun, RunResult, RunState
-from tui.conversation import Turn, TurnState
-from tui.metrics import FramePacer
-from tui.prompt_sets import BUILTIN_SETS, DEFAULT_SET
-from tui.sanitize import inert
+from tui.core.backend import BackendError, InstalledModel
+from tui.core.benchrun import GpuReader, ModelRun, RunResult, RunState
+from tui.core.conversation import Turn, TurnState
+from tui.core.metrics import FramePacer
+from tui.core.prompt_sets import BUILTIN_SETS, DEFAULT_SET
+from tui.core.sanitize import inert
 from tui.widgets.turn import TurnView
 
 # Figures (states, summary, tab marks) change slower than text and cost more to redraw.

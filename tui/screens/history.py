@@ -28,10 +28,10 @@ from textual.timer import Timer
 from textual.widgets import Button, Checkbox, Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.export import to_markdown, write_output
-from tui.sanitize import inert
+from tui.core.export import to_markdown, write_output
+from tui.core.sanitize import inert
 from tui.screens.confirm import ConfirmDeleteScreen as BaseConfirmDeleteScreen
-from tui.store import ConversationInfo, HistoryStore, StoreError
+from tui.core.store import ConversationInfo, HistoryStore, StoreError
 
 SEARCH_DEBOUNCE_SECONDS = 0.25
 HistoryResult = tuple[Literal["resume"], int]

@@ -14,7 +14,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from tui.runtime import InstallGuide, install_guidance
+from tui.core.runtime import InstallGuide, install_guidance
 
 
 def guide_text(guide: InstallGuide) -> Content:

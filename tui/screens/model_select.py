@@ -10,8 +10,8 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.backend import InstalledModel
-from tui.sanitize import inert
+from tui.core.backend import InstalledModel
+from tui.core.sanitize import inert
 
 
 def _gib(size: int) -> str:

@@ -1,8 +1,8 @@
 """The model picker: which deepseek-r1 tag runs on this GPU, and pulling, deleting, describing tags.
 
-It only renders the core: `tui.fit.recommend` decides verdicts and the pick,
-`tui.catalog` supplies the tags (with the server's own figures for installed
-ones), and `tui.pulls.PullManager` (owned by the app, so downloads survive
+It only renders the core: `tui.core.fit.recommend` decides verdicts and the pick,
+`tui.core.catalog` supplies the tags (with the server's own figures for installed
+ones), and `tui.core.pulls.PullManager` (owned by the app, so downloads survive
 this screen) runs the pulls. GPU and RAM figures come in as a parameter,
 read off the event loop by the caller, so tests inject a fixed machine.
 
@@ -24,14 +24,14 @@ from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Label, Select, Static
 
-from tui import catalog
-from tui.backend import BackendError, InstalledModel, ModelDetails, OllamaBackend
-from tui.catalog import Architecture, CatalogEntry
-from tui.fit import GIB, Estimate, Recommendation, context_label, recommend
-from tui.hardware import GpuSnapshot
-from tui.pull_progress import describe_layer, format_bytes, format_duration, format_speed, render_bar
-from tui.pulls import Pull, PullManager, PullState
-from tui.sanitize import inert
+from tui.core import catalog
+from tui.core.backend import BackendError, InstalledModel, ModelDetails, OllamaBackend
+from tui.core.catalog import Architecture, CatalogEntry
+from tui.core.fit import GIB, Estimate, Recommendation, context_label, recommend
+from tui.core.hardware import GpuSnapshot
+from tui.core.pull_progress import describe_layer, format_bytes, format_duration, format_speed, render_bar
+from tui.core.pulls import Pull, PullManager, PullState
+from tui.core.sanitize import inert
 from tui.screens.confirm import ConfirmDeleteScreen as BaseConfirmDeleteScreen
 
 CONTEXT_CHOICES: tuple[int, ...] = (2048, 4096, 8192, 16384, 32768, 65536, 131072)

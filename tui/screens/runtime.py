@@ -3,7 +3,7 @@
 Why a screen: when a model fails to load, the answer is almost always in the
 server's log (out of memory, a CUDA error, a wrong OLLAMA_* value), and over
 SSH the user may not know where that log is. It only renders
-`tui.runtime.ManagedRuntime`; the restart runs in a worker so the UI stays live.
+`tui.core.runtime.ManagedRuntime`; the restart runs in a worker so the UI stays live.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Log, Static
 
-from tui.runtime import ManagedRuntime, RuntimeFailure, RuntimeStatus, version_note
-from tui.sanitize import inert
+from tui.core.runtime import ManagedRuntime, RuntimeFailure, RuntimeStatus, version_note
+from tui.core.sanitize import inert
 
 LOG_LINES = 200
 REFRESH_SECONDS = 1.0

@@ -1,6 +1,6 @@
 """The settings screen: edit config.toml from the app, with the same rules as the file.
 
-Why reuse `tui.config.KEYS`: a value the form accepts must load back without
+Why reuse `tui.core.config.KEYS`: a value the form accepts must load back without
 a complaint, and a value the file refuses must be refused here with the same
 words. So each field maps to its (table, key) and runs that key's validator;
 the form only turns typed text into the number the validator expects.
@@ -24,8 +24,8 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Checkbox, Footer, Header, Input, Label, Select, Static, TextArea
 
-from tui.config import KEYS, Settings, save_settings
-from tui.sanitize import inert
+from tui.core.config import KEYS, Settings, save_settings
+from tui.core.sanitize import inert
 
 Kind = Literal["text", "number", "integer", "choice", "switch", "multiline"]
 

@@ -1,7 +1,7 @@
 """The answer pane: streamed Markdown drawn line by line, at a cost per token that stays flat.
 
 One widget per answer, drawn with Textual's Line API. The text that has
-settled (see `tui.markdown_render`) is rendered once per width and kept as
+settled (see `tui.widgets.markdown_render`) is rendered once per width and kept as
 strips; each frame re-renders only the unsettled tail and repaints only the
 rows that changed. Textual's own Markdown widget mounts a widget per block and
 table cell, and each one makes the whole chat lay out again: in a 10,000-token
@@ -21,7 +21,7 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tui.markdown_render import MarkdownRenderer, estimated_rows, settled_pieces
+from tui.widgets.markdown_render import MarkdownRenderer, estimated_rows, settled_pieces
 
 if TYPE_CHECKING:
     from textual.app import App

@@ -1,7 +1,7 @@
 """The hardware and speed panel beside the chat: what the model costs while it talks.
 
 The panel only renders what the chat screen hands it: hardware snapshots from
-`tui.hardware.HardwareSampler` (taken in the sampler's thread), the server's
+`tui.core.hardware.HardwareSampler` (taken in the sampler's thread), the server's
 `/api/ps` rows, and the turn's `TokenMeter`. It never calls NVML, psutil or the
 network, so nothing it does can wait on a driver or a socket.
 
@@ -33,11 +33,11 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from tui.backend import LoadedModel
+from tui.core.backend import LoadedModel
 from tui.commands.doctor import human_bytes
-from tui.hardware import NO_GPU_PREFIX, GpuSnapshot, HardwareSnapshot, ProcessSnapshot
-from tui.metrics import TokenMeter
-from tui.sanitize import inert
+from tui.core.hardware import NO_GPU_PREFIX, GpuSnapshot, HardwareSnapshot, ProcessSnapshot
+from tui.core.metrics import TokenMeter
+from tui.core.sanitize import inert
 
 GIB = 1024**3
 MIB = 1024**2

@@ -3,7 +3,7 @@
 Streaming text is appended, never re-rendered whole: reasoning and answer are
 both Line API widgets that repaint only the rows that changed, and the answer
 re-renders only its unsettled Markdown tail (`tui.widgets.answer`).
-Text arrives already made inert (`tui.sanitize`) and is shown as `Content`,
+Text arrives already made inert (`tui.core.sanitize`) and is shown as `Content`,
 so nothing the model writes is read as markup.
 """
 
@@ -20,9 +20,9 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
-from tui.conversation import Turn, TurnState
-from tui.metrics import TokenMeter
-from tui.sanitize import inert
+from tui.core.conversation import Turn, TurnState
+from tui.core.metrics import TokenMeter
+from tui.core.sanitize import inert
 from tui.widgets.answer import AnswerMarkdown
 from tui.widgets.stream_text import StreamingText
 

@@ -1,0 +1,168 @@
+"""The fit estimator, pinned to the reference's published rules of thumb."""
+
+from __future__ import annotations
+
+import pytest
+
+from tui.core import catalog
+from tui.core.fit import GIB, MIB, GPU_OVERHEAD_BYTES, estimate, kv_cache_bytes, recommend
+
+PLENTY_OF_RAM = 512 * GIB
+
+
+def entry(tag: str) -> catalog.CatalogEntry:
+    found = catalog.find(f"deepseek-r1:{tag}")
+    assert found is not None
+    return found
+
+
+@pytest.mark.parametrize(("tag", "low", "high"), [
+    ("7b", 5.0, 6.5),
+    ("14b", 9.5, 11.0),
+    ("32b", 20.0, 22.5),
+    ("70b", 41.0, 46.0),
+])
+def test_estimates_at_4k_land_in_the_published_ranges(tag: str, low: float, high: float) -> None:
+    est = estimate(entry(tag), 4096, gpu_free_bytes=[80 * GIB], ram_bytes=PLENTY_OF_RAM)
+    assert low <= est.total_gib <= high
+
+
+def test_small_models_match_the_rule_of_thumb_in_gigabytes() -> None:
+    """Reference: 1.5B ~2–4 GB, 8B ~6 GB (decimal GB, short context)."""
+    small = estimate(entry("1.5b"), 4096, ram_bytes=PLENTY_OF_RAM).total_bytes / 1e9
+    eight = estimate(entry("8b"), 4096, ram_bytes=PLENTY_OF_RAM).total_bytes / 1e9
+    assert 2.0 <= small <= 4.0
+    assert 5.5 <= eight <= 7.0
+
+
+def test_kv_cache_matches_the_reference_examples() -> None:
+    assert kv_cache_bytes(entry("7b").architecture, 4096) == 224 * MIB
+    assert kv_cache_bytes(entry("32b").architecture, 4096) == 1 * GIB
+    assert kv_cache_bytes(entry("70b").architecture, 4096) == 1.25 * GIB
+    assert kv_cache_bytes(entry("70b").architecture, 32768) == 10 * GIB
+
+
+def test_kv_cache_grows_linearly_with_context() -> None:
+    arch = entry("14b").architecture
+    base = kv_cache_bytes(arch, 2048)
+    for factor in (2, 4, 16, 64):
+        assert kv_cache_bytes(arch, 2048 * factor) == factor * base
+
+
+def test_longer_context_costs_more_than_its_kv_cache_alone() -> None:
+    """The compute graph grows with context too: a user raising 4k → 32k must see both."""
+    short = estimate(entry("14b"), 4096, ram_bytes=PLENTY_OF_RAM)
+    long = estimate(entry("14b"), 32768, ram_bytes=PLENTY_OF_RAM)
+    assert long.total_bytes - short.total_bytes > long.kv_bytes - short.kv_bytes
+
+
+def test_quantized_kv_cache_roughly_halves_and_quarters_it() -> None:
+    arch = entry("32b").architecture
+    f16 = kv_cache_bytes(arch, 16384, "f16")
+    assert 0.5 <= kv_cache_bytes(arch, 16384, "q8_0") / f16 <= 0.55
+    assert 0.25 <= kv_cache_bytes(arch, 16384, "q4_0") / f16 <= 0.3
+    full = estimate(entry("32b"), 16384, ram_bytes=PLENTY_OF_RAM, kv_cache="f16")
+    halved = estimate(entry("32b"), 16384, ram_bytes=PLENTY_OF_RAM, kv_cache="q8_0")
+    assert full.total_bytes - halved.total_bytes == pytest.approx(f16 * 0.46875, rel=0.01)
+
+
+def test_verdict_boundary_on_one_gpu() -> None:
+    model = entry("14b")
+    need = estimate(model, 8192, ram_bytes=PLENTY_OF_RAM).total_bytes
+    exactly = estimate(model, 8192, gpu_free_bytes=[need], ram_bytes=PLENTY_OF_RAM)
+    short = estimate(model, 8192, gpu_free_bytes=[need - 1], ram_bytes=PLENTY_OF_RAM)
+    assert exactly.verdict == "gpu" and exactly.cpu_layer_share == 0
+    assert short.verdict == "partial"
+    assert 0 < short.cpu_layer_share < 0.05  # one byte short: only a layer or so goes to the CPU
+
+
+def test_partial_offload_reports_the_share_left_on_cpu() -> None:
+    est = estimate(entry("70b"), 8192, gpu_free_bytes=[24 * GIB], ram_bytes=64 * GIB)
+    assert est.verdict == "partial"
+    assert 0.4 < est.cpu_layer_share < 0.6
+    assert est.gpu_layers + round(est.cpu_layer_share * est.layers) == 80
+    assert "on CPU" in est.label
+
+
+def test_cpu_only_when_no_gpu_and_none_when_ram_is_short_too() -> None:
+    model = entry("32b")
+    assert estimate(model, 8192, ram_bytes=64 * GIB).verdict == "cpu"
+    assert estimate(model, 8192, ram_bytes=16 * GIB).verdict == "none"
+    # A GPU too small to hold even one layer is no help.
+    assert estimate(model, 8192, gpu_free_bytes=[GPU_OVERHEAD_BYTES], ram_bytes=64 * GIB).verdict == "cpu"
+
+
+def test_partial_offload_still_needs_the_rest_to_fit_in_ram() -> None:
+    est = estimate(entry("70b"), 8192, gpu_free_bytes=[24 * GIB], ram_bytes=8 * GIB)
+    assert est.verdict == "none"
+
+
+def test_two_gpus_add_up_minus_overhead_on_each() -> None:
+    """Reference: 70B needs 48 GB or two 24 GB cards."""
+    model = entry("70b")
+    one = estimate(model, 4096, gpu_free_bytes=[24 * GIB], ram_bytes=PLENTY_OF_RAM)
+    two = estimate(model, 4096, gpu_free_bytes=[24 * GIB, 24 * GIB], ram_bytes=PLENTY_OF_RAM)
+    assert one.verdict == "partial"
+    assert two.verdict == "gpu" and two.gpus_used == 2
+    assert two.overhead_bytes == 2 * GPU_OVERHEAD_BYTES
+    # The same total VRAM in one card needs one overhead less: split cards hold less.
+    need_single = estimate(model, 4096, ram_bytes=PLENTY_OF_RAM).total_bytes
+    half = need_single // 2
+    assert estimate(model, 4096, gpu_free_bytes=[need_single], ram_bytes=PLENTY_OF_RAM).verdict == "gpu"
+    split = estimate(model, 4096, gpu_free_bytes=[half, need_single - half], ram_bytes=PLENTY_OF_RAM)
+    assert split.verdict == "partial"
+
+
+def test_a_model_that_fits_one_gpu_uses_one() -> None:
+    est = estimate(entry("7b"), 4096, gpu_free_bytes=[24 * GIB, 24 * GIB], ram_bytes=PLENTY_OF_RAM)
+    assert est.verdict == "gpu" and est.gpus_used == 1
+
+
+def test_recommend_picks_the_largest_default_tag_that_fits_fully() -> None:
+    result = recommend(catalog.CATALOG, 8192, gpu_free_bytes=[24 * GIB], ram_bytes=64 * GIB)
+    assert result.best == "deepseek-r1:32b"
+    assert result.reason == "largest that fits fully in 24.0 GiB at 8k context"
+    assert result.on_gpu
+    assert [e.tag for e in result.estimates] == [e.tag for e in catalog.CATALOG]
+
+
+def test_recommend_follows_the_context() -> None:
+    """At 32k, 32b's KV cache and graph no longer fit beside its weights in 24 GiB."""
+    result = recommend(catalog.CATALOG, 32768, gpu_free_bytes=[24 * GIB], ram_bytes=64 * GIB)
+    assert result.best == "deepseek-r1:14b"
+    assert "at 32k context" in result.reason
+    quantized = recommend(catalog.CATALOG, 32768, gpu_free_bytes=[24 * GIB], ram_bytes=64 * GIB, kv_cache="q4_0")
+    assert quantized.best == "deepseek-r1:32b"
+
+
+def test_recommend_never_picks_a_variant() -> None:
+    """A 7b fp16 variant fits in 16 GiB, but the answer is a size tag."""
+    result = recommend(catalog.CATALOG, 4096, gpu_free_bytes=[16 * GIB], ram_bytes=64 * GIB)
+    assert result.best == "deepseek-r1:14b"
+    assert result.best in catalog.DEFAULT_TAGS
+
+
+def test_recommend_nothing_when_even_the_smallest_spills() -> None:
+    result = recommend(catalog.CATALOG, 8192, gpu_free_bytes=[1 * GIB], ram_bytes=64 * GIB)
+    assert result.best is None
+    assert "1.0 GiB" in result.reason and "fits" in result.reason
+
+
+def test_recommend_without_gpu_uses_ram_and_says_so() -> None:
+    result = recommend(catalog.CATALOG, 8192, gpu_free_bytes=[], ram_bytes=16 * GIB,
+                       no_gpu_reason="no NVIDIA GPU: NVML Shared Library Not Found")
+    assert result.best == "deepseek-r1:14b"
+    assert not result.on_gpu
+    assert "no NVIDIA GPU" in result.reason
+    assert "16.0 GiB of RAM" in result.reason and "CPU" in result.reason
+
+
+def test_recommend_two_gpus_reach_the_70b() -> None:
+    result = recommend(catalog.CATALOG, 4096, gpu_free_bytes=[24 * GIB, 24 * GIB], ram_bytes=64 * GIB)
+    assert result.best == "deepseek-r1:70b"
+    assert "48.0 GiB free on 2 GPUs" in result.reason
+
+
+def test_context_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        estimate(entry("7b"), 0, ram_bytes=PLENTY_OF_RAM)

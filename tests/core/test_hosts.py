@@ -1,0 +1,186 @@
+"""Named hosts from the config, OLLAMA_HOST forms, and the bearer token that must never leak."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import tomllib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Iterator
+
+import pytest
+import tomli_w
+
+from tui.core.backend import BackendError, OllamaBackend
+from tui.core.hosts import HostProfile, choose_host, hosts_to_toml, parse_hosts, redact, secrets, token_file_warning
+
+CONFIG = """
+[hosts.local]
+url = "http://127.0.0.1:11434"
+
+[hosts.lab-a100]
+url = "lab:443"
+token_env = "LAB_TOKEN"
+
+[hosts.proxy]
+url = "https://proxy.example.org"
+token = "file-token-123"
+"""
+
+TOKEN = "s3cret-token.ABC"
+
+
+def load(text: str = CONFIG) -> tuple[dict[str, HostProfile], list[str]]:
+    return parse_hosts(tomllib.loads(text).get("hosts"), "/home/u/.config/r1tui/config.toml")
+
+
+def test_named_hosts_are_read_with_urls_normalized_like_ollama() -> None:
+    hosts, problems = load()
+    assert problems == []
+    assert hosts["local"].url == "http://127.0.0.1:11434" and hosts["local"].is_local
+    assert hosts["lab-a100"].url == "http://lab:443" and not hosts["lab-a100"].is_local
+    assert hosts["proxy"].url == "https://proxy.example.org:443"
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ('[hosts.gpu]\nurl = ""\n', "`hosts.gpu.url` = '' is not allowed: use a server address"),
+        ('[hosts.gpu]\nurl = 42\n', "host `gpu` has no valid url; ignored"),
+        ('[hosts.gpu]\nurl = "gpu"\ntoken_env = "1BAD"\n', "`hosts.gpu.token_env` = '1BAD' is not allowed"),
+        ('[hosts.gpu]\nurl = "gpu"\nadress = "x"\n', "unknown key `hosts.gpu.adress`"),
+        ('[hosts]\ngpu = "http://gpu"\n', "`hosts.gpu` should be a table"),
+        ('hosts = "gpu"\n', "`hosts` should be tables like [hosts.local]"),
+        ('[hosts."a b"]\nurl = "gpu"\n', "host name `a b` is not allowed"),
+    ],
+)
+def test_bad_host_entries_name_the_file_and_key(text: str, fragment: str) -> None:
+    hosts, problems = load(text)
+    assert any(fragment in p and "config.toml" in p for p in problems), problems
+
+
+def test_a_bad_token_key_loses_only_that_key_and_is_not_echoed() -> None:
+    hosts, problems = load('[hosts.gpu]\nurl = "gpu"\ntoken = "has a space"\n')
+    assert hosts["gpu"].url == "http://gpu:11434" and hosts["gpu"].token == ""
+    assert len(problems) == 1 and "has a space" not in problems[0] and "[redacted]" in problems[0]
+
+
+def test_token_from_environment_wins_over_the_file() -> None:
+    host = HostProfile("lab", "https://lab:443", token_env="LAB_TOKEN", token="from-file")
+    assert host.headers({"LAB_TOKEN": TOKEN}) == {"Authorization": f"Bearer {TOKEN}"}
+    assert host.headers({}) == {"Authorization": "Bearer from-file"}
+    assert HostProfile("local", "http://127.0.0.1:11434").headers({}) is None
+
+
+def test_the_token_never_appears_in_a_hosts_repr() -> None:
+    hosts, _ = load()
+    assert "file-token-123" not in repr(hosts) and "file-token-123" not in str(hosts["proxy"])
+
+
+def test_warnings_for_a_missing_token_and_a_token_sent_in_clear() -> None:
+    hosts, _ = load()
+    assert hosts["lab-a100"].problems({}) == ["host `lab-a100`: $LAB_TOKEN is not set, so no token is sent"]
+    assert "over plain http" in hosts["lab-a100"].problems({"LAB_TOKEN": TOKEN})[0]
+    assert hosts["proxy"].problems({}) == []
+
+
+@pytest.mark.parametrize(
+    ("spec", "url"),
+    [("gpu-box", "http://gpu-box:11434"), ("gpu-box:8080", "http://gpu-box:8080"),
+     ("https://gpu-box", "https://gpu-box:443"), ("", "http://127.0.0.1:11434"), (None, "http://127.0.0.1:11434")],
+)
+def test_any_ollama_host_form_is_an_address(spec: str | None, url: str) -> None:
+    hosts, _ = load()
+    assert choose_host(spec, hosts).url == url
+
+
+def test_a_configured_name_or_its_exact_url_selects_that_host_and_its_token() -> None:
+    hosts, _ = load()
+    assert choose_host("lab-a100", hosts) is hosts["lab-a100"]
+    assert choose_host("https://proxy.example.org", hosts).headers({}) == {"Authorization": "Bearer file-token-123"}
+    assert choose_host("other-box", hosts).headers({}) is None
+
+
+def test_saving_keeps_every_host(tmp_path) -> None:
+    hosts, _ = load()
+    text = tomli_w.dumps({"hosts": hosts_to_toml(hosts)})
+    assert load(text) == (hosts, [])
+
+
+def test_redact_removes_tokens_and_authorization_values_but_not_plain_words() -> None:
+    hosts, _ = load()
+    known = secrets(hosts.values(), {"LAB_TOKEN": TOKEN})
+    text = f"sent {TOKEN} and file-token-123; headers {{'Authorization': 'Bearer abc.def'}}; the bearer of news"
+    cleaned = redact(text, known)
+    assert TOKEN not in cleaned and "file-token-123" not in cleaned and "abc.def" not in cleaned
+    assert cleaned.count("[redacted]") == 3 and "the bearer of news" in cleaned
+
+
+def test_a_token_in_a_world_readable_config_is_flagged(tmp_path) -> None:
+    hosts, _ = load()
+    path = tmp_path / "config.toml"
+    path.write_text(CONFIG)
+    os.chmod(path, 0o644)
+    assert "chmod 600" in token_file_warning(path, hosts)
+    os.chmod(path, 0o600)
+    assert token_file_warning(path, hosts) == ""
+    os.chmod(path, 0o644)
+    assert token_file_warning(path, {"local": hosts["local"]}) == ""
+
+
+# -- over a real socket: the header reaches the server; a refusal never echoes the token ----------------
+
+
+@pytest.fixture
+def auth_proxy() -> Iterator[tuple[str, list[str]]]:
+    """A stand-in authenticating proxy: answers /api/version only with the right bearer token."""
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            auth = self.headers.get("Authorization", "")
+            seen.append(auth)
+            ok = auth == f"Bearer {TOKEN}"
+            body = json.dumps({"version": "0.12.6"} if ok else {"error": f"bad credentials: {auth}"}).encode()
+            self.send_response(200 if ok else 401)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_the_bearer_token_is_sent_to_the_server(auth_proxy) -> None:
+    url, seen = auth_proxy
+    host = HostProfile("proxy", url, token_env="LAB_TOKEN")
+    backend = OllamaBackend(host.url, headers=host.headers({"LAB_TOKEN": TOKEN}))
+    try:
+        assert await backend.version() == "0.12.6"
+    finally:
+        await backend.aclose()
+    assert seen == [f"Bearer {TOKEN}"]
+
+
+async def test_a_refusal_that_echoes_the_token_is_redacted_before_display(auth_proxy) -> None:
+    url, _ = auth_proxy
+    host = HostProfile("proxy", url, token="wrong-token-xyz")
+    backend = OllamaBackend(host.url, headers=host.headers({}))
+    try:
+        with pytest.raises(BackendError) as caught:
+            await backend.version()
+    finally:
+        await backend.aclose()
+    assert "wrong-token-xyz" in str(caught.value)  # the proxy echoed it: why redaction is needed
+    assert "wrong-token-xyz" not in redact(str(caught.value), secrets([host], {}))

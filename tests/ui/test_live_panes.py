@@ -1,0 +1,150 @@
+"""While the model writes, reasoning and answer each show their newest lines; after, the answer stays in sight."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from textual.pilot import Pilot
+
+from tests.apphelpers import make_app, screen_text, type_and_send, wait_connected, wait_for, wait_turn_finished
+from tui.app import R1App
+from tui.core.conversation import TurnState
+from tui.demo import Reply, SimulatedOllama
+from tui.widgets.turn import TurnView
+
+LONG_REASONING = Reply(  # the reasoning alone is far taller than the screen
+    reasoning="\n\n".join(f"Reasoning step {n} checks one more case." for n in range(1, 61)),
+    answer="\n\n".join(f"Answer line {n}." for n in range(1, 41)),
+)
+
+
+@asynccontextmanager
+async def streaming(sim: SimulatedOllama, reply: Reply, prompt: str, *, rate: float,
+                    size: tuple[int, int] = (120, 40)) -> AsyncIterator[tuple[R1App, Pilot]]:
+    """The app connected to `sim`, `prompt` just sent, `reply` streaming at `rate` tokens/s."""
+    sim.reply, sim.rate = reply, rate
+    app = make_app(sim.url)
+    async with app.run_test(size=size) as pilot:
+        await wait_connected(pilot)
+        await type_and_send(pilot, prompt)
+        yield app, pilot
+
+
+def streaming_with_answer_in_sight(app: R1App) -> bool:
+    """The answer has begun, is still being written, and its words are on screen with the reasoning's last step."""
+    turn = app.screen.conversation.turns[-1]
+    shown = screen_text(app)
+    return (turn.state is TurnState.STREAMING and "Answer line" in turn.answer
+            and "Answer line" in shown and "Reasoning step 60 " in shown)
+
+
+async def test_the_answer_streams_in_sight_beside_a_long_reasoning(sim: SimulatedOllama) -> None:
+    async with streaming(sim, LONG_REASONING, "think long", rate=150.0) as (app, pilot):
+        screen = app.screen
+        # Mid-reasoning: its newest step is on screen (the pane follows it), the answer is still waiting.
+        await wait_for(pilot, lambda: "Reasoning step 30 " in screen_text(app), timeout=30)
+        assert "waiting for the model" in screen_text(app)
+        # Mid-answer: the answer's newest lines are on screen beside the reasoning's last ones.
+        await wait_for(pilot, lambda: streaming_with_answer_in_sight(app), timeout=30)
+        await wait_turn_finished(pilot, timeout=30)
+        await pilot.pause()
+        shown = screen_text(app)
+        view = screen.query(TurnView).last()
+        # Finished: a reasoning far taller than its answer folds, so the answer's end is in sight.
+        assert view.folded
+        assert "Answer line 40." in shown and "Reasoning step 60 " not in shown
+
+
+async def test_a_short_turn_keeps_reasoning_and_answer_side_by_side(sim: SimulatedOllama) -> None:
+    reply = Reply("Two legs each.\n\nFour legs each.", "There are 23 chickens.")
+    async with streaming(sim, reply, "short", rate=0.0) as (app, pilot):
+        await wait_turn_finished(pilot)
+        view = app.screen.query(TurnView).last()
+        assert not view.folded
+        line = next(line for line in screen_text(app).splitlines() if "Two legs each." in line)
+        assert "There are 23 chickens." in line
+
+
+async def test_narrow_terminal_stacks_live_panes_and_shows_both(sim: SimulatedOllama) -> None:
+    async with streaming(sim, LONG_REASONING, "think long", rate=150.0, size=(80, 24)) as (app, pilot):
+        seen: list[str] = []
+
+        def in_sight() -> bool:
+            if streaming_with_answer_in_sight(app):
+                seen.append(screen_text(app))
+            return bool(seen)
+
+        await wait_for(pilot, in_sight, timeout=30)
+        assert seen[0].index("Reasoning step 60 ") < seen[0].index("Answer line")  # reasoning above the answer
+        await wait_turn_finished(pilot, timeout=30)
+
+
+async def test_scrolling_up_in_a_live_pane_stops_it_following_until_back_at_the_bottom(sim: SimulatedOllama) -> None:
+    from textual import events
+    from textual.containers import VerticalScroll
+
+    async with streaming(sim, LONG_REASONING, "think long", rate=60.0) as (app, pilot):
+        await wait_for(pilot, lambda: "Reasoning step 20 " in screen_text(app), timeout=30)
+        pane = app.screen.query(TurnView).last().query_one(".reasoning-scroll", VerticalScroll)
+        for _ in range(5):  # the mouse wheel, over the reasoning pane
+            pane.post_message(events.MouseScrollUp(pane, 2, 2, 0, -1, 0, False, False, False))
+        await pilot.pause()
+        held = pane.scroll_y
+        assert held < pane.max_scroll_y
+        await wait_for(pilot, lambda: "Reasoning step 30 " in app.screen.conversation.turns[-1].reasoning)
+        await pilot.pause(0.5)
+        assert pane.scroll_y == held  # the text the user scrolled to stays put while more arrives
+        pane.scroll_end(animate=False)
+        await pilot.pause()
+        await wait_for(pilot, lambda: "Reasoning step 36 " in screen_text(app), timeout=30)  # following again
+        await pilot.press("escape")
+        await wait_turn_finished(pilot, timeout=30)
+
+
+async def test_live_text_starts_at_the_top_of_its_pane(sim: SimulatedOllama) -> None:
+    async with streaming(sim, Reply("First thought here.\n\nSecond thought.", "The answer."), "slowly", rate=8.0) as (app, pilot):
+        await wait_for(pilot, lambda: "First thought" in screen_text(app), timeout=30)
+        rows = screen_text(app).splitlines()
+        header = next(index for index, row in enumerate(rows) if "thinking" in row)
+        assert "First thought" in rows[header + 1]  # right under the header, not at the pane's bottom
+        await pilot.press("escape")
+        await wait_turn_finished(pilot)
+
+
+async def test_a_long_answer_beside_a_long_reasoning_shows_from_its_top_once_finished(sim: SimulatedOllama) -> None:
+    """Leaving the live height, a pane keeps no scroll offset: nothing at the top is hidden."""
+    reply = Reply("\n\n".join(f"Thought {n} of the chain." for n in range(1, 41)),
+                  "\n\n".join(f"Answer block {n}." for n in range(1, 41)))
+    async with streaming(sim, reply, "both long", rate=0.0) as (app, pilot):
+        await wait_turn_finished(pilot)
+        view = app.screen.query(TurnView).last()
+        assert not view.folded  # about as tall as each other: side by side
+        app.screen.query_one("#conversation").scroll_home(animate=False)
+        await pilot.pause()
+        line = next(row for row in screen_text(app).splitlines() if "Thought 1 of" in row)
+        assert "Answer block 1." in line
+
+
+async def test_live_panes_follow_the_chat_height_when_the_panel_is_toggled(sim: SimulatedOllama) -> None:
+    async with streaming(sim, LONG_REASONING, "think long", rate=60.0) as (app, pilot):
+        await wait_for(pilot, lambda: "Reasoning step 5 " in screen_text(app), timeout=30)
+        view = app.screen.query(TurnView).last()
+        before = view.live_rows
+        assert before is not None
+        await pilot.press("f2")  # the hardware strip takes rows from the chat
+        await wait_for(pilot, lambda: view.live_rows is not None and view.live_rows < before)
+        await pilot.pause()
+        assert "You think long" in screen_text(app)  # the whole live turn still fits: its prompt stays in view
+        await pilot.press("escape")
+        await wait_turn_finished(pilot)
+
+
+async def test_an_answer_without_reasoning_takes_the_whole_live_area(sim: SimulatedOllama) -> None:
+    reply = Reply("", "\n\n".join(f"Direct answer line {n}." for n in range(1, 30)))
+    async with streaming(sim, reply, "straight to it", rate=40.0, size=(80, 24)) as (app, pilot):
+        await wait_for(pilot, lambda: "Direct answer line 3." in screen_text(app), timeout=30)
+        shown = screen_text(app)
+        assert "Reasoning" not in shown and "thinking" not in shown
+        await pilot.press("escape")
+        await wait_turn_finished(pilot)

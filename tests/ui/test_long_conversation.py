@@ -1,0 +1,98 @@
+"""Long conversations stay light: older turns past a drawing budget become one-line summaries."""
+
+from __future__ import annotations
+
+import pytest
+
+import tui.core.conversation
+from tests.apphelpers import make_app, screen_text, send_and_wait, wait_connected, wait_for, wait_for_text
+from tui.core.conversation import Turn, TurnState, turns_to_summarise
+from tui.demo import Reply, SimulatedOllama
+from tui.widgets.answer import AnswerMarkdown
+from tui.widgets.turn import TurnSummary, TurnView
+
+
+def finished(reasoning: int, answer: int) -> Turn:
+    return Turn(prompt="q", model="m", reasoning="r" * reasoning, answer="a" * answer, state=TurnState.DONE)
+
+
+def test_newest_turns_stay_drawn_while_they_fit_the_budget() -> None:
+    turns = [finished(300, 100) for _ in range(6)]
+    assert turns_to_summarise(turns, budget=1000) == [0, 1, 2, 3]  # the last two fit (800 characters)
+    assert turns_to_summarise(turns, budget=10_000) == []
+    # The last `keep_last` turns are drawn however large they are.
+    assert turns_to_summarise([finished(5000, 0), finished(5000, 0)], budget=10) == []
+
+
+def long_turn(index: int) -> Turn:
+    return Turn(prompt=f"question {index}", model="deepseek-r1:7b", reasoning=f"thinking about {index}. " * 600,
+                answer=f"Answer number {index} starts here.\n\n" + "More detail. " * 200,
+                state=TurnState.DONE, reasoning_tokens=1600, answer_tokens=400)
+
+
+@pytest.fixture
+def small_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tui.core.conversation, "LIVE_CHARACTERS", 30_000)  # about two of `long_turn`
+
+
+async def test_resumed_long_conversation_draws_older_turns_as_summaries(sim: SimulatedOllama, small_budget: None) -> None:
+    sim.reply = Reply("Short thought.", "Short answer.")
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        store = app.store
+        conversation_id = store.new_conversation("deepseek-r1:7b")
+        for index in range(8):
+            turn = long_turn(index)
+            turn_id = store.start_turn(conversation_id, turn, {})
+            store.finish_turn(turn_id, turn)
+        await app.screen.resume(conversation_id)
+        views = list(app.screen.query(TurnView))
+        assert [view.summarised for view in views] == [True] * 6 + [False] * 2
+        assert len(list(app.screen.query(AnswerMarkdown))) == 2  # summaries hold no rendered text
+        # The last turn's reasoning dwarfs its answer: it comes back folded, the answer's end in sight.
+        assert views[-1].folded and not views[-2].summarised
+        await wait_for_text(pilot, "More detail. More detail.", "1,600 reasoning + 400 answer tokens")
+        app.screen.query_one("#conversation").scroll_home(animate=False)
+        shown = await wait_for_text(pilot, "question 0", "1,600 reasoning + 400 answer tokens",
+                                    "Answer number 0 starts here.", "(Enter or click to show)")
+        assert "thinking about 0" not in shown
+
+        # Enter on a summary draws that turn in full, reasoning folded like any earlier turn.
+        views[0].query_one(TurnSummary).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not views[0].summarised)
+        await pilot.pause()
+        assert views[0].query_one(AnswerMarkdown).source.startswith("Answer number 0 starts here.")
+        assert views[0].folded and "▶ thought for" in screen_text(app)
+
+        # The conversation goes on: the model still sees every earlier answer.
+        await send_and_wait(pilot, "one more")
+        body = [body for _, path, body in sim.requests if path == "/api/chat"][-1]
+        assert len(body["messages"]) == 17
+
+
+async def test_sending_in_a_long_conversation_summarises_turns_past_the_budget(sim: SimulatedOllama, small_budget: None) -> None:
+    sim.reply = Reply("think " * 2000, "answer " * 1000)  # ~19,000 characters a turn
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        for prompt in ("one", "two", "three", "four"):
+            await send_and_wait(pilot, prompt, timeout=60)
+        await pilot.pause()
+        views = list(app.screen.query(TurnView))
+        # At the fourth send the first two were past the budget; the newest two are drawn.
+        assert [view.summarised for view in views] == [True, True, False, False]
+        assert views[-1].query_one(AnswerMarkdown).source.startswith("answer answer")
+
+
+def test_summary_shows_the_answers_first_words_without_markdown() -> None:
+    from tui.widgets.turn import plain_line, summary_text
+
+    assert plain_line("## Part 0") == "Part 0"
+    assert plain_line("- **Bold** item with `code`") == "Bold item with code"
+    assert plain_line("| a | b |") == "a  b"
+    turn = Turn(prompt="q", model="m", answer="\n```python\nx = 1\n```\n", state=TurnState.DONE,
+                reasoning_tokens=39484, answer_tokens=9747)
+    text = summary_text(turn).plain
+    assert "39,484 reasoning + 9,747 answer tokens · x = 1" in text and "```" not in text

@@ -1,0 +1,197 @@
+"""The streaming widgets: wrapping by terminal cells, and long answers rendered a settled stretch at a time."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from tests.apphelpers import wait_for
+from tui.widgets.markdown_render import MarkdownRenderer, settled_pieces
+from tui.widgets.answer import SETTLE_CHARACTERS, AnswerMarkdown
+from tui.widgets.stream_text import StreamingText, wrap_line
+
+
+def test_wrap_line_respects_cells_and_cuts_long_words() -> None:
+    assert wrap_line("alpha beta gamma", 11) == ["alpha beta", "gamma"]
+    assert wrap_line("中文中文中文", 4) == ["中文", "中文", "中文"]
+    assert wrap_line("x" * 25, 10) == ["x" * 10, "x" * 10, "x" * 5]
+    assert wrap_line("", 10) == [""]
+
+
+class Host(App[None]):
+    def compose(self) -> ComposeResult:
+        yield StreamingText(id="text")
+        yield AnswerMarkdown(id="answer")
+
+
+async def test_streaming_text_grows_and_keeps_every_character() -> None:
+    app = Host()
+    async with app.run_test(size=(40, 20)) as pilot:
+        text = app.query_one(StreamingText)
+        for word in ("first ", "line\n", "second ", "line ", "that is long enough to wrap twice here\n\n", "end"):
+            text.append(word)
+            await pilot.pause()
+        assert text.text == "first line\nsecond line that is long enough to wrap twice here\n\nend"
+        rows = [text.render_line(y).text.rstrip() for y in range(text.size.height)]
+        assert rows == ["first line", "second line that is long enough to wrap", "twice here", "", "end"]
+
+
+def settled(text: str, minimum: int) -> str:
+    """What of `text` is rendered for good when pieces are at least `minimum` long."""
+    return "".join(settled_pieces(text, minimum)[0])
+
+
+def test_text_settles_only_where_a_block_starts_at_column_zero() -> None:
+    assert settled("para one\n\npara two", 0) == "para one\n\n"
+    # An indented line after a blank line may still belong to the list item above.
+    assert settled("- item\n\n  more of the item", 0) == ""
+    # Nothing settles inside an open fence, and nothing before `minimum`.
+    assert settled("```\nx\n\ny", 0) == ""
+    fenced = "intro\n\n```python\nx = 1\n\ny = 2\n```\n\nafter\n\nmore"
+    assert settled(fenced, 0).endswith("```\n\nafter\n\n")
+    assert settled(fenced, len(fenced) - 3) == ""
+    assert settled("a\n\nb\n\nc", 3) == "a\n\nb\n\n"
+
+
+def answer_rows(answer: AnswerMarkdown) -> list[str]:
+    return [answer.render_line(y).text.rstrip() for y in range(answer.size.height)]
+
+
+async def test_long_answer_streams_with_flat_rendering_work_and_loses_nothing() -> None:
+    """Each write re-renders only the unsettled tail, never the whole answer; the screen shows all of it."""
+    app = Host()
+    block = "Some prose about step {n}.\n\n```python\nprint('x')\n\nprint('y')\n```\n\n| a | b |\n|---|---|\n| {n} | 2 |\n\n"
+    full = "".join(block.format(n=n) for n in range(60))
+    async with app.run_test(size=(80, 20)) as pilot:
+        answer = app.query_one(AnswerMarkdown)
+        await pilot.pause()
+        rendered: list[int] = []
+        real_render = MarkdownRenderer.render
+
+        def counting_render(self: MarkdownRenderer, text: str, width: int) -> list:
+            rendered.append(len(text))
+            return real_render(self, text, width)
+
+        MarkdownRenderer.render = counting_render  # type: ignore[method-assign]
+        try:
+            for start in range(0, len(full), 37):
+                await answer.write(full[start:start + 37])
+                await pilot.pause()
+        finally:
+            MarkdownRenderer.render = real_render  # type: ignore[method-assign]
+        assert answer.source == full
+        assert max(rendered) < 3 * SETTLE_CHARACTERS  # len(full) is over 6,000 characters
+        rows = answer_rows(answer)
+        assert not any("```" in row for row in rows)  # fences became code blocks, none split open
+        assert [row.strip() for row in rows if row.strip().startswith("Some prose")] == [
+            f"Some prose about step {n}." for n in range(60)]
+        assert sum("print('x')" in row for row in rows) == 60
+
+
+async def test_streamed_answer_looks_like_the_same_answer_shown_at_once() -> None:
+    app = Host()
+    text = "# Title\n\nIntro with `code` and **bold**.\n\n1. one\n2. two\n\n> quoted\n\n" * 40
+    async with app.run_test(size=(70, 20)) as pilot:
+        answer = app.query_one(AnswerMarkdown)
+        for start in range(0, len(text), 11):
+            await answer.write(text[start:start + 11])
+        await pilot.pause()
+        streamed = answer_rows(answer)
+        await answer.remove()
+        shown = AnswerMarkdown()
+        await app.mount(shown)
+        await shown.show(text)
+        await pilot.pause()
+        assert answer_rows(shown) == streamed
+        assert streamed[0] == "Title" and " 1. one" in streamed and "▌ quoted" in streamed
+
+
+async def test_markup_html_and_links_in_an_answer_stay_literal() -> None:
+    app = Host()
+    async with app.run_test(size=(80, 10)) as pilot:
+        answer = app.query_one(AnswerMarkdown)
+        await answer.write("[bold red]not styled[/] <think>kept</think> [site](https://example.com)\n")
+        await pilot.pause()
+        row = answer_rows(answer)[0]
+        assert row == "[bold red]not styled[/] <think>kept</think> site (https://example.com)"
+        assert all(segment.style is None or segment.style.link is None for segment in answer.render_line(0))
+        assert not any(segment.style and segment.style.color and segment.style.color.name == "red"
+                       for segment in answer.render_line(0))
+
+
+async def test_first_short_line_becomes_visible() -> None:
+    """Empty text has no height; a first one-row append must grow it (a layout pass, not a repaint)."""
+    app = Host()
+    async with app.run_test(size=(40, 20)) as pilot:
+        text = app.query_one(StreamingText)
+        await pilot.pause()
+        assert text.size.height == 0
+        text.append("short")
+        await pilot.pause()
+        assert text.size.height == 1
+
+
+async def test_answer_colours_follow_a_theme_change() -> None:
+    app = Host()
+    async with app.run_test(size=(60, 12)) as pilot:
+        answer = app.query_one(AnswerMarkdown)
+        await answer.write("```python\nx = 1\n```\n")
+        await pilot.pause()
+
+        def code_background() -> object:
+            return next(s.style.bgcolor for s in answer.render_line(1) if s.style and s.style.bgcolor)
+
+        dark = code_background()
+        app.theme = "textual-light"
+        await pilot.pause()
+        assert code_background() != dark
+
+
+async def test_a_long_finished_answer_is_drawn_from_its_end_then_completed(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Resuming a long answer shows its end at once; the beginning follows and matches a full render."""
+    import tui.widgets.answer as answer_module
+
+    text = "".join(f"## Part {n}\n\nProse for part {n} that is long enough to wrap once or twice here.\n\n"
+                   f"```python\nx = {n}\n```\n\n" for n in range(400))
+    assert len(text) > answer_module.PROGRESSIVE_CHARACTERS
+    app = Host()
+    async with app.run_test(size=(60, 20)) as pilot:
+        answer = app.query_one(AnswerMarkdown)
+        drawn_first: list[list[str]] = []  # what the screen had when the background work began
+        real_render_earlier = AnswerMarkdown._render_earlier
+
+        def render_earlier(self: AnswerMarkdown) -> None:
+            if not drawn_first:
+                drawn_first.append(answer_rows(self))
+            real_render_earlier(self)
+
+        monkeypatch.setattr(AnswerMarkdown, "_render_earlier", render_earlier)
+        await answer.show(text)
+        await wait_for(pilot, lambda: bool(drawn_first) and answer_rows(answer)[0] == "Part 0", timeout=20)
+        assert "Prose for part 399" in "\n".join(drawn_first[0][-8:])  # the end was there at once
+        assert not drawn_first[0][0].strip()  # the beginning came after
+        progressive = answer_rows(answer)
+
+        monkeypatch.setattr(answer_module, "PROGRESSIVE_CHARACTERS", 10**9)
+        whole = AnswerMarkdown()
+        await app.mount(whole)
+        await whole.show(text)
+        await pilot.pause()
+        assert progressive == answer_rows(whole)
+
+
+def test_settled_pieces_cut_long_text_at_block_starts_and_keep_every_character() -> None:
+    text = "".join(f"Paragraph {n} " + "word " * 30 + "\n\n" for n in range(50))
+    pieces, tail = settled_pieces(text, 400)
+    assert "".join(pieces) + tail == text
+    assert len(pieces) > 5 and all(len(piece) >= 400 for piece in pieces[:-1])
+    assert all(piece.endswith("\n\n") for piece in pieces) and tail.startswith("Paragraph 49 ")
+
+
+def test_a_wide_table_in_a_narrow_pane_wraps_its_cells_rather_than_cutting_them() -> None:
+    header = "| " + " | ".join(f"column{n}" for n in range(10)) + " |"
+    rule = "|" + "---|" * 10
+    row = "| " + " | ".join(f"value{n}" for n in range(10)) + " |"
+    rows = ["".join(s.text for s in line) for line in MarkdownRenderer().render(f"{header}\n{rule}\n{row}\n", 50)]
+    assert not any("…" in line for line in rows)
+    joined = "".join(line.replace(" ", "") for line in rows)
+    assert all(f"value{n}"[:3] in joined for n in range(10))
+    assert rows[0].strip()  # no blank edge row above the header

@@ -1,0 +1,363 @@
+"""Every call r1tui makes to an Ollama server, through the official `ollama` AsyncClient.
+
+The UI and the headless commands see plain dataclasses and one error type
+(`BackendError`) with a message a user can act on, never raw httpx or
+pydantic objects. Reasoning is separated here, once, whichever way the server
+delivers it (see `tui.core.reasoning`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, AsyncIterator
+from urllib.parse import urlparse
+
+import httpx
+import ollama
+
+from tui.core.metrics import GenerationStats
+from tui.core.reasoning import ThinkSplitter
+
+DEFAULT_STALL_TIMEOUT = 300.0
+THINK_FIELD_MIN_VERSION = (0, 9, 0)
+
+
+def normalize_host(host: str | None) -> str:
+    """The base URL for any form `OLLAMA_HOST` takes (`host`, `host:port`, `http://…`, `https://…`).
+
+    Delegates to the ollama client's own parser so r1tui reads a host exactly as
+    the client (and the `ollama` CLI) does.
+    """
+    from ollama._client import _parse_host  # the client's own rules; no public alias exists
+
+    return _parse_host(host)
+
+
+def is_local_host(url: str) -> bool:
+    """Whether the server runs on this machine (so local hardware figures describe it)."""
+    hostname = (urlparse(url).hostname or "").lower()
+    return hostname in {"localhost", "127.0.0.1", "::1", "0.0.0.0", ""} or hostname.startswith("127.")
+
+
+def parse_version(text: str | None) -> tuple[int, ...]:
+    numbers = re.findall(r"\d+", text or "")[:3]
+    return tuple(int(n) for n in numbers) if numbers else (0,)
+
+
+# -- results -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InstalledModel:
+    name: str
+    size: int
+    family: str = ""
+    parameter_size: str = ""
+    quantization: str = ""
+    modified_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ModelDetails:
+    """What `/api/show` says about a model, reduced to what r1tui uses."""
+
+    name: str
+    capabilities: tuple[str, ...] = ()
+    template: str = ""
+    family: str = ""
+    parameter_size: str = ""
+    quantization: str = ""
+    model_info: dict[str, Any] = field(default_factory=dict)
+    license: str = ""
+    parameters: str = ""
+
+    @property
+    def can_think(self) -> bool:
+        return "thinking" in self.capabilities
+
+    @property
+    def template_prefills_think(self) -> bool:
+        """DeepSeek's template opens `<think>` itself: the model then emits only `</think>`."""
+        text = re.sub(r"\{\{.*?\}\}", "", self.template, flags=re.DOTALL)
+        return text.rstrip().endswith("<think>")
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """One row of `/api/ps`, as `ollama ps` shows it."""
+
+    name: str
+    size: int
+    size_vram: int
+    context_length: int = 0
+    expires_at: datetime | None = None
+
+    @property
+    def gpu_fraction(self) -> float:
+        return self.size_vram / self.size if self.size else 0.0
+
+    @property
+    def processor(self) -> str:
+        """`ollama ps`'s PROCESSOR column: "100% GPU", "100% CPU" or "41%/59% CPU/GPU"."""
+        gpu = round(self.gpu_fraction * 100)
+        if gpu >= 100:
+            return "100% GPU"
+        if gpu <= 0:
+            return "100% CPU"
+        return f"{100 - gpu}%/{gpu}% CPU/GPU"
+
+
+@dataclass(frozen=True)
+class StreamDelta:
+    """Text that arrived in one stream chunk, already split; both parts may be empty."""
+
+    reasoning: str = ""
+    answer: str = ""
+
+
+@dataclass(frozen=True)
+class StreamDone:
+    stats: GenerationStats
+
+
+@dataclass(frozen=True)
+class PullProgress:
+    status: str
+    digest: str | None = None
+    total: int | None = None
+    completed: int | None = None
+
+
+class BackendError(Exception):
+    """A failure described for the user: what happened, and what to try."""
+
+    def __init__(self, kind: str, message: str, suggestion: str = "", status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.suggestion = suggestion
+        self.status_code = status_code
+
+    def __str__(self) -> str:
+        return f"{self.message} — {self.suggestion}" if self.suggestion else self.message
+
+
+_MEMORY_PATTERNS = ("requires more system memory", "out of memory", "cudamalloc failed", "insufficient memory", "oom")
+
+
+def describe_error(exc: BaseException, url: str, model: str | None = None) -> BackendError:
+    """Turn whatever the client raised into a message that names the problem and a way out."""
+    if isinstance(exc, BackendError):
+        return exc
+    if isinstance(exc, ollama.ResponseError):
+        text = str(exc.error)
+        status = exc.status_code if exc.status_code != -1 else None
+        lowered = text.lower()
+        if any(pattern in lowered for pattern in _MEMORY_PATTERNS):
+            return BackendError(
+                "oom", f"Out of memory: {text}",
+                "try a smaller tag, a shorter context, or unload another model", status)
+        if status == 404 and model is None:
+            return BackendError("server_error", f"{url} answered 404: is it an Ollama server? ({text})", "", status)
+        if status == 404:
+            name = model
+            return BackendError(
+                "not_found", f"Model {name} is not installed on {url}: {text}",
+                f"pull it first (`ollama pull {name}` or `r1tui pull {name}`)", status)
+        if status is None:
+            return BackendError("stream_error", f"The server reported an error mid-stream: {text}",
+                                "send the prompt again", status)
+        return BackendError("server_error", f"Server error {status}: {text}", "", status)
+    if isinstance(exc, (httpx.ConnectError, ConnectionError)):  # the client re-raises ConnectError as ConnectionError
+        return BackendError("unreachable", f"Cannot reach the Ollama server at {url}",
+                            "is `ollama serve` running?")
+    if isinstance(exc, httpx.ReadTimeout):
+        return BackendError("stalled", "The stream stalled: no token arrived within the timeout",
+                            "send the prompt again; the server may be overloaded")
+    if isinstance(exc, httpx.TimeoutException):
+        return BackendError("timeout", f"The server at {url} did not answer in time", "")
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
+        return BackendError("dropped", "The connection to the server dropped mid-answer",
+                            "the server may have restarted; send the prompt again")
+    if isinstance(exc, httpx.HTTPError):
+        return BackendError("network", f"Network error talking to {url}: {exc}", "")
+    return BackendError("unexpected", f"{type(exc).__name__}: {exc}", "")
+
+
+# -- the backend ---------------------------------------------------------------
+
+
+class OllamaBackend:
+    """One Ollama server. Cheap to create; all methods are coroutines safe to cancel."""
+
+    def __init__(
+        self,
+        host: str | None = None,
+        *,
+        stall_timeout: float = DEFAULT_STALL_TIMEOUT,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.url = normalize_host(host)
+        timeout = httpx.Timeout(connect=5.0, read=stall_timeout, write=30.0, pool=10.0)
+        self.client = ollama.AsyncClient(host=self.url, timeout=timeout, headers=headers)
+        self._details: dict[str, ModelDetails] = {}
+        self._version: str | None = None
+
+    @property
+    def is_local(self) -> bool:
+        return is_local_host(self.url)
+
+    async def aclose(self) -> None:
+        await self.client._client.aclose()
+
+    async def _call(self, coro: Any, model: str | None = None) -> Any:
+        try:
+            return await coro
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - every failure becomes a BackendError
+            raise describe_error(exc, self.url, model) from exc
+
+    async def version(self) -> str:
+        response = await self._call(self.client._request_raw("GET", "/api/version"))
+        self._version = str(response.json().get("version") or "")
+        return self._version
+
+    async def list_models(self) -> list[InstalledModel]:
+        response = await self._call(self.client.list())
+        models = []
+        for entry in response.models:
+            details = entry.details
+            models.append(InstalledModel(
+                name=entry.model or "",
+                size=int(entry.size or 0),
+                family=(details.family if details else "") or "",
+                parameter_size=(details.parameter_size if details else "") or "",
+                quantization=(details.quantization_level if details else "") or "",
+                modified_at=entry.modified_at,
+            ))
+        return models
+
+    async def show(self, model: str, *, refresh: bool = False) -> ModelDetails:
+        if not refresh and model in self._details:
+            return self._details[model]
+        response = await self._call(self.client.show(model), model)
+        details = response.details
+        result = ModelDetails(
+            name=model,
+            capabilities=tuple(response.capabilities or ()),
+            template=response.template or "",
+            family=(details.family if details else "") or "",
+            parameter_size=(details.parameter_size if details else "") or "",
+            quantization=(details.quantization_level if details else "") or "",
+            model_info=dict(response.modelinfo or {}),
+            license=response.license or "",
+            parameters=response.parameters or "",
+        )
+        self._details[model] = result
+        return result
+
+    async def ps(self) -> list[LoadedModel]:
+        response = await self._call(self.client.ps())
+        return [
+            LoadedModel(
+                name=entry.model or entry.name or "",
+                size=int(entry.size or 0),
+                size_vram=int(entry.size_vram or 0),
+                context_length=int(getattr(entry, "context_length", 0) or 0),
+                expires_at=entry.expires_at,
+            )
+            for entry in response.models
+        ]
+
+    async def uses_think_field(self, model: str) -> tuple[bool, bool]:
+        """(send `think: true`, start the splitter inside the block) for this model on this server."""
+        details = await self.show(model)
+        if self._version is None:
+            try:
+                await self.version()
+            except BackendError:
+                self._version = ""
+        new_enough = parse_version(self._version) >= THINK_FIELD_MIN_VERSION
+        return (details.can_think and new_enough), details.template_prefills_think
+
+    async def chat(
+        self,
+        model: str,
+        messages: list[dict[str, str]],
+        *,
+        options: dict[str, Any] | None = None,
+        keep_alive: str | float | None = None,
+    ) -> AsyncIterator[StreamDelta | StreamDone]:
+        """Stream one reply. Cancelling the consumer closes the HTTP stream, so the server stops too."""
+        think, prefilled = await self.uses_think_field(model)
+        kwargs: dict[str, Any] = {"model": model, "messages": messages, "stream": True, "options": options or None}
+        if think:
+            kwargs["think"] = True
+        if keep_alive is not None:
+            kwargs["keep_alive"] = keep_alive
+        splitter = ThinkSplitter(in_reasoning=prefilled)
+        stream = await self._call(self.client.chat(**kwargs), model)
+        try:
+            async for chunk in stream:
+                message = chunk.message
+                reasoning = (message.thinking or "") if message else ""
+                content = (message.content or "") if message else ""
+                if think:
+                    answer = content
+                else:
+                    reasoning, answer = splitter.feed(content)
+                if reasoning or answer or not chunk.done:
+                    yield StreamDelta(reasoning, answer)
+                if chunk.done:
+                    if not think:
+                        tail_reasoning, tail_answer = splitter.finish()
+                        if tail_reasoning or tail_answer:
+                            yield StreamDelta(tail_reasoning, tail_answer)
+                    yield StreamDone(GenerationStats.from_response(chunk))
+                    return
+        except (asyncio.CancelledError, GeneratorExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001
+            raise describe_error(exc, self.url, model) from exc
+        finally:
+            await _aclose(stream)
+        raise BackendError("dropped", "The stream ended before the model finished",
+                           "the server may have restarted; send the prompt again")
+
+    async def pull(self, model: str) -> AsyncIterator[PullProgress]:
+        stream = await self._call(self.client.pull(model, stream=True), model)
+        try:
+            async for part in stream:
+                yield PullProgress(part.status or "", part.digest, part.total, part.completed)
+        except (asyncio.CancelledError, GeneratorExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001
+            raise describe_error(exc, self.url, model) from exc
+        finally:
+            await _aclose(stream)
+
+    async def delete(self, model: str) -> None:
+        await self._call(self.client.delete(model), model)
+        self._details.pop(model, None)
+
+    async def load(self, model: str, keep_alive: str | float | None = None) -> GenerationStats:
+        """Load weights ahead of the next prompt (an empty generate request)."""
+        response = await self._call(self.client.generate(model=model, prompt="", keep_alive=keep_alive), model)
+        return GenerationStats.from_response(response)
+
+    async def unload(self, model: str) -> None:
+        """Free the model's memory now (keep_alive 0)."""
+        await self._call(self.client.generate(model=model, prompt="", keep_alive=0), model)
+
+
+async def _aclose(stream: Any) -> None:
+    close = getattr(stream, "aclose", None)
+    if close is not None:
+        try:
+            await close()
+        except BaseException:  # noqa: BLE001 - closing a broken stream must not mask the real error
+            pass

@@ -1,0 +1,306 @@
+"""Run one prompt on several models and measure each run: the core of `r1tui bench` and the compare view.
+
+Figures come from two sources on purpose, as in `tui.core.metrics`:
+- the client's clock: `ttft_s` (request sent → first thinking or content
+  chunk), `think_s`, `total_s` (request sent → final chunk) and the
+  reasoning/answer token counts (one stream chunk is one token);
+- the server's final chunk: `load_s` (load_duration), `eval_count`,
+  `eval_tps` (eval_count / eval_duration, what `ollama run --verbose` prints)
+  and `prompt_eval_tps`.
+
+`peak_vram_bytes` is the highest VRAM in use on this machine's GPUs (all
+processes, summed over GPUs) sampled in a thread while the run streams. It
+is None without an NVIDIA GPU, or when the server is remote (this machine's
+GPUs would say nothing about it). Runs that overlap (concurrent mode) see the
+same GPUs, so their peaks are shared, not per model.
+
+One model failing never stops the others: its `RunResult.error` says why and
+the next model runs. Models run one after another by default (one GPU: the
+figures of one do not disturb the other's), or all at once when asked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Callable, Sequence
+
+from tui.core.backend import BackendError, OllamaBackend, StreamDelta, StreamDone
+from tui.core.hardware import GpuSnapshot, NvmlReader
+from tui.core.metrics import Clock, GenerationStats, TokenMeter
+
+GpuReader = Callable[[], tuple[Sequence[GpuSnapshot], str | None]]
+VRAM_SAMPLE_SECONDS = 0.25
+
+
+# -- results ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One model's run of one prompt; numeric fields a failed run could not measure are 0."""
+
+    model: str
+    run: int = 1
+    prompt: int = 1
+    load_s: float = 0.0
+    ttft_s: float = 0.0
+    think_s: float = 0.0
+    reasoning_tokens: int = 0
+    answer_tokens: int = 0
+    eval_count: int = 0
+    eval_tps: float = 0.0
+    prompt_eval_tps: float | None = None
+    total_s: float = 0.0
+    peak_vram_bytes: int | None = None
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The `r1tui bench --json` shape (a contract: keys may be added, never renamed)."""
+        return {
+            "model": self.model,
+            "run": self.run,
+            "load_s": round(self.load_s, 4),
+            "ttft_s": round(self.ttft_s, 4),
+            "think_s": round(self.think_s, 4),
+            "reasoning_tokens": self.reasoning_tokens,
+            "answer_tokens": self.answer_tokens,
+            "eval_count": self.eval_count,
+            "eval_tps": round(self.eval_tps, 3),
+            "prompt_eval_tps": None if self.prompt_eval_tps is None else round(self.prompt_eval_tps, 3),
+            "total_s": round(self.total_s, 4),
+            "peak_vram_bytes": self.peak_vram_bytes,
+            "error": self.error,
+            "prompt": self.prompt,
+        }
+
+
+class RunState(str, Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+
+# -- VRAM sampling ---------------------------------------------------------------------
+
+
+class VramPeak:
+    """Samples GPU memory in a thread until stopped; `peak` is the highest total seen.
+
+    A thread, not a task: NVML calls block, and the event loop is busy streaming.
+    Without a reader one NVML session is opened on the sampling thread and
+    closed when sampling stops.
+    """
+
+    def __init__(self, reader: GpuReader | None = None, interval: float = VRAM_SAMPLE_SECONDS) -> None:
+        self._reader = reader
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.peak: int | None = None
+
+    def _sample(self, read: GpuReader) -> None:
+        try:
+            gpus, _error = read()
+        except Exception:  # noqa: BLE001 - a sampling failure must never fail the run it measures
+            return
+        if gpus:
+            used = sum(gpu.vram_used_bytes for gpu in gpus)
+            self.peak = used if self.peak is None else max(self.peak, used)
+
+    def _loop(self) -> None:
+        owned = NvmlReader() if self._reader is None else None
+        read: GpuReader = owned.read if owned is not None else self._reader  # type: ignore[assignment]
+        try:
+            self._sample(read)
+            while not self._stop.wait(self._interval):
+                self._sample(read)
+            self._sample(read)  # the last moment counts: a short run may fit between two ticks
+        finally:
+            if owned is not None:
+                owned.close()
+
+    def start(self) -> "VramPeak":
+        self._thread = threading.Thread(target=self._loop, name="vram-peak", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> int | None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        return self.peak
+
+
+# -- one run -------------------------------------------------------------------------
+
+
+DeltaCallback = Callable[[str, str], None]
+
+
+@dataclass
+class ModelRun:
+    """One model answering one prompt; readable while it streams and after it stops or fails.
+
+    The compare view keeps one per column and reads `meter`, `reasoning`,
+    `answer` and `state` live; `result()` gives the figures at any point,
+    including for a run that was stopped halfway.
+    """
+
+    model: str
+    prompt: str
+    run: int = 1
+    prompt_index: int = 1
+    clock: Clock = time.monotonic
+    gpu_reader: GpuReader | None = None
+    sample_vram: bool = True
+    reasoning: str = ""
+    answer: str = ""
+    state: RunState = RunState.QUEUED
+    error: str | None = None
+    stats: GenerationStats | None = None
+    peak_vram_bytes: int | None = None
+    meter: TokenMeter = field(init=False)
+    sent: bool = field(init=False, default=False)  # the chat request went out: client timings mean something
+
+    def __post_init__(self) -> None:
+        self.meter = TokenMeter(clock=self.clock)
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (RunState.DONE, RunState.STOPPED, RunState.FAILED)
+
+    @property
+    def messages(self) -> list[dict[str, str]]:
+        return [{"role": "user", "content": self.prompt}]
+
+    async def execute(
+        self,
+        backend: OllamaBackend,
+        *,
+        options: dict[str, Any] | None = None,
+        keep_alive: str | float | None = None,
+        on_delta: DeltaCallback | None = None,
+    ) -> RunResult:
+        """Stream the reply, recording figures; a BackendError ends in FAILED, never raises.
+
+        Cancelling the task stops the run (state STOPPED) and closes the
+        stream, so the server stops generating too; the cancellation propagates.
+        """
+        self.state = RunState.RUNNING
+        sampler: VramPeak | None = None
+        try:
+            # Ask /api/show (and /api/version) before the clock starts: their time is not the model's.
+            await backend.uses_think_field(self.model)
+            if self.sample_vram and backend.is_local:
+                sampler = VramPeak(self.gpu_reader).start()
+            # The meter is kept (views hold it); only its start moves to the moment the request goes out.
+            self.meter.sent_at = self.clock()
+            self.sent = True
+            async for event in backend.chat(self.model, self.messages, options=options, keep_alive=keep_alive):
+                if isinstance(event, StreamDelta):
+                    self.meter.record(reasoning=bool(event.reasoning), answer=bool(event.answer))
+                    self.reasoning += event.reasoning
+                    self.answer += event.answer
+                    if on_delta is not None:
+                        on_delta(event.reasoning, event.answer)
+                elif isinstance(event, StreamDone):
+                    self.stats = event.stats
+                    self.meter.finish(event.stats)
+            self.state = RunState.DONE
+        except asyncio.CancelledError:
+            self.state = RunState.STOPPED
+            raise
+        except BackendError as exc:
+            self.state = RunState.FAILED
+            self.error = str(exc)
+        finally:
+            if self.meter.finished_at is None:
+                self.meter.finish(None)
+            if sampler is not None:
+                self.peak_vram_bytes = await asyncio.to_thread(sampler.stop)
+        return self.result()
+
+    def result(self) -> RunResult:
+        meter, stats = self.meter, self.stats
+        total = 0.0
+        if self.sent:
+            end = meter.finished_at if meter.finished_at is not None else self.clock()
+            total = end - meter.sent_at
+        return RunResult(
+            model=self.model,
+            run=self.run,
+            prompt=self.prompt_index,
+            load_s=stats.load_seconds if stats else 0.0,
+            ttft_s=meter.ttft_seconds or 0.0,
+            think_s=meter.think_seconds if self.sent else 0.0,
+            reasoning_tokens=meter.reasoning_tokens,
+            answer_tokens=meter.answer_tokens,
+            eval_count=stats.eval_count if stats else 0,
+            eval_tps=(stats.eval_rate or 0.0) if stats else 0.0,
+            prompt_eval_tps=stats.prompt_eval_rate if stats else None,
+            total_s=max(0.0, total),
+            peak_vram_bytes=self.peak_vram_bytes,
+            error=self.error if self.state is RunState.FAILED else ("stopped" if self.state is RunState.STOPPED else None),
+        )
+
+
+# -- many runs ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    model: str
+    prompt_index: int  # 1-based
+    run: int  # 1-based
+
+
+def plan(models: Sequence[str], prompt_count: int, runs: int = 1, concurrent: bool = False) -> list[list[Job]]:
+    """The order of work, as batches whose jobs run together.
+
+    Sequential: one job per batch, model by model, so each model is loaded
+    once and its first run carries the load time. Concurrent: every model in
+    one batch per (prompt, run).
+    """
+    if concurrent:
+        return [[Job(model, p, r) for model in models]
+                for p in range(1, prompt_count + 1) for r in range(1, runs + 1)]
+    return [[Job(model, p, r)] for model in models for p in range(1, prompt_count + 1) for r in range(1, runs + 1)]
+
+
+async def run_bench(
+    backend: OllamaBackend,
+    models: Sequence[str],
+    prompts: Sequence[str],
+    *,
+    runs: int = 1,
+    concurrent: bool = False,
+    options: dict[str, Any] | None = None,
+    keep_alive: str | float | None = None,
+    clock: Clock = time.monotonic,
+    gpu_reader: GpuReader | None = None,
+    on_start: Callable[[Job], None] | None = None,
+    on_result: Callable[[Job, RunResult], None] | None = None,
+) -> list[RunResult]:
+    """Every (model, prompt, run) once; results in plan order. Failures are results, not exceptions."""
+    results: list[RunResult] = []
+    for batch in plan(models, len(prompts), runs, concurrent):
+
+        async def one(job: Job) -> RunResult:
+            if on_start is not None:
+                on_start(job)
+            run = ModelRun(job.model, prompts[job.prompt_index - 1], run=job.run, prompt_index=job.prompt_index,
+                           clock=clock, gpu_reader=gpu_reader)
+            result = await run.execute(backend, options=options, keep_alive=keep_alive)
+            if on_result is not None:
+                on_result(job, result)
+            return result
+
+        results.extend(await asyncio.gather(*(one(job) for job in batch)))
+    return results

@@ -1,0 +1,94 @@
+"""A conversation as data: turns, what each model said, and what goes back to the model.
+
+DeepSeek's guidance for R1 is that earlier turns go back to the model without
+their reasoning, so `messages_for_next` sends only prompts and answers. A turn
+that produced no answer (stopped or failed while thinking) is left out of the
+context entirely: a user message without its reply would confuse the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from tui.core.metrics import GenerationStats
+
+
+class TurnState(str, Enum):
+    STREAMING = "streaming"
+    DONE = "done"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+
+@dataclass
+class Turn:
+    """One prompt and the reply a given model wrote to it (raw text, not sanitised)."""
+
+    prompt: str
+    model: str
+    reasoning: str = ""
+    answer: str = ""
+    state: TurnState = TurnState.STREAMING
+    error: str | None = None
+    stats: GenerationStats | None = None
+    think_seconds: float = 0.0
+    ttft_seconds: float | None = None
+    reasoning_tokens: int = 0
+    answer_tokens: int = 0
+
+    @property
+    def finished(self) -> bool:
+        return self.state is not TurnState.STREAMING
+
+
+@dataclass
+class Conversation:
+    turns: list[Turn] = field(default_factory=list)
+    system_prompt: str = ""
+
+    def start_turn(self, prompt: str, model: str) -> Turn:
+        turn = Turn(prompt=prompt, model=model)
+        self.turns.append(turn)
+        return turn
+
+    def messages_for_next(self) -> list[dict[str, str]]:
+        """The chat history for the newest turn: earlier answers without reasoning, then its prompt."""
+        messages: list[dict[str, str]] = []
+        if self.system_prompt:
+            messages.append({"role": "system", "content": self.system_prompt})
+        *earlier, latest = self.turns
+        for turn in earlier:
+            if not turn.answer.strip():
+                continue
+            messages.append({"role": "user", "content": turn.prompt})
+            messages.append({"role": "assistant", "content": turn.answer})
+        messages.append({"role": "user", "content": latest.prompt})
+        return messages
+
+    @property
+    def streaming(self) -> bool:
+        return bool(self.turns) and not self.turns[-1].finished
+
+
+# Characters of reasoning and answer kept drawn at once: ~75k tokens, dozens of ordinary turns or one
+# very long R1 turn. Drawing more costs memory and start-up time and shows nothing more on screen.
+LIVE_CHARACTERS = 300_000
+
+
+def turns_to_summarise(turns: list[Turn], budget: int | None = None, keep_last: int = 2) -> list[int]:
+    """Indexes of older turns to show as one-line summaries, so a long conversation stays light.
+
+    The newest turns stay drawn while their text fits the budget (always the
+    last `keep_last`); older ones are drawn again only when the user opens
+    them. Their text stays in the conversation and the history either way.
+    """
+    budget = LIVE_CHARACTERS if budget is None else budget
+    used = 0
+    summarised: list[int] = []
+    for index in range(len(turns) - 1, -1, -1):
+        turn = turns[index]
+        used += len(turn.reasoning) + len(turn.answer)
+        if index < len(turns) - keep_last and used > budget:
+            summarised.append(index)
+    return sorted(summarised)

@@ -1,0 +1,200 @@
+"""A saved conversation as Markdown (to read or share) or JSON (for scripts).
+
+The JSON shape is a contract; `format_version` changes if a key is removed or
+changes meaning (new keys may be added):
+
+    {"format": "r1tui.conversation", "format_version": 1,
+     "id": int, "title": str, "model": str, "created_at": ISO-8601 UTC, "updated_at": ISO-8601 UTC,
+     "system_prompt": str,
+     "turns": [{"index": int, "prompt": str, "model": str,
+                "reasoning": str | null,          # null when exported without reasoning
+                "answer": str, "state": "done" | "stopped" | "failed", "error": str | null,
+                "interrupted": bool,              # r1tui exited while it streamed
+                "options": {...},                 # what was sent to Ollama (temperature, top_p, num_ctx, ...)
+                "started_at": ISO-8601 UTC, "finished_at": ISO-8601 UTC | null,
+                "think_seconds": float, "ttft_seconds": float | null,
+                "reasoning_tokens": int, "answer_tokens": int,
+                "server": null | {"eval_count", "eval_duration_ns", "prompt_eval_count",
+                                  "prompt_eval_duration_ns", "load_duration_ns", "total_duration_ns",
+                                  "done_reason", "eval_rate", "prompt_eval_rate"}}]}
+
+Model output is exported as it was written. Where it can reach a terminal, the
+caller passes the text through `tui.core.sanitize.inert` (see `write_output`); the
+JSON text itself never carries a raw control or bidi character, since those
+are written as `\\uXXXX` escapes (the same data to any JSON parser).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TextIO
+
+from tui.core.sanitize import inert
+from tui.core.store import ConversationRecord, TurnRecord
+
+FORMAT = "r1tui.conversation"
+FORMAT_VERSION = 1
+
+# json.dumps escapes C0 controls itself; DEL, C1 controls and bidi overrides it would pass through raw.
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def iso_utc(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def to_dict(record: ConversationRecord, *, reasoning: bool = True) -> dict[str, Any]:
+    info = record.info
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "id": info.id,
+        "title": info.title,
+        "model": info.model,
+        "created_at": iso_utc(info.created_at),
+        "updated_at": iso_utc(info.updated_at),
+        "system_prompt": record.system_prompt,
+        "turns": [_turn_dict(turn_record, reasoning) for turn_record in record.turns],
+    }
+
+
+def _turn_dict(record: TurnRecord, reasoning: bool) -> dict[str, Any]:
+    turn = record.turn
+    stats = turn.stats
+    server = None
+    if stats is not None:
+        server = {
+            "eval_count": stats.eval_count,
+            "eval_duration_ns": stats.eval_duration_ns,
+            "prompt_eval_count": stats.prompt_eval_count,
+            "prompt_eval_duration_ns": stats.prompt_eval_duration_ns,
+            "load_duration_ns": stats.load_duration_ns,
+            "total_duration_ns": stats.total_duration_ns,
+            "done_reason": stats.done_reason,
+            "eval_rate": _round(stats.eval_rate),
+            "prompt_eval_rate": _round(stats.prompt_eval_rate),
+        }
+    return {
+        "index": record.index,
+        "prompt": turn.prompt,
+        "model": turn.model,
+        "reasoning": turn.reasoning if reasoning else None,
+        "answer": turn.answer,
+        "state": turn.state.value,
+        "error": turn.error,
+        "interrupted": record.interrupted,
+        "options": record.options,
+        "started_at": iso_utc(record.started_at),
+        "finished_at": iso_utc(record.finished_at),
+        "think_seconds": round(turn.think_seconds, 3),
+        "ttft_seconds": _round(turn.ttft_seconds, 3),
+        "reasoning_tokens": turn.reasoning_tokens,
+        "answer_tokens": turn.answer_tokens,
+        "server": server,
+    }
+
+
+def _round(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def to_json(record: ConversationRecord, *, reasoning: bool = True) -> str:
+    text = json.dumps(to_dict(record, reasoning=reasoning), ensure_ascii=False, indent=2)
+    return _UNSAFE_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text) + "\n"
+
+
+def to_markdown(record: ConversationRecord, *, reasoning: bool = True) -> str:
+    """GitHub-flavoured Markdown; reasoning folds into a `<details>` block (or is left out)."""
+    info = record.info
+    lines = [f"# {info.title or 'Untitled conversation'}", ""]
+    lines.append(f"*{info.model} · started {_local_time(info.created_at)} · {info.turn_count} "
+                 f"turn{'s' if info.turn_count != 1 else ''} · exported from r1tui*")
+    lines.append("")
+    if record.system_prompt:
+        lines += ["**System prompt**", "", _quote(record.system_prompt), ""]
+    for number, turn_record in enumerate(record.turns, start=1):
+        lines += _turn_markdown(number, turn_record, reasoning)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _turn_markdown(number: int, record: TurnRecord, reasoning: bool) -> list[str]:
+    turn = record.turn
+    lines = [f"## {number}. You", "", turn.prompt.strip(), "", f"### {turn.model}", ""]
+    if reasoning and turn.reasoning.strip():
+        lines += [
+            "<details>",
+            f"<summary>{reasoning_summary(record)}</summary>",
+            "",
+            # A literal closing tag in the reasoning would end the block early.
+            re.sub(r"</(details)", r"&lt;/\1", turn.reasoning.strip(), flags=re.IGNORECASE),
+            "",
+            "</details>",
+            "",
+        ]
+    if turn.answer.strip():
+        lines += [turn.answer.strip(), ""]
+    if turn.error:
+        lines += [f"> **{turn.state.value.capitalize()}:** {' '.join(turn.error.split())}", ""]
+    elif turn.state.value == "stopped":
+        lines += ["> **Stopped** before the reply was finished.", ""]
+    figures = stats_line(record)
+    if figures:
+        lines += [f"*{figures}*", ""]
+    return lines
+
+
+def reasoning_summary(record: TurnRecord) -> str:
+    turn = record.turn
+    tokens = turn.reasoning_tokens
+    parts = [f"{tokens} token{'s' if tokens != 1 else ''}" if tokens else "", f"{turn.think_seconds:.1f} s"
+             if turn.think_seconds else ""]
+    detail = ", ".join(part for part in parts if part)
+    return f"Reasoning ({detail})" if detail else "Reasoning"
+
+
+def stats_line(record: TurnRecord) -> str:
+    """The figures the chat screen shows under a finished turn, in words."""
+    turn = record.turn
+    parts: list[str] = []
+    if turn.reasoning_tokens or turn.answer_tokens:
+        parts.append(f"{turn.reasoning_tokens} reasoning + {turn.answer_tokens} answer tokens")
+    stats = turn.stats
+    if stats is not None and stats.eval_rate is not None:
+        parts.append(f"{stats.eval_rate:.1f} tok/s")
+    if stats is not None and stats.prompt_eval_rate is not None:
+        parts.append(f"prompt {stats.prompt_eval_rate:.0f} tok/s")
+    if turn.ttft_seconds is not None:
+        parts.append(f"first token {turn.ttft_seconds:.2f} s")
+    return " · ".join(parts)
+
+
+def _local_time(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp).astimezone().strftime("%Y-%m-%d %H:%M %Z").strip()
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" if line else ">" for line in text.strip().splitlines())
+
+
+def write_output(text: str, path: str | Path | None = None, stream: TextIO | None = None) -> None:
+    """Write an export to a file (exact text, mode 0600) or to stdout (always inert).
+
+    Standard output is made inert even when it is a pipe: `r1tui export 3 | cat`
+    reaches a terminal all the same. A file gets the exact text, unless the
+    "file" is itself a terminal (`-o /dev/tty`).
+    """
+    if path is None or str(path) == "-":
+        out = stream or sys.stdout
+        out.write(inert(text))
+        out.flush()
+        return
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        handle.write(inert(text) if handle.isatty() else text)

@@ -1,0 +1,201 @@
+"""Will this model run on this machine's GPU at this context? A pure estimate.
+
+Why an estimate and not Ollama's answer: the user decides before pulling
+20 GB, when the server cannot tell yet. The model follows Ollama's own
+accounting (llm/memory.go), simplified:
+
+    weights (the file) + KV cache + compute graph + per-GPU runtime overhead
+
+compared with the GPUs' free VRAM (total minus what other processes hold).
+Calibrated against the reference's rules of thumb (at 4096 context, f16
+cache: 7b ≈ 5.3 GiB, 14b ≈ 9.9, 32b ≈ 20.3, 70b ≈ 41.8) and pinned by
+tests/test_fit.py.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterable, Literal, Sequence
+
+from tui.core.catalog import Architecture, CatalogEntry
+
+GIB = 1024**3
+MIB = 1024**2
+
+Verdict = Literal["gpu", "partial", "cpu", "none"]
+VERDICTS: tuple[Verdict, ...] = ("gpu", "partial", "cpu", "none")
+VERDICT_LABELS: dict[str, str] = {
+    "gpu": "fits on GPU",
+    "partial": "partial offload",
+    "cpu": "CPU only",
+    "none": "does not fit",
+}
+
+# Bytes per cached element for OLLAMA_KV_CACHE_TYPE; the quantized types carry
+# a small per-block scale, hence not exactly 1 and 0.5.
+KV_BYTES_PER_ELEMENT: dict[str, float] = {"f16": 2.0, "q8_0": 1.0625, "q4_0": 0.5625}
+
+# What the CUDA runtime and Ollama's runner reserve on every GPU they use
+# before any tensor: Ollama's own figure for CUDA (457 MiB), inside the
+# reference's 0.3–0.5 GB.
+GPU_OVERHEAD_BYTES = 457 * MIB
+# llama.cpp's prompt-processing batch; the compute graph scales with it.
+BATCH = 512
+# Where an architecture's vocabulary is unknown: Qwen2's, the family's largest.
+TYPICAL_VOCAB = 152_064
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One model at one context on one machine.
+
+    `cpu_layer_share` is the fraction of layers left on the CPU (0 when fully
+    on GPU, 1 when CPU only): a partial offload runs at roughly CPU speed for
+    that share, which is what a user needs to hear before pulling.
+    """
+
+    tag: str
+    weights_bytes: int
+    kv_bytes: int
+    graph_bytes: int
+    overhead_bytes: int
+    verdict: Verdict
+    layers: int
+    gpu_layers: int
+    gpus_used: int
+
+    @property
+    def total_bytes(self) -> int:
+        """Memory the model takes when loaded: what to compare with `ollama ps`."""
+        return self.weights_bytes + self.kv_bytes + self.graph_bytes + self.overhead_bytes
+
+    @property
+    def total_gib(self) -> float:
+        return self.total_bytes / GIB
+
+    @property
+    def cpu_layer_share(self) -> float:
+        return (self.layers - self.gpu_layers) / self.layers if self.layers else 1.0
+
+    @property
+    def label(self) -> str:
+        if self.verdict == "partial":
+            return f"partial, {self.cpu_layer_share:.0%} of layers on CPU"
+        return VERDICT_LABELS[self.verdict]
+
+
+def kv_cache_bytes(arch: Architecture, ctx: int, kv_cache: str = "f16") -> int:
+    """2 (K and V) × layers × context × KV heads × head dim × bytes per element."""
+    per_element = KV_BYTES_PER_ELEMENT[kv_cache]
+    return int(2 * arch.layers * ctx * arch.kv_heads * arch.head_dim * per_element)
+
+
+def graph_bytes(arch: Architecture, ctx: int) -> int:
+    """Scratch memory for one batch, after Ollama's GraphSize for llama-like models.
+
+    The larger of the output logits (batch × (embedding + vocab) floats) and
+    the attention scores (batch × context × heads floats): the latter is what
+    makes long contexts cost more than the KV cache alone. Flash attention
+    shrinks it; ignoring that errs on the side of "won't fit".
+    """
+    vocab = arch.vocab_size or TYPICAL_VOCAB
+    logits = 4 * BATCH * (arch.embedding_length + vocab)
+    attention = 4 * BATCH * (1 + 2 * arch.embedding_length + ctx * (1 + arch.heads))
+    return max(logits, attention)
+
+
+def _gpus_needed(need: int, free: Sequence[int]) -> int | None:
+    """How many GPUs (largest free first) hold `need` bytes after their overhead; None if all can't."""
+    capacity = 0
+    for count, free_bytes in enumerate(sorted(free, reverse=True), start=1):
+        capacity += max(0, free_bytes - GPU_OVERHEAD_BYTES)
+        if need <= capacity:
+            return count
+    return None
+
+
+def estimate(entry: CatalogEntry, ctx: int, *, gpu_free_bytes: Sequence[int] = (),
+             ram_bytes: int, kv_cache: str = "f16") -> Estimate:
+    """Place one model: all on GPU, split by layers, CPU only, or nowhere.
+
+    Several GPUs add up, each minus its own overhead; a model that fits on
+    one GPU uses one, as Ollama does. On a split, the GPUs take whole layers
+    and the rest (with a CPU-side graph) must fit in RAM.
+    """
+    if ctx <= 0:
+        raise ValueError("context length must be positive")
+    arch = entry.architecture
+    weights = entry.download_bytes
+    kv = kv_cache_bytes(arch, ctx, kv_cache)
+    graph = graph_bytes(arch, ctx)
+    need = weights + kv + graph
+    free = [int(f) for f in gpu_free_bytes if f > 0]
+
+    def result(verdict: Verdict, gpu_layers: int, gpus_used: int) -> Estimate:
+        return Estimate(entry.tag, weights, kv, graph, GPU_OVERHEAD_BYTES * max(1, gpus_used), verdict,
+                        arch.layers, gpu_layers, gpus_used)
+
+    used = _gpus_needed(need, free) if free else None
+    if used is not None:
+        return result("gpu", arch.layers, used)
+    if free:
+        capacity = sum(max(0, f - GPU_OVERHEAD_BYTES) for f in free) - graph
+        per_layer = (weights + kv) / arch.layers
+        gpu_layers = max(0, min(arch.layers - 1, math.floor(capacity / per_layer))) if capacity > 0 else 0
+        if gpu_layers > 0:
+            on_cpu = (arch.layers - gpu_layers) * per_layer + graph
+            if on_cpu <= ram_bytes:
+                return result("partial", gpu_layers, len(free))
+    if need <= ram_bytes:
+        return result("cpu", 0, 0)
+    return result("none", 0, 0)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The pick and why, plus every estimate it was chosen from (in the order given)."""
+
+    best: str | None
+    reason: str
+    estimates: tuple[Estimate, ...]
+    on_gpu: bool
+
+
+def context_label(ctx: int) -> str:
+    """8192 → "8k": how users say context sizes."""
+    return f"{ctx // 1024}k" if ctx % 1024 == 0 else str(ctx)
+
+
+def recommend(entries: Iterable[CatalogEntry], ctx: int, *, gpu_free_bytes: Sequence[int] = (),
+              ram_bytes: int, kv_cache: str = "f16", no_gpu_reason: str | None = None) -> Recommendation:
+    """The largest default tag that fits fully on the GPU(s), with a one-line reason.
+
+    Only default tags compete (a user asks "which size"), compared by
+    parameter count. Without a GPU, the same rule runs against RAM and the
+    reason says so: a CPU-only pick is still a useful answer, just a slow one.
+    """
+    entries = list(entries)
+    estimates = tuple(estimate(e, ctx, gpu_free_bytes=gpu_free_bytes, ram_bytes=ram_bytes, kv_cache=kv_cache)
+                      for e in entries)
+    on_gpu = any(f > 0 for f in gpu_free_bytes)
+    wanted: Verdict = "gpu" if on_gpu else "cpu"
+    candidates = [(entry, est) for entry, est in zip(entries, estimates) if entry.default and est.verdict == wanted]
+    best = max(candidates, key=lambda pair: pair[0].parameter_count, default=None)
+    at = f"at {context_label(ctx)} context"
+    if on_gpu:
+        vram = sum(f for f in gpu_free_bytes if f > 0) / GIB
+        gpus = sum(1 for f in gpu_free_bytes if f > 0)
+        where = f"{vram:.1f} GiB" + (f" free on {gpus} GPUs" if gpus > 1 else "")
+        if best is not None:
+            reason = f"largest that fits fully in {where} {at}"
+        else:
+            reason = f"no size fits fully in {where} {at}; try a shorter context or a quantized KV cache"
+    else:
+        ram = f"{ram_bytes / GIB:.1f} GiB of RAM"
+        prefix = f"{no_gpu_reason or 'no GPU'}; recommending for CPU"
+        if best is not None:
+            reason = f"{prefix}: largest that fits in {ram} {at} (CPU only: expect a few tokens/s)"
+        else:
+            reason = f"{prefix}: no size fits in {ram} {at}"
+    return Recommendation(best[0].tag if best else None, reason, estimates, on_gpu)

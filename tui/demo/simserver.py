@@ -1,0 +1,783 @@
+"""A simulated Ollama server speaking Ollama's wire format over real HTTP.
+
+Why it exists: no Ollama server or GPU is available to tests, CI or a newcomer
+trying `r1tui --demo`. Instead of mocking the client, this serves the same
+endpoints, field names, status codes and NDJSON streaming (chunked transfer,
+one JSON object per line, `{"error": ...}` lines mid-stream) as Ollama's
+`server/routes.go` and `api/types.go`, so the app talks to it through the real
+`ollama` client over a real socket. Knobs set the token rate, how reasoning is
+delivered, and faults to inject.
+
+Reasoning styles (what real servers do with DeepSeek-R1):
+- ``"thinking"``: Ollama >= 0.9; `/api/show` lists the `thinking` capability and
+  `think: true` puts reasoning in `message.thinking`.
+- ``"inline"``: older servers; `<think>...</think>` arrives inside `content`.
+- ``"closing"``: a template that pre-fills `<think>`, so only `</think>` arrives.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import re
+import socket
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable, Iterator
+
+REASONING_STYLES = ("thinking", "inline", "closing")
+
+_TEMPLATE_PLAIN = (
+    "{{- range $i, $_ := .Messages }}"
+    "{{- if eq .Role \"user\" }}<｜User｜>{{ .Content }}"
+    "{{- else if eq .Role \"assistant\" }}<｜Assistant｜>{{ .Content }}<｜end▁of▁sentence｜>"
+    "{{- end }}{{- end }}<｜Assistant｜>"
+)
+# DeepSeek's own template opens the think block for the model.
+_TEMPLATE_PREFILLED = _TEMPLATE_PLAIN + "<think>\n"
+
+
+@dataclass
+class SimModel:
+    """One installed (or pullable) model, with the metadata `/api/show` reports."""
+
+    name: str
+    size: int
+    parameter_size: str
+    quantization: str = "Q4_K_M"
+    family: str = "qwen2"
+    block_count: int = 28
+    head_count: int = 28
+    head_count_kv: int = 4
+    embedding_length: int = 3584
+    context_length: int = 131072
+    parameter_count: int = 7_615_616_512
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.name.encode()).hexdigest()
+
+    def details(self) -> dict[str, Any]:
+        return {
+            "parent_model": "",
+            "format": "gguf",
+            "family": self.family,
+            "families": [self.family],
+            "parameter_size": self.parameter_size,
+            "quantization_level": self.quantization,
+        }
+
+    def model_info(self) -> dict[str, Any]:
+        arch = self.family
+        return {
+            "general.architecture": arch,
+            "general.parameter_count": self.parameter_count,
+            "general.file_type": 15,
+            f"{arch}.block_count": self.block_count,
+            f"{arch}.attention.head_count": self.head_count,
+            f"{arch}.attention.head_count_kv": self.head_count_kv,
+            f"{arch}.embedding_length": self.embedding_length,
+            f"{arch}.context_length": self.context_length,
+        }
+
+
+def default_models() -> list[SimModel]:
+    """The distills a typical GPU box has installed; figures from the shared reference."""
+    return [
+        SimModel("deepseek-r1:1.5b", 1_117_322_599, "1.8B", family="qwen2", block_count=28,
+                 head_count=12, head_count_kv=2, embedding_length=1536, parameter_count=1_777_088_000),
+        SimModel("deepseek-r1:7b", 4_683_075_271, "7.6B"),
+        SimModel("deepseek-r1:8b", 5_225_376_047, "8.2B", family="qwen3", block_count=36,
+                 head_count=32, head_count_kv=8, embedding_length=4096, parameter_count=8_190_735_360),
+        SimModel("deepseek-r1:14b", 8_988_112_040, "14.8B", block_count=48, head_count=40,
+                 head_count_kv=8, embedding_length=5120, parameter_count=14_770_033_664),
+    ]
+
+
+def pullable_models() -> list[SimModel]:
+    """Tags the simulated registry can serve to `/api/pull` beyond the installed ones."""
+    return [
+        SimModel("deepseek-r1:32b", 19_851_336_256, "32.8B", block_count=64, head_count=40,
+                 head_count_kv=8, embedding_length=5120, parameter_count=32_763_876_352),
+        SimModel("deepseek-r1:70b", 42_520_395_584, "70.6B", family="llama", block_count=80,
+                 head_count=64, head_count_kv=8, embedding_length=8192, parameter_count=70_553_706_496),
+    ]
+
+
+@dataclass
+class Reply:
+    """What the simulated model says: its reasoning, then its answer."""
+
+    reasoning: str
+    answer: str
+
+
+@dataclass
+class Faults:
+    """Failures to inject into the next requests. Counts are in tokens (stream chunks)."""
+
+    error_after_tokens: int | None = None
+    error_message: str = "an error was encountered while running the model: unexpected EOF"
+    drop_after_tokens: int | None = None
+    stall_after_tokens: int | None = None
+    stall_seconds: float = 30.0
+    status_before_stream: int | None = None
+    message_before_stream: str = "model requires more system memory (12.3 GiB) than is available (8.0 GiB)"
+    pull_error_after_bytes: int | None = None
+    pull_error_message: str = "max retries exceeded: write /root/.ollama/models/blobs/partial: no space left on device"
+    once: bool = True
+
+
+def tokens(text: str) -> list[str]:
+    """Word-ish pieces, like a tokenizer's output: every chunk is one token."""
+    return re.findall(r"\s*\S{1,6}|\s+", text)
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).astimezone().isoformat()
+
+
+def demo_reply(messages: list[dict[str, Any]]) -> Reply:
+    """A plausible canned reasoning and Markdown answer for the last user message."""
+    prompt = next((m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), "")
+    lowered = prompt.lower()
+    if "rabbit" in lowered or "chicken" in lowered:
+        return Reply(
+            reasoning=(
+                "Let me set up the equations. Let c be chickens and r be rabbits.\n\n"
+                "Heads: c + r = 35. Legs: 2c + 4r = 94.\n\n"
+                "From the first, c = 35 - r. Substituting: 2(35 - r) + 4r = 94, so 70 + 2r = 94, "
+                "r = 12, and c = 23. Check: 23·2 + 12·4 = 46 + 48 = 94. Good."
+            ),
+            answer=(
+                "There are **23 chickens** and **12 rabbits**.\n\n"
+                "| animal | count | legs |\n|---|---|---|\n| chicken | 23 | 46 |\n| rabbit | 12 | 48 |\n\n"
+                "$\\boxed{23 \\text{ chickens}, 12 \\text{ rabbits}}$\n"
+            ),
+        )
+    if "palindrome" in lowered or "code" in lowered or "function" in lowered:
+        return Reply(
+            reasoning=(
+                "The user wants a function. A palindrome reads the same backwards, so I should "
+                "normalise case and drop non-alphanumeric characters first, then compare the string "
+                "with its reverse. Edge cases: the empty string is a palindrome."
+            ),
+            answer=(
+                "Here is a small, well-behaved version:\n\n"
+                "```python\ndef is_palindrome(text: str) -> bool:\n"
+                "    cleaned = [c.lower() for c in text if c.isalnum()]\n"
+                "    return cleaned == cleaned[::-1]\n```\n\n"
+                "- `is_palindrome(\"A man, a plan, a canal: Panama\")` → `True`\n"
+                "- `is_palindrome(\"r1tui\")` → `False`\n"
+            ),
+        )
+    topic = prompt.strip().splitlines()[0][:80] if prompt.strip() else "the question"
+    return Reply(
+        reasoning=(
+            f"Okay, the user asks: \"{topic}\". Let me think about what they need.\n\n"
+            "First I should identify the key facts, then check them one by one. "
+            "I will keep the answer short and structured, and mention any assumption I make.\n\n"
+            "That should cover it; now I can write the answer."
+        ),
+        answer=(
+            f"Here is what I found about *{topic}*:\n\n"
+            "1. **Start simple**: state the question precisely.\n"
+            "2. **Check each step**: small steps are easier to verify.\n"
+            "3. **Summarise**: one line per finding.\n\n"
+            "> This is r1tui's demo server: answers are canned, timings are real.\n"
+        ),
+    )
+
+
+_WORDS = ("the", "model", "checks", "each", "step", "so", "we", "add", "two", "terms", "then", "verify", "result", "again")
+
+
+def synthetic_reply(reasoning_tokens: int, answer_tokens: int) -> Reply:
+    """A long reply of about the given token counts: paragraphs of reasoning, and a Markdown
+    answer mixing prose, code blocks and tables (what makes real answers costly to render)."""
+
+    def words(count: int, start: int) -> list[str]:
+        return [_WORDS[(start + i) % len(_WORDS)] for i in range(count)]
+
+    paragraphs, made = [], 0
+    while made < reasoning_tokens:
+        size = min(60, reasoning_tokens - made)
+        paragraphs.append(" ".join(words(size, made)) + ".")
+        made += size + 1
+    blocks, made, index = [], 0, 0
+    while made < answer_tokens:
+        kind = index % 4
+        if kind == 0:
+            block = f"## Part {index}\n\n" + " ".join(words(40, made)) + "."
+        elif kind == 1:
+            block = "```python\n" + "\n".join(f"x{i} = add({i}, {i + 1})" for i in range(6)) + "\n```"
+        elif kind == 2:
+            rows = "\n".join(f"| {i} | {i * i} | ok |" for i in range(5))
+            block = "| n | n² | check |\n|---|---|---|\n" + rows
+        else:
+            block = "- " + "\n- ".join(" ".join(words(8, made + i)) for i in range(4))
+        blocks.append(block)
+        made += len(tokens(block)) + 1
+        index += 1
+    return Reply("\n\n".join(paragraphs), "\n\n".join(blocks) + "\n")
+
+
+class SimulatedOllama:
+    """A real HTTP server on 127.0.0.1 that behaves like `ollama serve`.
+
+    Start it with `start()` (or as a context manager); `url` is its base URL.
+    Every knob is a plain attribute and may be changed while it runs.
+    """
+
+    def __init__(
+        self,
+        *,
+        models: list[SimModel] | None = None,
+        registry: list[SimModel] | None = None,
+        rate: float = 0.0,
+        style: str = "thinking",
+        version: str | None = None,
+        load_seconds: float = 0.0,
+        reply: Callable[[list[dict[str, Any]]], Reply] | Reply | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        pull_bytes_per_second: float = 2_000_000_000.0,
+        vram_fraction: float = 1.0,
+    ) -> None:
+        if style not in REASONING_STYLES:
+            raise ValueError(f"style must be one of {REASONING_STYLES}, not {style!r}")
+        self.models: dict[str, SimModel] = {m.name: m for m in (models if models is not None else default_models())}
+        self.registry: dict[str, SimModel] = {m.name: m for m in (registry if registry is not None else pullable_models())}
+        for model in self.models.values():
+            self.registry.setdefault(model.name, model)
+        self.rate = rate
+        self.style = style
+        self.version = version
+        self.load_seconds = load_seconds
+        self.reply = reply
+        self.faults = Faults()
+        self.pull_bytes_per_second = pull_bytes_per_second
+        self.vram_fraction = vram_fraction
+        # When set, the final chunk reports durations as if generating at this rate
+        # (deterministic figures for snapshots), instead of the measured ones.
+        self.reported_rate: float | None = None
+        self.loaded: dict[str, dict[str, Any]] = {}
+        self.requests: list[tuple[str, str, dict[str, Any]]] = []
+        self.abandoned_streams = 0
+        self.completed_streams = 0
+        self.final_chunks: list[dict[str, Any]] = []  # every `done: true` chunk sent, as sent (figures to check)
+        self.pull_progress: dict[str, int] = {}
+        self._host = host
+        self._port = port
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    # -- lifecycle ---------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._host}:{self._port}"
+
+    @property
+    def running(self) -> bool:
+        return self._httpd is not None
+
+    def start(self) -> "SimulatedOllama":
+        handler = type("Handler", (_Handler,), {"sim": self})
+        httpd = _Server((self._host, self._port), handler)
+        self._port = httpd.server_address[1]
+        self._httpd = httpd
+        self._thread = threading.Thread(target=httpd.serve_forever, name="sim-ollama", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop listening and cut every open connection, like a killed server."""
+        httpd, self._httpd = self._httpd, None
+        if httpd is not None:
+            httpd.shutdown()
+            httpd.close_all()
+            httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> "SimulatedOllama":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- behaviour -----------------------------------------------------------
+
+    @property
+    def effective_version(self) -> str:
+        if self.version:
+            return self.version
+        return "0.12.6" if self.style == "thinking" else "0.8.0"
+
+    def capabilities(self) -> list[str]:
+        return ["completion", "thinking"] if self.style == "thinking" else ["completion"]
+
+    def template(self) -> str:
+        return _TEMPLATE_PREFILLED if self.style == "closing" else _TEMPLATE_PLAIN
+
+    def reply_for(self, messages: list[dict[str, Any]]) -> Reply:
+        if isinstance(self.reply, Reply):
+            return self.reply
+        if callable(self.reply):
+            return self.reply(messages)
+        return demo_reply(messages)
+
+    def take_faults(self) -> Faults:
+        """The faults for this request; one-shot faults are cleared once taken."""
+        with self._lock:
+            faults = self.faults
+            if faults.once:
+                self.faults = Faults()
+            return faults
+
+    def mark_loaded(self, name: str, keep_alive: Any, num_ctx: int) -> float:
+        """Record the model as loaded (for /api/ps); returns the load time spent."""
+        model = self.models[name]
+        spent = 0.0
+        if name not in self.loaded and self.load_seconds:
+            time.sleep(self.load_seconds)
+            spent = self.load_seconds
+        seconds = _keep_alive_seconds(keep_alive)
+        if seconds == 0:
+            self.loaded.pop(name, None)
+            return spent
+        size = model.size + 2 * model.block_count * num_ctx * model.head_count_kv * (model.embedding_length // model.head_count) * 2
+        expires = datetime.now(timezone.utc) + timedelta(seconds=seconds if seconds > 0 else 10**8)
+        self.loaded[name] = {
+            "name": name,
+            "model": name,
+            "size": size,
+            "digest": model.digest,
+            "details": model.details(),
+            "expires_at": expires.astimezone().isoformat(),
+            "size_vram": int(size * self.vram_fraction),
+            "context_length": num_ctx,
+        }
+        return spent
+
+
+def _keep_alive_seconds(keep_alive: Any) -> float:
+    """Ollama's keep_alive: seconds as a number, or a Go duration like "5m"; negative is forever."""
+    if keep_alive is None or keep_alive == "":
+        return 300.0
+    if isinstance(keep_alive, (int, float)):
+        return float(keep_alive)
+    match = re.fullmatch(r"(-?\d+(?:\.\d+)?)(ms|s|m|h)?", str(keep_alive).strip())
+    if not match:
+        return 300.0
+    value, unit = float(match.group(1)), match.group(2) or "s"
+    return value * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._connections: set[socket.socket] = set()
+        self._conn_lock = threading.Lock()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-stream is normal (Esc, a dropped-stream fault, a test ending):
+        say nothing. socketserver's default prints a traceback to stderr from a handler thread,
+        which can land in whatever is capturing stderr at that moment, even another test."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)) or (isinstance(error, OSError) and error.errno in (
+                errno.EBADF, errno.ENOTCONN, errno.EPIPE)):
+            return
+        super().handle_error(request, client_address)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._conn_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._conn_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_all(self) -> None:
+        with self._conn_lock:
+            for conn in list(self._connections):
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+class _ClientGone(Exception):
+    """The client closed the connection while we were streaming to it."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    sim: SimulatedOllama
+    protocol_version = "HTTP/1.1"
+    server_version = "ollama-sim"
+    disable_nagle_algorithm = True  # as Go's net/http (Ollama) does: each chunk leaves at once
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        return
+
+    # -- plumbing ------------------------------------------------------------
+
+    def _body(self) -> dict[str, Any]:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if not raw:
+            return {}
+        try:
+            body = json.loads(raw)
+        except json.JSONDecodeError:
+            return {"__invalid__": True}
+        return body if isinstance(body, dict) else {"__invalid__": True}
+
+    def _json(self, status: int, payload: Any) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _error(self, status: int, message: str) -> None:
+        self._json(status, {"error": message})
+
+    def _start_stream(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-ndjson")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+    def _send_line(self, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode() + b"\n"
+        try:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, OSError) as exc:
+            raise _ClientGone from exc
+
+    def _end_stream(self) -> None:
+        try:
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except OSError:
+            pass
+
+    def _drop(self) -> None:
+        """Cut the connection mid-body, as a crashed runner or a lost link would."""
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _record(self, body: dict[str, Any]) -> None:
+        self.sim.requests.append((self.command, self.path, body))
+
+    # -- routes --------------------------------------------------------------
+
+    def do_HEAD(self) -> None:  # noqa: N802 - stdlib naming
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._record({})
+        if self.path == "/":
+            data = b"Ollama is running"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        elif self.path == "/api/version":
+            self._json(200, {"version": self.sim.effective_version})
+        elif self.path == "/api/tags":
+            self._json(200, {"models": [self._tag_entry(m) for m in self.sim.models.values()]})
+        elif self.path == "/api/ps":
+            self._expire_loaded()
+            self._json(200, {"models": list(self.sim.loaded.values())})
+        else:
+            self._error(404, "404 page not found")
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        body = self._body()
+        self._record(body)
+        if self.path != "/api/delete":
+            return self._error(404, "404 page not found")
+        name = _normalise(body.get("model") or body.get("name") or "")
+        if name not in self.sim.models:
+            return self._error(404, f"model '{name}' not found")
+        del self.sim.models[name]
+        self.sim.loaded.pop(name, None)
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self._body()
+        self._record(body)
+        if body.get("__invalid__"):
+            return self._error(400, "invalid character looking for beginning of value")
+        routes = {
+            "/api/chat": self._chat,
+            "/api/generate": self._generate,
+            "/api/show": self._show,
+            "/api/pull": self._pull,
+        }
+        route = routes.get(self.path)
+        if route is None:
+            return self._error(404, "404 page not found")
+        try:
+            route(body)
+        except _ClientGone:
+            self.sim.abandoned_streams += 1
+            self.close_connection = True
+
+    def _tag_entry(self, model: SimModel) -> dict[str, Any]:
+        return {
+            "name": model.name,
+            "model": model.name,
+            "modified_at": "2026-11-01T10:00:00.000000000+00:00",
+            "size": model.size,
+            "digest": model.digest,
+            "details": model.details(),
+        }
+
+    def _expire_loaded(self) -> None:
+        now = datetime.now(timezone.utc)
+        for name, entry in list(self.sim.loaded.items()):
+            if datetime.fromisoformat(entry["expires_at"]) <= now:
+                del self.sim.loaded[name]
+
+    def _show(self, body: dict[str, Any]) -> None:
+        name = _normalise(body.get("model") or body.get("name") or "")
+        model = self.sim.models.get(name)
+        if model is None:
+            return self._error(404, f"model '{name}' not found")
+        self._json(200, {
+            "license": "MIT License\n\nCopyright (c) 2023 DeepSeek",
+            "modelfile": f"FROM {name}\nTEMPLATE \"\"\"{self.sim.template()}\"\"\"\nPARAMETER stop <｜end▁of▁sentence｜>\n",
+            "parameters": "stop                           \"<｜begin▁of▁sentence｜>\"\nstop                           \"<｜end▁of▁sentence｜>\"",
+            "template": self.sim.template(),
+            "details": model.details(),
+            "model_info": model.model_info(),
+            "capabilities": self.sim.capabilities(),
+            "modified_at": "2026-11-01T10:00:00.000000000+00:00",
+        })
+
+    def _generate(self, body: dict[str, Any]) -> None:
+        """Only the load/unload form (empty prompt) is simulated: that is what r1tui uses it for."""
+        name = _normalise(body.get("model") or "")
+        if name not in self.sim.models:
+            return self._error(404, f"model '{name}' not found, try pulling it first")
+        num_ctx = int((body.get("options") or {}).get("num_ctx") or 4096)
+        load_s = self.sim.mark_loaded(name, body.get("keep_alive"), num_ctx)
+        unload = _keep_alive_seconds(body.get("keep_alive")) == 0
+        self._json(200, {
+            "model": name,
+            "created_at": _now_iso(),
+            "response": "",
+            "done": True,
+            "done_reason": "unload" if unload else "load",
+            "load_duration": int(load_s * 1e9),
+        })
+
+    def _chat(self, body: dict[str, Any]) -> None:
+        sim = self.sim
+        name = _normalise(body.get("model") or "")
+        if not name:
+            return self._error(400, "model is required")
+        if name not in sim.models:
+            return self._error(404, f"model \"{name}\" not found, try pulling it first")
+        think = body.get("think")
+        if think and "thinking" not in sim.capabilities():
+            return self._error(400, f"\"{name}\" does not support thinking")
+        faults = sim.take_faults()
+        if faults.status_before_stream:
+            return self._error(faults.status_before_stream, faults.message_before_stream)
+        messages = body.get("messages") or []
+        options = body.get("options") or {}
+        started = time.perf_counter()
+        load_s = sim.mark_loaded(name, body.get("keep_alive"), int(options.get("num_ctx") or 4096))
+        reply = sim.reply_for(messages)
+        prompt_tokens = sum(len(tokens(str(m.get("content", "")))) for m in messages) + 4 * len(messages)
+        pieces = list(self._pieces(reply, think))
+        stream = body.get("stream", True)
+        if stream is False:
+            thinking = "".join(text for kind, text in pieces if kind == "thinking")
+            content = "".join(text for kind, text in pieces if kind == "content")
+            final = self._final(name, started, load_s, prompt_tokens, len(pieces), time.perf_counter() - started)
+            final["message"] = {"role": "assistant", "content": content, **({"thinking": thinking} if thinking else {})}
+            return self._json(200, final)
+
+        self._start_stream()
+        eval_start = time.perf_counter()
+        for index, (kind, text) in enumerate(pieces):
+            if faults.error_after_tokens is not None and index == faults.error_after_tokens:
+                self._send_line({"error": faults.error_message})
+                self._end_stream()
+                return
+            if faults.drop_after_tokens is not None and index == faults.drop_after_tokens:
+                return self._drop()
+            if faults.stall_after_tokens is not None and index == faults.stall_after_tokens:
+                if self._stall(faults.stall_seconds):
+                    return self._drop()
+            if sim.rate > 0:
+                delay = eval_start + (index + 1) / sim.rate - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+            if not sim.running:
+                return self._drop()
+            self._send_line({
+                "model": name,
+                "created_at": _now_iso(),
+                "message": {"role": "assistant", "content": text if kind == "content" else "",
+                            **({"thinking": text} if kind == "thinking" else {})},
+                "done": False,
+            })
+        eval_s = time.perf_counter() - eval_start
+        final = self._final(name, started, load_s, prompt_tokens, len(pieces), eval_s)
+        sim.final_chunks.append(dict(final))
+        self._send_line(final | {"message": {"role": "assistant", "content": ""}})
+        self._end_stream()
+        sim.completed_streams += 1
+
+    def _stall(self, seconds: float) -> bool:
+        """Go silent; True when the server was stopped meanwhile."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if not self.sim.running:
+                return True
+            time.sleep(0.05)
+        return False
+
+    def _pieces(self, reply: Reply, think: Any) -> Iterator[tuple[str, str]]:
+        """The token stream: ("thinking", text) or ("content", text) per chunk."""
+        style = self.sim.style
+        if style == "thinking" and think:
+            for token in tokens(reply.reasoning):
+                yield "thinking", token
+            for token in tokens(reply.answer):
+                yield "content", token
+            return
+        if style == "thinking" and think is False:
+            for token in tokens(reply.answer):
+                yield "content", token
+            return
+        if style != "closing":
+            yield "content", "<think>"
+            yield "content", "\n"
+        for token in tokens(reply.reasoning):
+            yield "content", token
+        yield "content", "\n"
+        yield "content", "</think>"
+        yield "content", "\n\n"
+        for token in tokens(reply.answer):
+            yield "content", token
+
+    def _final(self, name: str, started: float, load_s: float, prompt_tokens: int,
+               eval_count: int, eval_s: float) -> dict[str, Any]:
+        prompt_eval_s = 0.0002 * prompt_tokens
+        if self.sim.reported_rate:
+            eval_s = eval_count / self.sim.reported_rate
+            started = time.perf_counter() - eval_s - load_s
+        return {
+            "model": name,
+            "created_at": _now_iso(),
+            "done": True,
+            "done_reason": "stop",
+            "total_duration": int((time.perf_counter() - started + prompt_eval_s) * 1e9),
+            "load_duration": int(load_s * 1e9),
+            "prompt_eval_count": prompt_tokens,
+            "prompt_eval_duration": int(prompt_eval_s * 1e9),
+            "eval_count": eval_count,
+            "eval_duration": max(1, int(eval_s * 1e9)),
+        }
+
+    def _pull(self, body: dict[str, Any]) -> None:
+        sim = self.sim
+        name = _normalise(body.get("model") or body.get("name") or "")
+        faults = sim.take_faults()
+        self._start_stream()
+        self._send_line({"status": "pulling manifest"})
+        model = sim.registry.get(name)
+        if model is None:
+            self._send_line({"error": "pull model manifest: file does not exist"})
+            return self._end_stream()
+        layers = [
+            (f"sha256:{model.digest}", model.size),
+            (f"sha256:{hashlib.sha256((name + 'template').encode()).hexdigest()}", 387),
+            (f"sha256:{hashlib.sha256((name + 'license').encode()).hexdigest()}", 1065),
+            (f"sha256:{hashlib.sha256((name + 'params').encode()).hexdigest()}", 148),
+        ]
+        sent_total = 0
+        for digest, total in layers:
+            completed = sim.pull_progress.get(digest, 0)
+            status = f"pulling {digest[7:19]}"
+            self._send_line({"status": status, "digest": digest, "total": total, "completed": completed})
+            step = max(1, int(sim.pull_bytes_per_second / 20))
+            while completed < total:
+                if faults.pull_error_after_bytes is not None and sent_total >= faults.pull_error_after_bytes:
+                    self._send_line({"error": faults.pull_error_message})
+                    return self._end_stream()
+                time.sleep(0.05)
+                chunk = min(step, total - completed)
+                completed += chunk
+                sent_total += chunk
+                sim.pull_progress[digest] = completed
+                self._send_line({"status": status, "digest": digest, "total": total, "completed": completed})
+        for status in ("verifying sha256 digest", "writing manifest", "success"):
+            self._send_line({"status": status})
+        sim.models[name] = model
+        self._end_stream()
+
+
+def _normalise(name: str) -> str:
+    """Ollama treats `model` and `model:latest` as the same tag."""
+    return name if ":" in name else f"{name}:latest"
+
+
+def main() -> None:
+    """`python -m tui.demo [--port N] [--rate R] [--style S]`: serve until interrupted."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Run r1tui's simulated Ollama server.")
+    parser.add_argument("--port", type=int, default=11434)
+    parser.add_argument("--rate", type=float, default=40.0, help="tokens per second (0 = unthrottled)")
+    parser.add_argument("--style", choices=REASONING_STYLES, default="thinking")
+    parser.add_argument("--load-seconds", type=float, default=0.0)
+    parser.add_argument("--reasoning-tokens", type=int, default=0,
+                        help="answer every prompt with a synthetic reply this long (with --answer-tokens)")
+    parser.add_argument("--answer-tokens", type=int, default=0)
+    args = parser.parse_args()
+    reply = None
+    if args.reasoning_tokens or args.answer_tokens:
+        reply = synthetic_reply(args.reasoning_tokens, args.answer_tokens)
+    sim = SimulatedOllama(port=args.port, rate=args.rate, style=args.style, load_seconds=args.load_seconds, reply=reply)
+    sim.start()
+    print(f"simulated Ollama listening on {sim.url}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        sim.stop()
+
+
+if __name__ == "__main__":
+    main()
