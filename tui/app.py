@@ -1,35 +1,54 @@
 """The Textual application: owns the long-lived parts (backend, settings, history, pulls,
-hardware sampler, managed server) and shows the chat screen. Screens only render them."""
+hardware sampler, managed server), the connection to the server and the chosen model,
+and shows the chat screen. Screens reach these through `R1App` and only render them.
+
+Connection state and the model are reactives: the chat's status line, title and
+panel follow them through watchers instead of being refreshed by hand.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
+from textual import work
 from textual.app import App, SystemCommand
-from textual.binding import Binding
+from textual.reactive import reactive
 from textual.screen import Screen
 
 from tui import __version__
-from tui.core.backend import OllamaBackend
+from tui.core.backend import BackendError, LoadedModel, OllamaBackend
 from tui.core.config import Settings, default_config_path, read_state, remember
+from tui.core.connection import ServerState, choose_start_model, reach, status_line
 from tui.core.pulls import Pull, PullManager, PullState
 from tui.core.sanitize import inert
+from tui.keymap import APP_BINDINGS
 from tui.screens.chat import ChatScreen
 
 if TYPE_CHECKING:
     from tui.core.hardware import HardwareSampler
+    from tui.core.hosts import HostProfile
     from tui.core.runtime import ManagedRuntime
-    from tui.screens.picker import MachineFigures
     from tui.core.store import HistoryStore
+    from tui.screens.picker import MachineFigures
 
 
 class R1App(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "r1tui"
-    BINDINGS = [Binding("f1", "toggle_help", "Help")]
+    BINDINGS = APP_BINDINGS
+
+    model: reactive[str | None] = reactive(None, init=False)
+    """The model the next prompt goes to."""
+    connected: reactive[bool] = reactive(False, init=False)
+    """The server answered its version and model list, and nothing has failed since."""
+    status: reactive[tuple[str, str]] = reactive(("", "dim"), init=False)
+    """The chat's status line: (text, level), level one of dim, success, warning, error."""
+    loaded: reactive[tuple[LoadedModel, ...]] = reactive((), init=False, always_update=True)
+    """What the server has in memory (`/api/ps`), for the panel."""
 
     def __init__(
         self,
@@ -44,6 +63,7 @@ class R1App(App[None]):
         config_path: Path | None = None,
         nvml: Any = None,
         history: bool = True,
+        history_path: Path | None = None,
     ) -> None:
         super().__init__()
         self.backend = backend
@@ -58,8 +78,10 @@ class R1App(App[None]):
         self.pulls = PullManager(self.backend, self._pull_changed)
         self.sampler: HardwareSampler | None = None
         self.store: HistoryStore | None = None
+        self.server = ServerState(backend.url)
         self._nvml = nvml
         self._history_enabled = history
+        self._history_path = history_path
         self.last_model: str | None = read_state().get("last_model")
         self.title = f"r1tui {__version__}" + (" · DEMO" if demo else "")
 
@@ -76,9 +98,12 @@ class R1App(App[None]):
         problems = [*self.startup_messages, *loaded.problems, *([missing] if missing else [])]
         problems.extend(self._open_history())
         self.sampler = HardwareSampler(interval=self.settings.sample_interval, nvml=self._nvml).start()
+        self.model = self.requested_model  # --model counts even before the server answers
         self.push_screen(ChatScreen())
         for message in problems:
-            self.notify(inert(message), severity="warning", timeout=15, markup=False)
+            self.report(message, severity="warning")
+        self.set_interval(5.0, self.refresh_loaded)
+        self.connect()
 
     _theme_ready = False
 
@@ -93,7 +118,7 @@ class R1App(App[None]):
         from tui.core.store import HistoryStore, StoreError
 
         try:
-            self.store = HistoryStore()
+            self.store = HistoryStore(self._history_path)
         except StoreError as error:
             return [f"History is off for this session: {error}"]
         return []
@@ -106,25 +131,222 @@ class R1App(App[None]):
             self.store.close()
         await self.backend.aclose()
 
-    # -- shared services ---------------------------------------------------------
-
-    def remember_model(self, model: str) -> None:
-        self.last_model = model
-        remember(last_model=model)
+    # -- telling the user ----------------------------------------------------------------
 
     def redact(self, text: str) -> str:
         """Error text may echo a bearer token (a proxy's 401 page): never show or save it."""
         from tui.core.hosts import redact, secrets
 
-        return redact(text, secrets(self.settings.hosts.values()))
+        return redact(text, [*secrets(self.settings.hosts.values()), *self._backend_secrets()])
+
+    def _backend_secrets(self) -> list[str]:
+        return [value.split(" ", 1)[-1] for value in self.backend.headers.values() if value]
+
+    def report(self, problem: BaseException | str, *, severity: str = "error", timeout: float = 15) -> None:
+        """The one way a message reaches the screen: tokens redacted, control characters made
+        visible, never parsed as markup (a server's error text is untrusted)."""
+        self.notify(inert(self.redact(str(problem))), severity=severity, timeout=timeout,  # type: ignore[arg-type]
+                    markup=False)
+
+    # -- the server ----------------------------------------------------------------------
+
+    def _say(self, text: str, level: str) -> None:
+        self.status = (inert(self.redact(text)), level)
+
+    @work(exclusive=True, group="connect")
+    async def connect(self) -> None:
+        """Reach the server, list its models and pick one; retry with backoff until it answers."""
+        self.connected = False
+        self._say(f"connecting to {self.backend.url} …", "dim")
+        await self._maybe_start_server()
+        hint = " · F6: server" if self.runtime is not None and self.runtime.binary else ""
+
+        def waiting(error: BackendError, left: int) -> None:
+            self._say(f"✖ {error.message} — retrying in {left} s (what you type is kept){hint}", "error")
+
+        self.server = await reach(self.backend, waiting)
+        if self.model is None:
+            self.model = choose_start_model(self.server.installed, self.requested_model, self.last_model)
+        self.connected = True
+        self._show_connected()
+        self.refresh_loaded()
+        from tui.core.runtime import version_note
+
+        if note := version_note(self.server.version):
+            self.report(note, severity="information", timeout=15)
+        self.check_fit()
+
+    def _show_connected(self) -> None:
+        self._say(*status_line(self.server, self.model))
+
+    async def _maybe_start_server(self) -> None:
+        """Nothing answers at a local host: start `ollama serve`, offer to, or explain how to install it."""
+        runtime = self.runtime
+        if runtime is None:
+            return
+        from tui.core.runtime import RuntimeFailure, StartupPlan, plan_startup, probe
+
+        reachable = await probe(runtime.url, headers=self.backend.headers) is not None
+        plan = plan_startup(reachable=reachable, url=runtime.url, binary=runtime.binary,
+                            autostart=runtime.config.autostart)
+        if plan is StartupPlan.START:
+            self._say(f"starting `ollama serve` for {runtime.url} …", "warning")
+            try:
+                await runtime.start()
+            except RuntimeFailure as failure:
+                self.report("\n".join([str(failure), *failure.log_tail[-5:]]), timeout=20)
+        elif plan is StartupPlan.OFFER_START:
+            self.report(f"Nothing answers at {runtime.url}: press F6, then r, to start `ollama serve` "
+                        "(or set runtime.autostart = true)", severity="information", timeout=20)
+        elif plan is StartupPlan.INSTALL_HELP:
+            # A notice, not a dialog: a dialog's letter keys would swallow what the user is typing.
+            self.report(f"Nothing answers at {runtime.url}, and no `ollama` is on PATH: "
+                        "press F6 to see how to install Ollama.", severity="warning", timeout=20)
+
+    def server_lost(self) -> None:
+        """A stream found the server gone: show it and reconnect."""
+        self.connected = False
+        self.connect()
+
+    @work(exclusive=True, group="ps")
+    async def refresh_loaded(self) -> None:
+        """What the server has in memory, for the panel (also right after a turn loads a model)."""
+        if not self.connected:
+            return
+        try:
+            self.loaded = tuple(await self.backend.ps())
+        except BackendError:
+            self.loaded = ()
+
+    async def reload_installed(self) -> None:
+        """Ask the server what it has installed now (raises BackendError)."""
+        self.server = replace(self.server, installed=await self.backend.list_models())
+        if self.connected:
+            self._show_connected()
+
+    @work(exclusive=True, group="installed")
+    async def refresh_installed(self) -> None:
+        """A pull or delete changed what the server has: update the count and the quick list."""
+        try:
+            await self.reload_installed()
+        except BackendError:
+            return
+
+    # -- the model -------------------------------------------------------------------------
+
+    def use_model(self, choice: str) -> None:
+        """The next answers come from `choice`."""
+        if choice != self.model:
+            self.model = choice
+            self.remember_model(choice)
+            self.report(f"Next answers come from {choice}.", severity="information", timeout=5)
+            self.check_fit()
+        if self.connected:
+            self._show_connected()
+
+    def remember_model(self, model: str) -> None:
+        self.last_model = model
+        remember(last_model=model)
+
+    async def hardware_now(self) -> "Any":
+        """The latest hardware snapshot, sampled off the event loop if there is none yet."""
+        sampler = self.sampler
+        if sampler is None:
+            return None
+        return sampler.latest or await asyncio.to_thread(sampler.sample_once)
+
+    def fit_verdicts(self) -> dict[str, str]:
+        """Each installed catalog tag's fit on this machine's GPU now (local servers only)."""
+        from tui.core.fit_advice import fit_verdicts
+
+        sampler = self.sampler
+        if not self.backend.is_local or sampler is None or sampler.latest is None:
+            return {}
+        return fit_verdicts(self.server.installed, sampler.latest, self.settings.num_ctx)
+
+    @work(exclusive=True, group="fit")
+    async def check_fit(self) -> None:
+        """Before the first prompt: say so when the chosen model will only partly fit on this GPU."""
+        from tui.core.fit_advice import estimate_installed, first_prompt_warning
+
+        model = self.model
+        if model is None or not self.backend.is_local or self.sampler is None:
+            return
+        snapshot = await self.hardware_now()
+        try:
+            details = await self.backend.show(model)
+        except BackendError:
+            return
+        size = next((m.size for m in self.server.installed if m.name == model), None)
+        fit = estimate_installed(model, size, details.model_info, snapshot, self.settings.num_ctx)
+        message = fit and first_prompt_warning(model, fit, self.settings.num_ctx, bool(snapshot.gpus))
+        if message:
+            self.report(message, severity="warning", timeout=20)
+
+    @work(group="models")
+    async def action_unload(self) -> None:
+        """Free the current model's memory now (keep_alive 0)."""
+        if self.model is None:
+            return
+        try:
+            await self.backend.unload(self.model)
+        except BackendError as error:
+            self.report(error)
+            return
+        self.report(f"Unloaded {self.model}: its memory is free.", severity="information")
+        self.refresh_loaded()
+
+    @work(group="models")
+    async def action_preload(self) -> None:
+        """Load the current model so the next answer starts at once."""
+        if self.model is None:
+            return
+        self.report(f"Loading {self.model} …", severity="information")
+        try:
+            stats = await self.backend.load(self.model, keep_alive=self.settings.keep_alive)
+        except BackendError as error:
+            self.report(error)
+            return
+        self.report(f"{self.model} is loaded ({stats.load_seconds:.1f} s): the next answer starts at once.",
+                    severity="information")
+        self.refresh_loaded()
+
+    # -- hosts and settings ------------------------------------------------------------------
+
+    async def switch_host(self, host: "HostProfile") -> None:
+        """Talk to another configured server from now on (the open chat stops first)."""
+        from tui.core.runtime import ManagedRuntime, RuntimeConfig
+
+        self.chat.action_stop()
+        old = self.backend
+        headers = host.headers()
+        self.backend = OllamaBackend(host.url, stall_timeout=self.settings.stall_timeout, headers=headers)
+        self.pulls = PullManager(self.backend, self._pull_changed)
+        self.runtime = ManagedRuntime(host.url, RuntimeConfig.from_settings(self.settings), headers=headers)
+        self.runtimes.append(self.runtime)
+        await old.aclose()
+        self.clear_notifications()  # "Nothing answers at the old host" no longer applies
+        self.server = ServerState(self.backend.url)
+        self.loaded = ()
+        self.model = None
+        self.connect()
+
+    def apply_settings(self, new: Settings) -> None:
+        """Settings saved from F7: what can change now does; the host and stall timeout at the next start."""
+        old, self.settings = self.settings, new
+        if new.theme != old.theme and new.theme in self.available_themes:
+            self.theme = new.theme
+        self.report(f"Settings saved to {self.config_path}.", severity="information")
+        if new.host != old.host or new.stall_timeout != old.stall_timeout:
+            self.report("The new host and stall timeout apply from the next start.", severity="information")
 
     def _pull_changed(self, pull: Pull) -> None:
         """Pulls outlive the picker: say when one ends, whichever screen is showing."""
         if pull.state is PullState.DONE:
-            self.notify(inert(pull.summary()), markup=False)
-            self.chat.refresh_installed()
+            self.report(pull.summary(), severity="information")
+            self.refresh_installed()
         elif pull.state is PullState.FAILED:
-            self.notify(inert(pull.summary()), severity="error", markup=False, timeout=15)
+            self.report(pull.summary())
 
     async def machine_figures(self) -> "MachineFigures":
         """GPU and RAM figures for the picker, read off the event loop."""
@@ -149,26 +371,29 @@ class R1App(App[None]):
     def action_toggle_help(self) -> None:
         from tui.screens.help import HelpScreen
 
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+        if isinstance(self.screen, HelpScreen):
+            return
+        screen = self.screen
+        from tui.keymap import TEXTUAL_KEYS
+
+        keys = getattr(screen, "HELP_BINDINGS", [*screen.BINDINGS, *TEXTUAL_KEYS])
+        self.push_screen(HelpScreen([*keys, *APP_BINDINGS]))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The palette: Textual's own commands, every documented key of the chat, and what has no key."""
+        from tui.keymap import CHAT_BINDINGS, documented, key_label
+
         yield from super().get_system_commands(screen)
         if not isinstance(screen, ChatScreen):
             return
-        for title, help_text, action in (
-            ("Choose model", "Quick list of installed models (Ctrl+O)", screen.action_choose_model),
-            ("Model library", "Every deepseek-r1 tag with GPU fit, pull and delete (F3)", screen.action_open_picker),
-            ("Compare models", "One prompt, several models side by side (F4)", screen.action_compare),
-            ("History", "Search, resume, rename, export or delete saved chats (F5)", screen.action_history),
-            ("Server", "Ollama server: version, log, restart (F6)", screen.action_server),
-            ("Settings", "Edit and save config.toml (F7)", screen.action_settings),
-            ("Toggle hardware panel", "VRAM, GPU, CPU, RAM and tokens/s (F2)", screen.action_toggle_panel),
-            ("Unload model", "Free the current model's memory now (keep_alive 0)", screen.action_unload),
-            ("Preload model", "Load the current model so the next answer starts at once", screen.action_preload),
-            ("New chat", "Start an empty conversation (Ctrl+N)", screen.action_new_chat),
-            ("Copy answer", "Copy the last answer to the clipboard (Ctrl+Y)", screen.action_copy_answer),
-        ):
-            yield SystemCommand(title, help_text, action)
+        for binding in documented(CHAT_BINDINGS):
+            if binding.action == "stop":
+                continue
+            action = getattr(screen, f"action_{binding.action}")
+            title = binding.tooltip.split(":")[0].split(" (")[0]
+            yield SystemCommand(title[0].upper() + title[1:], f"{binding.tooltip} ({key_label(binding.key)})", action)
+        yield SystemCommand("Unload model", "Free the current model's memory now (keep_alive 0)", self.action_unload)
+        yield SystemCommand("Preload model", "Load the current model so the next answer starts at once",
+                            self.action_preload)
         for name, host in self.settings.hosts.items():
-            yield SystemCommand(f"Switch host: {name}", host.url, lambda host=host: screen.switch_host(host))
+            yield SystemCommand(f"Switch host: {name}", host.url, lambda host=host: self.switch_host(host))

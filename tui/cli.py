@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from typing import Sequence
 
 from tui import __version__
 
-DEFAULT_HOST = "http://127.0.0.1:11434"
+from tui.commands._shared import add_host_argument, default_host
 
 
 def command_modules() -> list[str]:
@@ -28,20 +27,6 @@ def command_modules() -> list[str]:
     import tui.commands
 
     return sorted(info.name for info in pkgutil.iter_modules(tui.commands.__path__) if not info.name.startswith("_"))
-
-
-def default_host() -> str:
-    """The server URL a user means when they name none: OLLAMA_HOST, then Ollama's default."""
-    return os.environ.get("OLLAMA_HOST") or DEFAULT_HOST
-
-
-def add_host_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--host",
-        # SUPPRESS: a subcommand's own --host must not reset one given before it.
-        default=argparse.SUPPRESS,
-        help=f"Ollama server URL (default: $OLLAMA_HOST, then {DEFAULT_HOST})",
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:

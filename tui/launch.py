@@ -32,7 +32,7 @@ def run_tui(args: argparse.Namespace) -> int:
         profile = choose_host(resolve_host(args.host, settings.host), settings.hosts)
         host, headers = profile.url, profile.headers()
         problems.extend(profile.problems())
-        runtime = ManagedRuntime(host, RuntimeConfig.from_settings(settings))
+        runtime = ManagedRuntime(host, RuntimeConfig.from_settings(settings), headers=headers)
 
     from tui.app import R1App
     from tui.core.backend import OllamaBackend

@@ -175,3 +175,72 @@ def test_a_client_hanging_up_leaves_no_traceback_but_a_real_server_error_still_s
         except ValueError:
             httpd.handle_error(None, ("127.0.0.1", 1))
         assert "a bug in a route" in capsys.readouterr().err
+
+
+SEPARATORS = ["\u0085", "\u2028", "\u2029", "\x1c", "\x1d", "\x1e", "\x0b", "\x0c", "\r"]
+
+
+@pytest.mark.parametrize("raw_separators", [False, True], ids=["as-ollama-encodes", "all-raw"])
+@pytest.mark.parametrize("style", ["thinking", "inline"])
+async def test_unicode_line_separators_in_the_text_do_not_break_the_stream(
+        sim: SimulatedOllama, style: str, raw_separators: bool) -> None:
+    """Ollama writes NEL raw inside JSON; a reader that splits on it cut the line and killed the turn."""
+    text = "".join(f"part {i}{sep}" for i, sep in enumerate(SEPARATORS)) + "end"
+    sim.style = style
+    sim.reply = Reply(reasoning="think " + text, answer="answer " + text)
+    sim.escape_line_separators = not raw_separators
+    backend = OllamaBackend(sim.url)
+    try:
+        reasoning, answer, done = await collect(backend)
+    finally:
+        await backend.aclose()
+    assert answer == "answer " + text
+    assert reasoning.strip() == "think " + text
+    assert done is not None
+
+
+@pytest.mark.parametrize("line, words", [
+    (b"this is not json\n", "cannot read"),
+    (b'["a", "json", "array"]\n', "sent a reply"),
+    (b'{"model": "x", "message": {"role": "assistant", "content": 5}, "done": false}\n', "cannot read"),
+])
+async def test_a_malformed_stream_is_described_in_words(line: bytes, words: str) -> None:
+    """Not a Python exception (`AttributeError: 'list' object…`, a pydantic error with a URL)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    import threading
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802 - /api/show is POST; GETs are /api/version
+            self._send(b'{"version": "0.12.6"}')
+
+        def do_POST(self) -> None:  # noqa: N802
+            length = int(self.headers.get("Content-Length") or 0)
+            self.rfile.read(length)
+            if self.path == "/api/show":
+                self._send(b'{"capabilities": ["completion", "thinking"], "template": ""}')
+            else:
+                self._send(line, "application/x-ndjson")
+
+        def _send(self, body: bytes, kind: str = "application/json") -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    backend = OllamaBackend(f"http://127.0.0.1:{server.server_address[1]}")
+    try:
+        with pytest.raises(BackendError) as caught:
+            await collect(backend)
+    finally:
+        await backend.aclose()
+        server.shutdown()
+        server.server_close()
+    message = str(caught.value)
+    assert words in message and "Error" not in message.split(" — ")[0].split(":")[0]
+    assert "pydantic" not in message and "errors.pydantic.dev" not in message and "object" not in message

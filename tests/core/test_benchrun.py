@@ -10,7 +10,8 @@ from typing import Any, AsyncIterator
 import pytest
 
 from tui.core.backend import BackendError, StreamDelta, StreamDone
-from tui.core.benchrun import Job, ModelRun, RunState, VramPeak, plan, run_bench
+from tui.core.benchrun import Job, ModelRun, VramPeak, plan, run_bench
+from tui.core.conversation import TurnState
 from tui.core.hardware import GpuSnapshot
 from tui.core.metrics import GenerationStats
 from tui.core.prompt_sets import (
@@ -74,7 +75,7 @@ async def test_one_run_measures_client_and_server_figures() -> None:
     backend = ScriptedBackend(clock)
     run = ModelRun("deepseek-r1:7b", "Chickens and rabbits?", clock=clock, gpu_reader=lambda: ([], "no GPU"))
     result = await run.execute(backend)  # type: ignore[arg-type]
-    assert run.state is RunState.DONE and result.error is None
+    assert run.state is TurnState.DONE and result.error is None
     assert result.ttft_s == pytest.approx(2.0)  # from the request, not from /api/show
     assert result.think_s == pytest.approx(1.5)  # first thought to first answer chunk: 3 chunks of 0.5 s
     assert result.total_s == pytest.approx(2.0 + 6 * 0.5)
@@ -84,7 +85,7 @@ async def test_one_run_measures_client_and_server_figures() -> None:
     assert result.prompt_eval_tps == pytest.approx(300.0)
     assert result.load_s == pytest.approx(1.5)
     assert result.peak_vram_bytes is None  # no GPU
-    assert run.reasoning == "Let me think" and run.answer == "The answer is 42"
+    assert run.turn.reasoning == "Let me think" and run.turn.answer == "The answer is 42"
 
 
 async def test_failing_model_is_an_error_entry_and_the_next_model_runs() -> None:
@@ -133,7 +134,7 @@ async def test_stopped_run_keeps_its_partial_figures() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     result = run.result()
-    assert run.state is RunState.STOPPED and result.error == "stopped"
+    assert run.state is TurnState.STOPPED and result.error == "stopped"
     assert result.reasoning_tokens >= 2 and result.eval_count == 0  # the server never sent its figures
 
 

@@ -182,5 +182,40 @@ async def test_a_refusal_that_echoes_the_token_is_redacted_before_display(auth_p
             await backend.version()
     finally:
         await backend.aclose()
-    assert "wrong-token-xyz" in str(caught.value)  # the proxy echoed it: why redaction is needed
+    # The proxy echoed the token; the backend never passes on its own credential.
+    assert "wrong-token-xyz" not in str(caught.value) and "[redacted]" in str(caught.value)
+    assert caught.value.kind == "unauthorized" and "refused r1tui's credentials (401)" in str(caught.value)
     assert "wrong-token-xyz" not in redact(str(caught.value), secrets([host], {}))
+
+
+def test_a_headless_command_sends_the_named_hosts_token(auth_proxy, monkeypatch, capsys) -> None:
+    """`r1tui doctor --host lab` sends lab's token, as the TUI does (it used to send none)."""
+    from tui.cli import main
+    from tui.core.config import default_config_path
+
+    url, seen = auth_proxy
+    config = default_config_path()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(f'[hosts.lab]\nurl = "{url}"\ntoken_env = "LAB_TOKEN"\n')
+    monkeypatch.setenv("LAB_TOKEN", TOKEN)
+    main(["doctor", "--host", "lab", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert seen and all(header == f"Bearer {TOKEN}" for header in seen)
+    assert report["server"]["version"] == "0.12.6"
+    assert TOKEN not in json.dumps(report)
+
+
+async def test_ollama_api_key_goes_to_no_host_it_was_not_configured_for(auth_proxy, monkeypatch) -> None:
+    """The ollama client adds $OLLAMA_API_KEY to every request; r1tui sends it nowhere unasked."""
+    url, seen = auth_proxy
+    monkeypatch.setenv("OLLAMA_API_KEY", "cloud-key-abcdef")
+    backend = OllamaBackend(url)
+    try:
+        with pytest.raises(BackendError):
+            await backend.list_models()  # through the ollama client itself
+        with pytest.raises(BackendError):
+            await backend.version()
+    finally:
+        await backend.aclose()
+    assert seen == ["", ""]
+    assert "cloud-key-abcdef" not in redact("echo: cloud-key-abcdef", secrets([]))

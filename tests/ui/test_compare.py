@@ -9,7 +9,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select, SelectionList
 
 from tests.apphelpers import make_app, screen_text, wait_connected, wait_for
-from tui.core.benchrun import RunState
+from tui.core.conversation import TurnState
 from tui.core.hardware import GpuSnapshot
 from tui.screens.chat import ChatScreen
 from tui.screens.compare import CompareScreen, summary_table
@@ -49,7 +49,7 @@ def settled(screen: CompareScreen) -> bool:
     """Every run over and every column's answer written to its view."""
     if not screen.columns or screen.running:
         return False
-    return all(column.view.finished and column.view.answer_source == column.model_run.answer
+    return all(column.view.finished and column.view.answer_source == column.model_run.turn.answer
                for column in screen.columns)
 
 
@@ -105,7 +105,7 @@ async def test_models_run_one_after_another_unless_asked(csim: SimulatedOllama) 
         await screen.action_run()
         first, second = (c.model_run for c in screen.columns)
         await wait_for(pilot, lambda: first.meter.reasoning_tokens >= 3)
-        assert second.state is RunState.QUEUED  # sequential by default: one GPU, clean figures
+        assert second.state is TurnState.QUEUED  # sequential by default: one GPU, clean figures
         await wait_for(pilot, lambda: not screen.running)
 
         stall_every_stream(csim, after=3, seconds=1.5)
@@ -114,7 +114,7 @@ async def test_models_run_one_after_another_unless_asked(csim: SimulatedOllama) 
         await screen.action_run()
         first, second = (c.model_run for c in screen.columns)
         await wait_for(pilot, lambda: first.meter.reasoning_tokens >= 3 and second.meter.reasoning_tokens >= 3)
-        assert first.state is second.state is RunState.RUNNING
+        assert first.state is second.state is TurnState.STREAMING
         assert "at the same time" in screen_text(app)
         await wait_for(pilot, lambda: not screen.running)
 
@@ -129,7 +129,7 @@ async def test_stopping_one_column_leaves_the_others_running(csim: SimulatedOlla
         await wait_for(pilot, lambda: first.meter.reasoning_tokens >= 5)
         await pilot.click("#stop-1")
         await wait_for(pilot, lambda: settled(screen))
-        assert [c.model_run.state for c in screen.columns] == [RunState.STOPPED, RunState.DONE, RunState.DONE]
+        assert [c.model_run.state for c in screen.columns] == [TurnState.STOPPED, TurnState.DONE, TurnState.DONE]
         assert "■ stopped" in _visible(screen, 1) and "23 chickens" not in _visible(screen, 1)
         assert "23 chickens" in _visible(screen, 2) and "23 chickens" in _visible(screen, 3)
         assert csim.completed_streams == 2  # the stopped stream never finished on the server either
@@ -143,7 +143,7 @@ async def test_stopping_one_column_leaves_the_others_running(csim: SimulatedOlla
         await wait_for(pilot, lambda: second.meter.reasoning_tokens >= 5)
         await pilot.press("2", "s")
         await wait_for(pilot, lambda: not screen.running)
-        assert [c.model_run.state for c in screen.columns] == [RunState.DONE, RunState.STOPPED, RunState.DONE]
+        assert [c.model_run.state for c in screen.columns] == [TurnState.DONE, TurnState.STOPPED, TurnState.DONE]
 
 
 async def test_a_failing_column_shows_its_error_and_the_others_finish(csim: SimulatedOllama) -> None:

@@ -29,8 +29,8 @@ class Host(App[None]):
     def on_mount(self) -> None:
         self.push_screen(self.screen_factory(), callback=lambda value: setattr(self, "result", value))
 
-    def on_runtime_screen_restarted(self, message: RuntimeScreen.Restarted) -> None:
-        self.restarted.append(message.status.pid)
+    def record_restart(self, runtime: ManagedRuntime) -> None:
+        self.restarted.append(runtime.process.pid if runtime.process is not None else None)
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ async def started(fake_on_path):
 
 async def test_shows_version_url_ownership_env_and_log_then_restarts(started) -> None:
     first_pid = started.process.pid
-    app = Host(lambda: RuntimeScreen(started))
+    app = Host(lambda: RuntimeScreen(started, on_restarted=lambda: app.record_restart(started)))
     async with app.run_test(size=(110, 40)) as pilot:
         await wait_for(pilot, lambda: "0.12.6" in screen_text(app))
         text = screen_text(app)
@@ -72,7 +72,7 @@ async def test_shows_version_url_ownership_env_and_log_then_restarts(started) ->
 
 async def test_a_server_r1tui_did_not_start_is_not_restarted(sim, fake_on_path) -> None:
     runtime = ManagedRuntime(sim.url)
-    app = Host(lambda: RuntimeScreen(runtime))
+    app = Host(lambda: RuntimeScreen(runtime, on_restarted=lambda: app.record_restart(runtime)))
     async with app.run_test(size=(110, 40)) as pilot:
         await wait_for(pilot, lambda: "not started by r1tui" in screen_text(app))
         await pilot.press("r")
@@ -120,3 +120,21 @@ async def test_closing_the_screen_mid_restart_still_brings_the_server_back(start
         await wait_for(pilot, lambda: started.process is not None and started.process.pid != first_pid
                        and started.state == "running", timeout=15)
     assert not pid_alive(first_pid)
+
+
+async def test_a_restart_from_f6_reconnects_the_chat_at_once(started) -> None:
+    """Through the real app: the restart reaches the app, which reconnects (no waiting out a backoff)."""
+    from tui.app import R1App
+    from tui.core.backend import OllamaBackend
+    from tui.core.config import Settings
+
+    app = R1App(OllamaBackend(started.url), Settings(show_panel=False), requested_model="deepseek-r1:7b",
+                runtime=started)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await wait_for(pilot, lambda: app.connected)
+        before = app.server
+        await pilot.press("f6")
+        await wait_for(pilot, lambda: isinstance(app.screen, RuntimeScreen))
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.server is not before and app.connected, timeout=20)
+        assert app.server.version == "0.12.6"

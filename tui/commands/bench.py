@@ -20,7 +20,7 @@ GIB = 1024**3
 
 
 def register(subparsers: Any) -> None:
-    from tui.cli import add_host_argument
+    from tui.commands._shared import add_host_argument
     from tui.core.prompt_sets import builtin_names
 
     parser = subparsers.add_parser(
@@ -72,7 +72,7 @@ def parse_models(text: str) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from tui.cli import default_host
+    from tui.commands._shared import default_host
     from tui.core.prompt_sets import PromptSetError, get_builtin, load_prompt_file
 
     models = parse_models(args.models)
@@ -113,7 +113,8 @@ async def collect(host: str, models: Sequence[str], prompts: Sequence[str], *, r
                   ctx: int | None = None, concurrent: bool = False, progress: TextIO | None = None,
                   gpu_reader: Any = None) -> dict[str, Any] | None:
     """The `--json` report; None (after saying why on `progress`) when the server cannot be reached."""
-    from tui.core.backend import BackendError, OllamaBackend
+    from tui.commands._shared import open_backend
+    from tui.core.backend import BackendError
     from tui.core.benchrun import Job, RunResult, plan, run_bench
     from tui.core.config import Settings
     from tui.core.sanitize import inert
@@ -123,7 +124,7 @@ async def collect(host: str, models: Sequence[str], prompts: Sequence[str], *, r
             progress.write(text + "\n")
             progress.flush()
 
-    backend = OllamaBackend(host)
+    backend = open_backend(host)
     try:
         try:
             version = await backend.version()

@@ -21,7 +21,7 @@ GIB = 1024**3
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from tui.cli import add_host_argument
+    from tui.commands._shared import add_host_argument
 
     parser = subparsers.add_parser(
         "doctor",
@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tui.cli import default_host
+    from tui.commands._shared import default_host
 
     report = collect(args.host or default_host())
     if args.json:
@@ -83,9 +83,10 @@ def _server_facts(url: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 async def _ask_server(url: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    from tui.core.backend import BackendError, OllamaBackend
+    from tui.commands._shared import open_backend
+    from tui.core.backend import BackendError
 
-    backend = OllamaBackend(url, stall_timeout=15.0)
+    backend = open_backend(url, stall_timeout=15.0)
     server: dict[str, Any] = {"url": backend.url, "reachable": False, "version": None, "error": None}
     models: list[dict[str, Any]] = []
     try:

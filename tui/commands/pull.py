@@ -20,7 +20,7 @@ REDRAW_INTERVAL_SECONDS = 0.1
 
 
 def register(subparsers: Any) -> None:
-    from tui.cli import add_host_argument
+    from tui.commands._shared import add_host_argument
 
     parser = subparsers.add_parser(
         "pull",
@@ -98,9 +98,9 @@ class ProgressPrinter:
 
 
 async def _pull(tag: str, host: str, printer: ProgressPrinter) -> None:
-    from tui.core.backend import OllamaBackend
+    from tui.commands._shared import open_backend
 
-    backend = OllamaBackend(host)
+    backend = open_backend(host)
     try:
         async for part in backend.pull(tag):
             printer.update(part.status, part.digest, part.total, part.completed)
@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from tui.core.backend import BackendError
-    from tui.cli import default_host
+    from tui.commands._shared import default_host
 
     host = args.host or default_host()
     stream = sys.stderr

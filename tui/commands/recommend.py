@@ -19,7 +19,7 @@ DEFAULT_CTX = 8192
 
 
 def register(subparsers: Any) -> None:
-    from tui.cli import add_host_argument
+    from tui.commands._shared import add_host_argument
 
     parser = subparsers.add_parser(
         "recommend",
@@ -87,10 +87,11 @@ def _server_entries(host: str) -> tuple[list[Any], set[str]]:
     import asyncio
 
     from tui.core import catalog
-    from tui.core.backend import BackendError, OllamaBackend
+    from tui.commands._shared import open_backend
+    from tui.core.backend import BackendError
 
     async def query() -> tuple[list[Any], set[str]]:
-        backend = OllamaBackend(host)
+        backend = open_backend(host)
         try:
             installed = {catalog.normalize_tag(m.name): m for m in await backend.list_models()}
             entries = []
@@ -118,7 +119,7 @@ def _server_entries(host: str) -> tuple[list[Any], set[str]]:
 def run(args: argparse.Namespace) -> int:
     import psutil
 
-    from tui.cli import default_host
+    from tui.commands._shared import default_host
     from tui.core.fit import GIB, recommend
 
     host = args.host or default_host()

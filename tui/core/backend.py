@@ -20,6 +20,7 @@ import ollama
 
 from tui.core.metrics import GenerationStats
 from tui.core.reasoning import ThinkSplitter
+from tui.core.transport import GuardedTransport, authorization_of
 
 DEFAULT_STALL_TIMEOUT = 300.0
 THINK_FIELD_MIN_VERSION = (0, 9, 0)
@@ -144,6 +145,15 @@ class BackendError(Exception):
     def __str__(self) -> str:
         return f"{self.message} — {self.suggestion}" if self.suggestion else self.message
 
+    def without(self, secrets: list[str]) -> "BackendError":
+        """This error with every secret blanked out (a proxy's 401 page may echo the token it got)."""
+        from tui.core.hosts import redact
+
+        redacted = BackendError(self.kind, redact(self.message, secrets), redact(self.suggestion, secrets),
+                                self.status_code)
+        redacted.__cause__ = self.__cause__
+        return redacted
+
 
 _MEMORY_PATTERNS = ("requires more system memory", "out of memory", "cudamalloc failed", "insufficient memory", "oom")
 
@@ -160,6 +170,10 @@ def describe_error(exc: BaseException, url: str, model: str | None = None) -> Ba
             return BackendError(
                 "oom", f"Out of memory: {text}",
                 "try a smaller tag, a shorter context, or unload another model", status)
+        if status == 401 or status == 403:
+            return BackendError(
+                "unauthorized", f"{url} refused r1tui's credentials ({status}): {text}",
+                "check the host's token (token_env in [hosts.NAME]) or the proxy in front of the server", status)
         if status == 404 and model is None:
             return BackendError("server_error", f"{url} answered 404: is it an Ollama server? ({text})", "", status)
         if status == 404:
@@ -184,7 +198,13 @@ def describe_error(exc: BaseException, url: str, model: str | None = None) -> Ba
                             "the server may have restarted; send the prompt again")
     if isinstance(exc, httpx.HTTPError):
         return BackendError("network", f"Network error talking to {url}: {exc}", "")
-    return BackendError("unexpected", f"{type(exc).__name__}: {exc}", "")
+    if isinstance(exc, ValueError):  # json.JSONDecodeError, pydantic's ValidationError
+        return BackendError("malformed", f"The server at {url} sent a reply r1tui cannot read "
+                            "(not the JSON Ollama sends)", "is it an Ollama server, and up to date?")
+    if isinstance(exc, (AttributeError, TypeError, KeyError)):  # a JSON line of the wrong shape
+        return BackendError("malformed", f"The server at {url} sent a reply of an unexpected shape",
+                            "is it an Ollama server, and up to date?")
+    return BackendError("unexpected", f"Unexpected {type(exc).__name__} talking to {url}: {exc}", "")
 
 
 # -- the backend ---------------------------------------------------------------
@@ -201,8 +221,15 @@ class OllamaBackend:
         headers: dict[str, str] | None = None,
     ) -> None:
         self.url = normalize_host(host)
+        self.headers: dict[str, str] = dict(headers or {})  # what r1tui configured for this host, and only that
+        self._secrets = [value.split(" ", 1)[-1] for value in self.headers.values() if value]
+        authorization = authorization_of(self.headers)
         timeout = httpx.Timeout(connect=5.0, read=stall_timeout, write=30.0, pool=10.0)
-        self.client = ollama.AsyncClient(host=self.url, timeout=timeout, headers=headers)
+        self.client = ollama.AsyncClient(host=self.url, timeout=timeout, headers=self.headers,
+                                         transport=GuardedTransport(self.url, authorization))
+        # For the endpoints the ollama client has no method for (/api/version).
+        self._http = httpx.AsyncClient(base_url=self.url, timeout=timeout, headers=self.headers,
+                                       transport=GuardedTransport(self.url, authorization))
         self._details: dict[str, ModelDetails] = {}
         self._version: str | None = None
 
@@ -211,7 +238,11 @@ class OllamaBackend:
         return is_local_host(self.url)
 
     async def aclose(self) -> None:
-        await self.client._client.aclose()
+        await self.client.close()
+        await self._http.aclose()
+
+    def _describe(self, exc: BaseException, model: str | None) -> BackendError:
+        return describe_error(exc, self.url, model).without(self._secrets)
 
     async def _call(self, coro: Any, model: str | None = None) -> Any:
         try:
@@ -219,11 +250,17 @@ class OllamaBackend:
         except (asyncio.CancelledError, KeyboardInterrupt):
             raise
         except BaseException as exc:  # noqa: BLE001 - every failure becomes a BackendError
-            raise describe_error(exc, self.url, model) from exc
+            raise self._describe(exc, model) from exc
+
+    async def _get_json(self, path: str) -> Any:
+        response = await self._http.get(path)
+        if response.is_error:
+            raise ollama.ResponseError(response.text, response.status_code)
+        return response.json()
 
     async def version(self) -> str:
-        response = await self._call(self.client._request_raw("GET", "/api/version"))
-        self._version = str(response.json().get("version") or "")
+        data = await self._call(self._get_json("/api/version"))
+        self._version = str((data.get("version") if isinstance(data, dict) else "") or "")
         return self._version
 
     async def list_models(self) -> list[InstalledModel]:
@@ -322,7 +359,7 @@ class OllamaBackend:
         except (asyncio.CancelledError, GeneratorExit):
             raise
         except BaseException as exc:  # noqa: BLE001
-            raise describe_error(exc, self.url, model) from exc
+            raise self._describe(exc, model) from exc
         finally:
             await _aclose(stream)
         raise BackendError("dropped", "The stream ended before the model finished",
@@ -336,7 +373,7 @@ class OllamaBackend:
         except (asyncio.CancelledError, GeneratorExit):
             raise
         except BaseException as exc:  # noqa: BLE001
-            raise describe_error(exc, self.url, model) from exc
+            raise self._describe(exc, model) from exc
         finally:
             await _aclose(stream)
 

@@ -25,12 +25,13 @@ import asyncio
 import threading
 import time
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any, Callable, Sequence
 
-from tui.core.backend import BackendError, OllamaBackend, StreamDelta, StreamDone
+from tui.core.backend import OllamaBackend
+from tui.core.conversation import Turn, TurnState
 from tui.core.hardware import GpuSnapshot, NvmlReader
 from tui.core.metrics import Clock, GenerationStats, TokenMeter
+from tui.core.session import DeltaCallback, stream_turn
 
 GpuReader = Callable[[], tuple[Sequence[GpuSnapshot], str | None]]
 VRAM_SAMPLE_SECONDS = 0.25
@@ -76,14 +77,6 @@ class RunResult:
             "error": self.error,
             "prompt": self.prompt,
         }
-
-
-class RunState(str, Enum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    STOPPED = "stopped"
-    FAILED = "failed"
 
 
 # -- VRAM sampling ---------------------------------------------------------------------
@@ -141,16 +134,13 @@ class VramPeak:
 # -- one run -------------------------------------------------------------------------
 
 
-DeltaCallback = Callable[[str, str], None]
-
-
 @dataclass
 class ModelRun:
-    """One model answering one prompt; readable while it streams and after it stops or fails.
+    """One model answering one prompt: a `Turn` (text, state, error, server figures) and its meter.
 
-    The compare view keeps one per column and reads `meter`, `reasoning`,
-    `answer` and `state` live; `result()` gives the figures at any point,
-    including for a run that was stopped halfway.
+    The compare view shows `turn` with the chat's own turn widget and reads
+    `meter` live; `result()` gives the figures at any point, including for a run
+    that was stopped halfway.
     """
 
     model: str
@@ -160,25 +150,35 @@ class ModelRun:
     clock: Clock = time.monotonic
     gpu_reader: GpuReader | None = None
     sample_vram: bool = True
-    reasoning: str = ""
-    answer: str = ""
-    state: RunState = RunState.QUEUED
-    error: str | None = None
-    stats: GenerationStats | None = None
     peak_vram_bytes: int | None = None
+    turn: Turn = field(init=False)
     meter: TokenMeter = field(init=False)
     sent: bool = field(init=False, default=False)  # the chat request went out: client timings mean something
 
     def __post_init__(self) -> None:
+        self.turn = Turn(prompt=self.prompt, model=self.model, state=TurnState.QUEUED)
         self.meter = TokenMeter(clock=self.clock)
 
     @property
+    def state(self) -> TurnState:
+        return self.turn.state
+
+    @property
     def finished(self) -> bool:
-        return self.state in (RunState.DONE, RunState.STOPPED, RunState.FAILED)
+        return self.turn.finished
+
+    @property
+    def stats(self) -> GenerationStats | None:
+        return self.turn.stats
 
     @property
     def messages(self) -> list[dict[str, str]]:
         return [{"role": "user", "content": self.prompt}]
+
+    def skip(self) -> None:
+        """Stopped before it started (the compare view's Stop on a queued column)."""
+        if self.turn.state is TurnState.QUEUED:
+            self.turn.state = TurnState.STOPPED
 
     async def execute(
         self,
@@ -188,41 +188,23 @@ class ModelRun:
         keep_alive: str | float | None = None,
         on_delta: DeltaCallback | None = None,
     ) -> RunResult:
-        """Stream the reply, recording figures; a BackendError ends in FAILED, never raises.
+        """Stream the reply through the one stream path; a BackendError ends in FAILED, never raises.
 
         Cancelling the task stops the run (state STOPPED) and closes the
         stream, so the server stops generating too; the cancellation propagates.
         """
-        self.state = RunState.RUNNING
         sampler: VramPeak | None = None
-        try:
-            # Ask /api/show (and /api/version) before the clock starts: their time is not the model's.
-            await backend.uses_think_field(self.model)
+
+        def sent() -> None:
+            nonlocal sampler
+            self.sent = True
             if self.sample_vram and backend.is_local:
                 sampler = VramPeak(self.gpu_reader).start()
-            # The meter is kept (views hold it); only its start moves to the moment the request goes out.
-            self.meter.sent_at = self.clock()
-            self.sent = True
-            async for event in backend.chat(self.model, self.messages, options=options, keep_alive=keep_alive):
-                if isinstance(event, StreamDelta):
-                    self.meter.record(reasoning=bool(event.reasoning), answer=bool(event.answer))
-                    self.reasoning += event.reasoning
-                    self.answer += event.answer
-                    if on_delta is not None:
-                        on_delta(event.reasoning, event.answer)
-                elif isinstance(event, StreamDone):
-                    self.stats = event.stats
-                    self.meter.finish(event.stats)
-            self.state = RunState.DONE
-        except asyncio.CancelledError:
-            self.state = RunState.STOPPED
-            raise
-        except BackendError as exc:
-            self.state = RunState.FAILED
-            self.error = str(exc)
+
+        try:
+            await stream_turn(backend, self.turn, self.messages, meter=self.meter, options=options,
+                              keep_alive=keep_alive, on_delta=on_delta, on_sent=sent)
         finally:
-            if self.meter.finished_at is None:
-                self.meter.finish(None)
             if sampler is not None:
                 self.peak_vram_bytes = await asyncio.to_thread(sampler.stop)
         return self.result()
@@ -247,7 +229,7 @@ class ModelRun:
             prompt_eval_tps=stats.prompt_eval_rate if stats else None,
             total_s=max(0.0, total),
             peak_vram_bytes=self.peak_vram_bytes,
-            error=self.error if self.state is RunState.FAILED else ("stopped" if self.state is RunState.STOPPED else None),
+            error=self.turn.error if self.state is TurnState.FAILED else ("stopped" if self.state is TurnState.STOPPED else None),
         )
 
 

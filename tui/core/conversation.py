@@ -15,6 +15,7 @@ from tui.core.metrics import GenerationStats
 
 
 class TurnState(str, Enum):
+    QUEUED = "queued"  # waiting for its model (compare, bench)
     STREAMING = "streaming"
     DONE = "done"
     STOPPED = "stopped"
@@ -31,6 +32,7 @@ class Turn:
     answer: str = ""
     state: TurnState = TurnState.STREAMING
     error: str | None = None
+    error_kind: str | None = None  # BackendError.kind of a failed turn ("dropped", "oom", ...)
     stats: GenerationStats | None = None
     think_seconds: float = 0.0
     ttft_seconds: float | None = None
@@ -39,7 +41,7 @@ class Turn:
 
     @property
     def finished(self) -> bool:
-        return self.state is not TurnState.STREAMING
+        return self.state not in (TurnState.QUEUED, TurnState.STREAMING)
 
 
 @dataclass

@@ -192,12 +192,21 @@ def token_file_warning(path: Path, hosts: Mapping[str, HostProfile]) -> str:
     return ""
 
 
+def profile_for_url(url: str, hosts: Mapping[str, HostProfile]) -> HostProfile | None:
+    """The configured host at this server URL (so a command given `--host lab` sends lab's token)."""
+    wanted = normalize_host(url)
+    return next((host for host in hosts.values() if normalize_host(host.url) == wanted), None)
+
+
 # -- redaction -------------------------------------------------------------------------
 
 
 def secrets(hosts: Iterable[HostProfile], environ: Mapping[str, str] | None = None) -> list[str]:
-    """Every token r1tui knows of, for redact()."""
+    """Every token r1tui knows of, for redact(): the hosts' own, and $OLLAMA_API_KEY (which the
+    ollama client would send anywhere, and a server may echo)."""
+    environ = os.environ if environ is None else environ
     found = {host.bearer_token(environ) for host in hosts} | {host.token for host in hosts}
+    found.add(environ.get("OLLAMA_API_KEY", "").strip())
     return sorted((s for s in found if s), key=len, reverse=True)
 
 

@@ -81,6 +81,10 @@ class TokenMeter:
         self.stats: GenerationStats | None = None
         self.rate_history: list[float] = []
 
+    def now(self) -> float:
+        """This meter's clock (tests freeze it)."""
+        return self._clock()
+
     def record(self, reasoning: bool, answer: bool) -> None:
         """Count one stream chunk (one token) as reasoning, answer, or neither (tags, whitespace)."""
         now = self._clock()

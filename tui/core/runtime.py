@@ -198,6 +198,8 @@ async def probe(url: str, timeout: float = 2.0, headers: Mapping[str, str] | Non
                 response = await client.get("/api/version")
                 if response.status_code == 200:
                     return str(response.json().get("version") or "")
+                if response.status_code in (401, 403):
+                    return ""  # something answers and refuses the credentials: the chat says so, in words
             except ValueError:
                 pass
             response = await client.get("/")
@@ -324,8 +326,10 @@ class ManagedRuntime:
         *,
         log_path: Path | None = None,
         path: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.url = normalize_host(url)
+        self.headers = dict(headers or {})  # the host's own credentials: a proxy in front may want them
         self.config = config or RuntimeConfig()
         self.log_path = log_path or state_dir() / LOG_NAME
         self._path = path
@@ -366,7 +370,7 @@ class ManagedRuntime:
 
     async def check(self) -> RuntimeStatus:
         """Ask the server now; a server r1tui did not start is reported as running, not ours."""
-        version = await probe(self.url)
+        version = await probe(self.url, headers=self.headers)
         if version is not None:
             self.version, self.state = version, "running"
         elif self.state == "running":
@@ -379,7 +383,7 @@ class ManagedRuntime:
         """Start `ollama serve` and wait until it answers; raises RuntimeFailure with the log tail if not."""
         if self.process is not None and self.process.poll() is None:
             return await self.check()  # ours is already running
-        existing = await probe(self.url)
+        existing = await probe(self.url, headers=self.headers)
         if existing is not None:
             self.version, self.state = existing, "running"
             self.message = "a server already answers here; r1tui did not start it and will not stop it"
@@ -432,7 +436,7 @@ class ManagedRuntime:
             if process is not None and process.poll() is not None:
                 raise self._fail(f"`ollama serve` exited with code {process.returncode} before answering",
                                     f"its log is in {self.log_path}", self.log_tail(20))
-            version = await probe(self.url, timeout=1.0)
+            version = await probe(self.url, timeout=1.0, headers=self.headers)
             if version is not None:
                 return version
             if time.monotonic() >= deadline:
@@ -469,7 +473,7 @@ class ManagedRuntime:
 
     async def restart(self) -> RuntimeStatus:
         """Stop ours and start again; a server someone else runs is left alone."""
-        if self.process is None and await probe(self.url) is not None:
+        if self.process is None and await probe(self.url, headers=self.headers) is not None:
             raise self._fail(f"the server at {self.url} was not started by r1tui",
                                 "restart it where it runs (e.g. `systemctl restart ollama`)")
         await asyncio.to_thread(self.stop)

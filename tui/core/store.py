@@ -18,8 +18,10 @@ survives the process being killed (only a power loss or OS crash may drop the
 last commits, and even then the file stays consistent). So a killed session
 loses at most the chunk that was being written.
 
-The store is used from one thread (the app's event loop). Several r1tui
-processes may share the file: WAL lets them read while one writes, and writers
+The store may be used from several threads (the TUI writes streamed text from a
+worker thread, so a lock held by another process never stalls the screen): one
+connection, made without sqlite3's same-thread check, and a lock around every
+use. Several r1tui processes may share the file: WAL lets them read while one writes, and writers
 wait up to `BUSY_TIMEOUT_SECONDS` for each other.
 """
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -170,6 +173,7 @@ class HistoryStore:
     def __init__(self, path: Path | str | None = None, *, clock: Callable[[], float] = time.time) -> None:
         self.path = Path(path) if path is not None else default_path()
         self._clock = clock
+        self._lock = threading.RLock()
         self._db = self._open()
 
     # -- opening --------------------------------------------------------------------
@@ -184,7 +188,7 @@ class HistoryStore:
         except OSError as exc:
             raise StoreError(f"cannot open the chat history {path}: {exc.strerror or exc}") from exc
         try:
-            db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+            db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the chat history {path}: {exc}") from exc
         try:
@@ -233,7 +237,8 @@ class HistoryStore:
             raise
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()
 
     def __enter__(self) -> "HistoryStore":
         return self
@@ -254,11 +259,13 @@ class HistoryStore:
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
-        """sqlite3 errors (disk full, locked by another r1tui for too long) as a StoreError to show."""
-        try:
-            yield
-        except sqlite3.Error as exc:
-            raise StoreError(f"chat history {self.path}: {exc}") from exc
+        """sqlite3 errors (disk full, locked by another r1tui for too long) as a StoreError to show;
+        one thread at a time."""
+        with self._lock:
+            try:
+                yield
+            except sqlite3.Error as exc:
+                raise StoreError(f"chat history {self.path}: {exc}") from exc
 
     # -- writing while streaming ----------------------------------------------------
 

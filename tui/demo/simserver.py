@@ -138,6 +138,17 @@ def tokens(text: str) -> list[str]:
     return re.findall(r"\s*\S{1,6}|\s+", text)
 
 
+def go_json(payload: Any, escape_line_separators: bool = True) -> bytes:
+    """JSON as Ollama writes it (Go's json.Marshal): UTF-8 text raw (U+0085 NEL included), HTML
+    characters and, unless told otherwise, U+2028/U+2029 escaped. Python's default would escape
+    every non-ASCII character and hide what a client's line reader really meets."""
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    if escape_line_separators:
+        text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return text.encode()
+
+
 def _now_iso() -> str:
     return datetime.now(timezone.utc).astimezone().isoformat()
 
@@ -270,7 +281,9 @@ class SimulatedOllama:
         self.requests: list[tuple[str, str, dict[str, Any]]] = []
         self.abandoned_streams = 0
         self.completed_streams = 0
-        self.final_chunks: list[dict[str, Any]] = []  # every `done: true` chunk sent, as sent (figures to check)
+        self.final_chunks: list[dict[str, Any]] = []
+        # Go escapes U+2028/U+2029; other engines' encoders (and hostile servers) send them raw.
+        self.escape_line_separators = True  # every `done: true` chunk sent, as sent (figures to check)
         self.pull_progress: dict[str, int] = {}
         self._host = host
         self._port = port
@@ -447,7 +460,7 @@ class _Handler(BaseHTTPRequestHandler):
         return body if isinstance(body, dict) else {"__invalid__": True}
 
     def _json(self, status: int, payload: Any) -> None:
-        data = json.dumps(payload).encode()
+        data = go_json(payload, self.sim.escape_line_separators)
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
@@ -464,7 +477,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def _send_line(self, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode() + b"\n"
+        data = go_json(payload, self.sim.escape_line_separators) + b"\n"
         try:
             self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
             self.wfile.flush()

@@ -28,8 +28,8 @@ from textual.timer import Timer
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Select, SelectionList, Static, Tab, Tabs
 
 from tui.core.backend import BackendError, InstalledModel
-from tui.core.benchrun import GpuReader, ModelRun, RunResult, RunState
-from tui.core.conversation import Turn, TurnState
+from tui.core.benchrun import GpuReader, ModelRun, RunResult
+from tui.core.conversation import TurnState
 from tui.core.metrics import FramePacer
 from tui.core.prompt_sets import BUILTIN_SETS, DEFAULT_SET
 from tui.core.sanitize import inert
@@ -43,11 +43,11 @@ GIB = 1024**3
 FAMILY = "deepseek-r1:"
 
 _STATE_LABELS = {
-    RunState.QUEUED: ("queued", "dim"),
-    RunState.RUNNING: ("● running", "bold $warning"),
-    RunState.DONE: ("✓ done", "bold $success"),
-    RunState.STOPPED: ("■ stopped", "bold $warning"),
-    RunState.FAILED: ("✖ failed", "bold $error"),
+    TurnState.QUEUED: ("queued", "dim"),
+    TurnState.STREAMING: ("● running", "bold $warning"),
+    TurnState.DONE: ("✓ done", "bold $success"),
+    TurnState.STOPPED: ("■ stopped", "bold $warning"),
+    TurnState.FAILED: ("✖ failed", "bold $error"),
 }
 
 
@@ -59,22 +59,14 @@ def preselect(installed: list[str], current: str | None, count: int = MIN_MODELS
     return ordered[:count]
 
 
-def _turn_state(state: RunState) -> TurnState:
-    return {
-        RunState.DONE: TurnState.DONE,
-        RunState.STOPPED: TurnState.STOPPED,
-        RunState.FAILED: TurnState.FAILED,
-    }.get(state, TurnState.STREAMING)
-
-
 def summary_table(runs: list[ModelRun], width: int = 78) -> str:
     """Every model's figures, one row each; gaps widen when `width` allows, so 80 columns still fit."""
     header = ("model", "state", "load s", "TTFT s", "think s", "reason", "answer", "tok/s", "VRAM")
     rows: list[tuple[str, ...]] = [header]
     for run in runs:
         result = run.result()
-        started = run.state is not RunState.QUEUED and run.sent
-        finished_ok = run.state is RunState.DONE
+        started = run.state is not TurnState.QUEUED and run.sent
+        finished_ok = run.state is TurnState.DONE
         rows.append((
             inert(run.model),
             _STATE_LABELS[run.state][0].lstrip("●✓■✖ "),
@@ -103,8 +95,7 @@ class CompareColumn(Vertical):
         super().__init__(id=f"column-{index}", classes="compare-column")
         self.index = index
         self.model_run = run
-        self.turn = Turn(prompt=run.prompt, model=run.model)
-        self.view = TurnView(self.turn, run.meter)
+        self.view = TurnView(run.turn, run.meter)
         self.run_task: asyncio.Task[None] | None = None
         self.pacer = FramePacer()  # as in the chat: fewer, fuller frames when a model streams fast
         self.border_title = Content(f"{index} {inert(run.model)}")  # Content: a tag is never markup
@@ -125,11 +116,11 @@ class CompareColumn(Vertical):
     def state_text(self) -> Content:
         run = self.model_run
         label, style = _STATE_LABELS[run.state]
-        if run.state is RunState.FAILED:
+        if run.state is TurnState.FAILED:
             return Content.styled(label, style)
         result = run.result()
         figures = []
-        if run.state is RunState.DONE and result.eval_tps:
+        if run.state is TurnState.DONE and result.eval_tps:
             figures.append(f"{result.eval_tps:.1f} tok/s")
         if run.sent:
             figures.append(f"{result.reasoning_tokens}+{result.answer_tokens} tok")
@@ -158,16 +149,7 @@ class CompareColumn(Vertical):
             body.anchor()
 
     async def finish(self) -> None:
-        """Copy the run into the turn so the view shows its outcome (error, "stopped", no answer)."""
-        run, turn = self.model_run, self.turn
-        turn.reasoning, turn.answer = run.reasoning, run.answer
-        turn.state = _turn_state(run.state)
-        turn.error = run.error
-        turn.stats = run.stats
-        turn.think_seconds = run.meter.think_seconds if run.sent else 0.0
-        turn.ttft_seconds = run.meter.ttft_seconds
-        turn.reasoning_tokens = run.meter.reasoning_tokens
-        turn.answer_tokens = run.meter.answer_tokens
+        """Show the run's outcome (error, "stopped", no answer): the view reads the run's own turn."""
         await self.view.finish()
         self.refresh_state()
 
@@ -400,8 +382,8 @@ class CompareScreen(Screen[None]):
         except asyncio.CancelledError:
             pass  # stopped: the run recorded it; the other columns go on
         except Exception as exc:  # noqa: BLE001 - one column's surprise must not take the others down
-            column.model_run.state = RunState.FAILED
-            column.model_run.error = f"{type(exc).__name__}: {exc}"
+            column.model_run.turn.state = TurnState.FAILED
+            column.model_run.turn.error = self.app.redact(f"{type(exc).__name__}: {exc}")
         finally:
             if column.is_attached:
                 await column.finish()
@@ -415,19 +397,19 @@ class CompareScreen(Screen[None]):
         if not self.is_attached:
             return
         self._update_summary()
-        failed = sum(1 for c in self.columns if c.model_run.state is RunState.FAILED)
-        stopped = sum(1 for c in self.columns if c.model_run.state is RunState.STOPPED)
+        failed = sum(1 for c in self.columns if c.model_run.state is TurnState.FAILED)
+        stopped = sum(1 for c in self.columns if c.model_run.state is TurnState.STOPPED)
         note = ", ".join(part for part in (f"{failed} failed" if failed else "", f"{stopped} stopped" if stopped else "") if part)
         self.sub_title = f"done{' (' + note + ')' if note else ''} · e edits, Ctrl+R runs again"
 
     async def _flush(self) -> None:
         for column in self.columns:
-            if column.model_run.state is RunState.RUNNING and column.pacer.due(column.model_run.meter.live_rate()):
+            if column.model_run.state is TurnState.STREAMING and column.pacer.due(column.model_run.meter.live_rate()):
                 await column.flush()
 
     def _refresh_figures(self) -> None:
         for column in self.columns:
-            if column.model_run.state is RunState.RUNNING:
+            if column.model_run.state is TurnState.STREAMING:
                 column.refresh_state()
         self._update_summary()
 
@@ -455,7 +437,7 @@ class CompareScreen(Screen[None]):
         if column.run_task is not None and not column.run_task.done():
             column.run_task.cancel()  # closes the stream: the server stops generating
             return
-        column.model_run.state = RunState.STOPPED  # queued: it will be skipped
+        column.model_run.skip()  # queued: it will be skipped
         self.run_worker(column.finish(), group="compare-skip")
 
     def action_stop_active(self) -> None:

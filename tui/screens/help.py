@@ -1,68 +1,58 @@
-"""F1: the keys of r1tui in one place, readable at 80×24 (Textual's own key panel lists
-the prompt's many editing keys first, which buries the app's)."""
+"""F1: the keys of the screen underneath, readable at 80×24, built from its bindings
+(`tui.keymap`), so the help can never list a key that does not exist or miss one that does.
+Textual's own key panel lists the prompt's many editing keys first, which buries the app's."""
 
 from __future__ import annotations
+
+from typing import Iterable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
-KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
-    ("Chat", (
-        ("Enter", "send the prompt"),
-        ("Ctrl+J", "new line in the prompt (also Alt+Enter)"),
-        ("Esc", "stop generating (the server stops too)"),
-        ("Ctrl+T", "fold or unfold the last turn's reasoning (or click its header)"),
-        ("Ctrl+Y", "copy the last answer"),
-        ("Ctrl+N", "new chat"),
-        ("Ctrl+O", "switch model: installed tags, their fit and whether loaded"),
-        ("PgUp/PgDn", "scroll (Shift+Tab first to leave the prompt); End follows again"),
-        ("Enter", "on an older turn shown as a one-line summary (Tab to it): show it in full"),
-    )),
-    ("Screens", (
-        ("F2", "hardware panel: VRAM, GPU, CPU, RAM, loaded models, tokens/s"),
-        ("F3", "model library: GPU fit of every tag; pull, delete, details"),
-        ("F4", "compare one prompt on 2–4 models"),
-        ("F5", "history: search, resume, rename, export, delete"),
-        ("F6", "the Ollama server: version, log, restart (or how to install it)"),
-        ("F7", "settings"),
-    )),
-    ("Everywhere", (
-        ("F1", "this help (Esc closes it)"),
-        ("Ctrl+P", "command palette: themes, unload/preload model, switch host, …"),
-        ("Esc", "back / close"),
-        ("Ctrl+Q", "quit"),
-    )),
-)
+from tui.keymap import SECTION_ORDER, key_label, section_of
+from tui.screens.dialog import Dialog
 
 
-def help_text() -> Content:
+def help_text(bindings: Iterable[Binding]) -> Content:
+    """Sections (Chat, Screens, Everywhere); keys of another screen come first, as "This screen"."""
+    sections: dict[str, list[Content]] = {}
+    seen: set[tuple[str, str]] = set()
+    actions: set[str] = set()
+    for binding in bindings:
+        what = binding.tooltip or binding.description
+        if not what or (binding.key, what) in seen or binding.action.startswith("column("):
+            continue
+        if binding.action in actions and not binding.tooltip:
+            continue  # a second key for an action already listed (Alt+Enter beside Ctrl+J)
+        seen.add((binding.key, what))
+        actions.add(binding.action)
+        title = section_of(binding)
+        sections.setdefault(title, []).append(Content.assemble((f"  {key_label(binding.key):<10}", "bold"), what))
     lines: list[Content] = []
-    for title, keys in KEYS:
+    for title in sorted(sections, key=SECTION_ORDER.index):
         lines.append(Content.styled(title, "bold $accent"))
-        for key, what in keys:
-            lines.append(Content.assemble((f"  {key:<10}", "bold"), what))
+        lines.extend(sections[title])
         lines.append(Content(""))
     return Content("\n").join(lines[:-1])
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     BINDINGS = [
         Binding("escape", "dismiss", "Close"),
         Binding("f1", "dismiss", "Close", show=False),
         Binding("q", "dismiss", "Close", show=False),
     ]
     DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll {
-        width: 84; max-width: 100%; height: auto; max-height: 100%;
-        border: round $accent; background: $surface; padding: 0 1;
-    }
+    HelpScreen > VerticalScroll { width: 84; max-width: 100%; max-height: 100%; }
     """
+
+    def __init__(self, bindings: Iterable[Binding]) -> None:
+        super().__init__()
+        self.keys = list(bindings)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static(help_text())
+            yield Static(help_text(self.keys))

@@ -11,10 +11,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from tui.core.runtime import InstallGuide, install_guidance
+from tui.screens.dialog import Dialog
 
 
 def guide_text(guide: InstallGuide) -> Content:
@@ -35,18 +35,14 @@ def guide_text(guide: InstallGuide) -> Content:
     return Content("\n").join(lines)
 
 
-class InstallHelpScreen(ModalScreen[bool]):
+class InstallHelpScreen(Dialog[bool]):
     BINDINGS = [
         Binding("escape", "dismiss(False)", "Close"),
         Binding("c", "copy_command", "Copy install command"),
         Binding("r", "dismiss(True)", "Check again"),
     ]
     DEFAULT_CSS = """
-    InstallHelpScreen { align: center middle; }
-    InstallHelpScreen > Vertical {
-        width: 100; max-width: 98%; height: auto; max-height: 90%;
-        border: round $accent; background: $surface; padding: 1 2;
-    }
+    InstallHelpScreen > Vertical { width: 100; max-width: 98%; padding: 1 2; }
     """
 
     def __init__(self, platform: str | None = None) -> None:

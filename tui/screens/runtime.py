@@ -9,18 +9,18 @@ SSH the user may not know where that log is. It only renders
 from __future__ import annotations
 
 import asyncio
+from typing import Callable
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Footer, Log, Static
 
 from tui.core.runtime import ManagedRuntime, RuntimeFailure, RuntimeStatus, version_note
 from tui.core.sanitize import inert
+from tui.screens.dialog import Dialog
 
 LOG_LINES = 200
 REFRESH_SECONDS = 1.0
@@ -66,7 +66,7 @@ def env_text(env: dict[str, str]) -> Content:
     return Content("\n").join(Content.assemble((f"{key}=", "bold"), inert(value)) for key, value in env.items())
 
 
-class RuntimeScreen(ModalScreen[None]):
+class RuntimeScreen(Dialog[None]):
     """Server facts, environment and live log tail; `r` restarts (or starts) the server."""
 
     BINDINGS = [
@@ -74,27 +74,18 @@ class RuntimeScreen(ModalScreen[None]):
         Binding("r", "restart", "Restart server"),
     ]
     DEFAULT_CSS = """
-    RuntimeScreen { align: center middle; }
-    RuntimeScreen > Vertical {
-        width: 100; max-width: 98%; height: 90%;
-        border: round $accent; background: $surface; padding: 0 1;
-    }
+    RuntimeScreen > Vertical { width: 100; max-width: 98%; height: 90%; }
     RuntimeScreen #runtime-summary { height: auto; }
     RuntimeScreen .section { margin-top: 1; color: $text-primary; text-style: bold; }
     RuntimeScreen #runtime-env { height: auto; max-height: 9; }
     RuntimeScreen #runtime-log { height: 1fr; border: none; }
     """
 
-    class Restarted(Message):
-        """The server answers again after a restart; the chat should reconnect."""
-
-        def __init__(self, status: RuntimeStatus) -> None:
-            super().__init__()
-            self.status = status
-
-    def __init__(self, runtime: ManagedRuntime) -> None:
+    def __init__(self, runtime: ManagedRuntime, *, on_restarted: Callable[[], object] | None = None) -> None:
+        """`on_restarted` runs once the server answers again after `r` (the app reconnects at once)."""
         super().__init__()
         self.runtime = runtime
+        self.on_restarted = on_restarted
         self.restarting = False
         self._shown_log: list[str] = []
 
@@ -151,7 +142,8 @@ class RuntimeScreen(ModalScreen[None]):
             self.notify(inert(str(failure)), severity="error", timeout=15)
             status = self.runtime.status()  # carries the failure as its message
         else:
-            self.post_message(self.Restarted(status))
+            if self.on_restarted is not None:
+                self.on_restarted()
         finally:
             self.restarting = False
         self._show(status)

@@ -8,16 +8,14 @@ The cursor does not blink: a blink is a redraw twice a second over the SSH link.
 from __future__ import annotations
 
 from textual import events
-from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
+from tui.keymap import PROMPT_BINDINGS
+
 
 class PromptArea(TextArea):
-    BINDINGS = [
-        Binding("ctrl+j", "newline", "Newline", show=False),  # the placeholder says it
-        Binding("alt+enter", "newline", "Newline", show=False),
-    ]
+    BINDINGS = PROMPT_BINDINGS  # Enter and Ctrl+J are also caught in _on_key, ahead of typed keys
 
     class Submitted(Message):
         def __init__(self, prompt: "PromptArea", text: str) -> None:
@@ -40,7 +38,7 @@ class PromptArea(TextArea):
         if event.key == "enter":
             event.stop()
             event.prevent_default()
-            self.post_message(self.Submitted(self, self.text))
+            self.action_submit()
             return
         if event.key == "ctrl+j":
             # Here, not only as a binding: a binding runs later than typed keys, so a
@@ -50,6 +48,9 @@ class PromptArea(TextArea):
             self.action_newline()
             return
         await super()._on_key(event)
+
+    def action_submit(self) -> None:
+        self.post_message(self.Submitted(self, self.text))
 
     def action_newline(self) -> None:
         start, end = self.selection

@@ -83,8 +83,6 @@ class TurnView(Vertical):
         self._replay = turn.finished
         self._pending_reasoning: list[str] = []
         self._pending_answer: list[str] = []
-        self._unsaved_reasoning: list[str] = []
-        self._unsaved_answer: list[str] = []
         self._answer_started = False
         self._reasoning_seen = False
         self._last_header = ""
@@ -212,17 +210,8 @@ class TurnView(Vertical):
         if reasoning:
             self._reasoning_seen = self._reasoning_seen or bool(reasoning.strip())
             self._pending_reasoning.append(reasoning)
-            self._unsaved_reasoning.append(reasoning)
         if answer:
             self._pending_answer.append(answer)
-            self._unsaved_answer.append(answer)
-
-    def pending_raw(self) -> tuple[str, str]:
-        """Text received since the last call, exactly as the model wrote it (for the history)."""
-        reasoning, answer = "".join(self._unsaved_reasoning), "".join(self._unsaved_answer)
-        self._unsaved_reasoning.clear()
-        self._unsaved_answer.clear()
-        return reasoning, answer
 
     async def flush(self) -> None:
         """Push queued text to the widgets (called at a bounded frame rate)."""

@@ -1,0 +1,53 @@
+"""The transport under every client: line separators escaped exactly, whatever the chunking."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from tui.core.transport import GuardedTransport, escape_line_separators
+
+
+class Chunks(httpx.AsyncByteStream):
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+
+    async def __aiter__(self):
+        for chunk in self.chunks:
+            yield chunk
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 64])
+async def test_a_separator_split_across_chunks_is_still_escaped(size: int) -> None:
+    from tui.core.transport import _EscapingStream
+
+    line = json.dumps({"content": "a\u0085b\u2028c\u2029d é 中"}, ensure_ascii=False).encode() + b"\n"
+    chunks = [line[i:i + size] for i in range(0, len(line), size)]
+    out = b"".join([part async for part in _EscapingStream(Chunks(chunks))])
+    assert out.count(b"\n") == 1 and "\u0085".encode() not in out and "\u2028".encode() not in out
+    assert json.loads(out)["content"] == "a\u0085b\u2028c\u2029d é 中"
+    assert out.decode().splitlines() == [out.decode().rstrip("\n")]  # one line to any reader
+
+
+def test_escaping_changes_nothing_else() -> None:
+    data = json.dumps({"x": "plain ASCII, é, 中, \\n"}, ensure_ascii=False).encode()
+    assert escape_line_separators(data) == data
+
+
+async def test_a_credential_goes_only_to_its_own_origin() -> None:
+    seen: list[str | None] = []
+    transport = GuardedTransport("http://127.0.0.1:9", "Bearer right")
+
+    for url, header in [("http://127.0.0.1:9/api/version", "Bearer right"),
+                        ("http://127.0.0.1:9/api/version", "Bearer other"),
+                        ("http://evil.example:9/api/version", "Bearer right"),
+                        ("https://127.0.0.1:9/api/version", "Bearer right")]:
+        request = httpx.Request("GET", url, headers={"Authorization": header})
+        try:
+            await transport.handle_async_request(request)
+        except httpx.HTTPError:
+            pass  # nothing listens there: only the headers matter
+        seen.append(request.headers.get("authorization"))
+    assert seen == ["Bearer right", None, None, None]

@@ -1,0 +1,109 @@
+"""The HTTP transport under every client r1tui builds: credentials go only where they belong,
+and JSON lines survive characters that other readers take for line breaks.
+
+Why a transport (httpx's public extension point) and not a patch of the clients:
+- The `ollama` client adds `$OLLAMA_API_KEY` as a bearer token to *every* host it
+  talks to when no other token is set. r1tui sends a credential only to the host
+  it was configured for, so this transport drops any Authorization header that
+  r1tui did not configure for the request's own host.
+- The `ollama` client reads NDJSON with httpx's `aiter_lines`, which splits on
+  every Unicode line boundary (U+0085 NEL, U+2028, U+2029, ...), while Ollama's
+  JSON encoder writes NEL raw inside strings. One NEL in an answer then cut a
+  JSON line in two and killed the turn. Inside a JSON document these characters
+  can only occur in strings, so rewriting each as its `\\uXXXX` escape is exact:
+  the decoded text is unchanged, and only `\\n` ends a line.
+"""
+
+from __future__ import annotations
+
+from typing import AsyncIterator, Mapping
+from urllib.parse import urlparse
+
+import httpx
+
+__all__ = ["GuardedTransport", "authorization_of", "escape_line_separators"]
+
+# Characters `str.splitlines` breaks on that may appear raw inside a JSON string, as UTF-8 bytes.
+# (C0 separators such as U+001C are control characters: JSON encoders always escape those.)
+_SEPARATORS = {
+    "\u0085".encode(): b"\\u0085",
+    "\u2028".encode(): b"\\u2028",
+    "\u2029".encode(): b"\\u2029",
+}
+_LEADS = (b"\xc2", b"\xe2", b"\xe2\x80")  # byte prefixes of the sequences above, held over a chunk boundary
+
+
+def escape_line_separators(data: bytes) -> bytes:
+    """`data` with each raw NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR written as a JSON escape."""
+    for raw, escaped in _SEPARATORS.items():
+        if raw in data:
+            data = data.replace(raw, escaped)
+    return data
+
+
+class _EscapingStream(httpx.AsyncByteStream):
+    """A response body with line separators escaped, also when one is split across two chunks."""
+
+    def __init__(self, inner: httpx.AsyncByteStream) -> None:
+        self._inner = inner
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        held = b""
+        async for chunk in self._inner:
+            data = held + chunk
+            held = b""
+            for lead in sorted(_LEADS, key=len, reverse=True):
+                if data.endswith(lead):
+                    data, held = data[: -len(lead)], lead
+                    break
+            if data:
+                yield escape_line_separators(data)
+        if held:
+            yield held
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parsed = urlparse(url)
+    default_port = {"http": 80, "https": 443}.get(parsed.scheme)
+    return parsed.scheme, (parsed.hostname or "").lower(), parsed.port or default_port
+
+
+class GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx's own transport, with the two guards described in this module's docstring.
+
+    `base_url` is the server this client is for and `authorization` the header value
+    r1tui configured for it (None: send none).
+    """
+
+    def __init__(self, base_url: str, authorization: str | None = None, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._origin = _origin(base_url)
+        self._authorization = authorization
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        same_origin = (request.url.scheme, request.url.host.lower(), request.url.port or
+                       {"http": 80, "https": 443}.get(request.url.scheme)) == self._origin
+        if "authorization" in request.headers:
+            if not same_origin or request.headers["authorization"] != self._authorization:
+                del request.headers["authorization"]
+        response = await super().handle_async_request(request)
+        if "json" not in response.headers.get("content-type", ""):
+            return response
+        return httpx.Response(
+            status_code=response.status_code,
+            headers=response.headers,
+            stream=_EscapingStream(response.stream),  # type: ignore[arg-type]
+            extensions=response.extensions,
+            request=request,
+        )
+
+
+def authorization_of(headers: Mapping[str, str] | None) -> str | None:
+    """The Authorization value in configured headers, whatever its case."""
+    for name, value in (headers or {}).items():
+        if name.lower() == "authorization":
+            return value
+    return None

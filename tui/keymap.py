@@ -1,0 +1,108 @@
+"""Every key of the chat, written once: the bindings carry their help text (`tooltip`),
+and the F1 screen, the welcome text and the command palette are all built from them.
+
+Why here and not in each screen: the key list used to be written four times (bindings, the
+welcome text, the help screen, the palette) and drifted; now a key added to a binding shows
+up everywhere by itself.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from textual.binding import Binding
+
+__all__ = ["APP_BINDINGS", "CHAT_BINDINGS", "PROMPT_BINDINGS", "SCROLL_KEYS", "SECTION_ORDER", "TEXTUAL_KEYS", "documented",
+           "key_label", "section_of"]
+
+# F1's sections. Not Textual's Binding.group: the footer would squeeze a group's keys into one label.
+CHAT, SCREENS, EVERYWHERE = "Chat", "Screens", "Everywhere"
+SECTION_ORDER = ("This screen", CHAT, SCREENS, EVERYWHERE)
+
+PROMPT_BINDINGS = [
+    Binding("enter", "submit", "Send", show=False, tooltip="send the prompt"),
+    Binding("ctrl+j", "newline", "Newline", show=False,
+            tooltip="new line in the prompt (also Alt+Enter)"),
+    Binding("alt+enter", "newline", "Newline", show=False),  # documented with Ctrl+J
+]
+
+TURN_BINDINGS = [
+    Binding("escape", "stop", "Stop", priority=True, tooltip="stop generating (the server stops too)"),
+    Binding("ctrl+o", "choose_model", "Model",
+            tooltip="switch model: installed tags, their fit and whether loaded"),
+    Binding("ctrl+t", "toggle_reasoning", "Fold",
+            tooltip="fold or unfold the last turn's reasoning (or click its header)"),
+    # Priority: over the prompt's own Ctrl+Y (redo).
+    Binding("ctrl+y", "copy_answer", "Copy", priority=True, show=False,
+            tooltip="copy the last answer to the clipboard"),
+    Binding("ctrl+n", "new_chat", "New chat", tooltip="start an empty conversation"),
+]
+
+SCREEN_BINDINGS = [
+    # Priority: the prompt (a TextArea) binds F6 and F7 to selections of its own.
+    Binding("f2", "toggle_panel", "Panel", priority=True,
+            tooltip="hardware panel: VRAM, GPU, CPU, RAM, loaded models, tokens/s"),
+    Binding("f3", "open_picker", "Models", priority=True,
+            tooltip="model library: GPU fit of every tag; pull, delete, details"),
+    Binding("f4", "compare", "Compare", priority=True, tooltip="compare one prompt on 2–4 models"),
+    Binding("f5", "history", "History", priority=True,
+            tooltip="history: search, resume, rename, export, delete"),
+    # Shown in F1 and the palette; the footer keeps room for the everyday keys.
+    Binding("f6", "server", "Server", priority=True, show=False,
+            tooltip="the Ollama server: version, loaded models, log, restart"),
+    Binding("f7", "settings", "Settings", priority=True, show=False,
+            tooltip="settings, saved to config.toml"),
+]
+
+CHAT_BINDINGS = [*TURN_BINDINGS, *SCREEN_BINDINGS]
+
+APP_BINDINGS = [
+    Binding("f1", "toggle_help", "Help", tooltip="every key of the current screen (Esc closes it)"),
+]
+
+# Keys handled by Textual's own widgets, shown in F1 with the bindings.
+SCROLL_KEYS = [
+    Binding("pageup,pagedown", "scroll", "Scroll",
+            tooltip="scroll the chat (Shift+Tab first to leave the prompt); End follows again"),
+    Binding("enter", "open", "Show turn",
+            tooltip="on an older turn shown as a one-line summary (Tab to it): show it in full"),
+]
+
+TEXTUAL_KEYS = [
+    Binding("ctrl+p", "command_palette", "Palette",
+            tooltip="command palette: themes, unload/preload model, switch host, …"),
+    Binding("ctrl+q", "quit", "Quit", tooltip="quit"),
+]
+
+_KEY_NAMES = {"escape": "Esc", "enter": "Enter", "pageup": "PgUp", "pagedown": "PgDn"}
+
+
+def key_label(key: str) -> str:
+    """A binding's key as people write it: "ctrl+o" → "Ctrl+O", "pageup,pagedown" → "PgUp/PgDn"."""
+    def one(name: str) -> str:
+        if name in _KEY_NAMES:
+            return _KEY_NAMES[name]
+        return "+".join(part.upper() if len(part) == 1 or part[0] == "f" else part.capitalize()
+                        for part in name.split("+"))
+
+    return "/".join(one(name) for name in key.split(","))
+
+
+def section_of(binding: Binding) -> str:
+    """The F1 section a binding is listed under."""
+    for section, bindings in _SECTIONS.items():
+        if any(binding is known for known in bindings):
+            return section
+    return "This screen"
+
+
+def documented(bindings: Iterable[Binding]) -> list[Binding]:
+    """The bindings that carry help text, in order."""
+    return [binding for binding in bindings if binding.tooltip]
+
+
+_SECTIONS = {
+    CHAT: [*PROMPT_BINDINGS, *TURN_BINDINGS, *SCROLL_KEYS],
+    SCREENS: SCREEN_BINDINGS,
+    EVERYWHERE: [*APP_BINDINGS, *TEXTUAL_KEYS],
+}
