@@ -85,3 +85,21 @@ class ScreenHost(App[None]):
         register_themes(self)
         self.theme = "r1-dark"
         self.push_screen(self.factory(), callback=lambda value: setattr(self, "result", value))
+
+
+def unsafe_output(app: App[Any]) -> list[str]:
+    """What on the current screen could act on a terminal or the app: control characters in the
+    text, links to anywhere, or clicks that run app actions other than Textual's own key hints."""
+    found: list[str] = []
+    for strip in app.screen._compositor.render_strips():
+        for segment in strip:
+            text, style = segment.text, segment.style
+            if any((ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F for c in text):
+                found.append(f"control character in {text!r}")
+            if style is not None and style.link:
+                found.append(f"link to {style.link!r}")
+            meta = style.meta if style is not None else {}
+            click = str(meta.get("@click", ""))
+            if click and "simulate_key" not in click and "command_palette" not in click:
+                found.append(f"click runs {click!r}")
+    return found

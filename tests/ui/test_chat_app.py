@@ -382,3 +382,21 @@ async def test_status_counts_a_model_pulled_in_the_background(sim: SimulatedOlla
         await wait_for_text(pilot, "4 models installed")
         app.pulls.start("deepseek-r1:32b")
         await wait_for_text(pilot, "5 models installed")
+
+
+async def test_ctrl_n_on_the_welcome_screen_keeps_the_app_and_the_draft(sim: SimulatedOllama) -> None:
+    """It used to quit with DuplicateIds('welcome'), losing the draft."""
+    app = make_app(sim.url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_connected(pilot)
+        prompt = app.screen.query_one("#prompt")
+        prompt.insert("a draft I care about")
+        await pilot.press("ctrl+n")
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert app.is_running and prompt.text == "a draft I care about"
+        assert len(app.screen.query("#welcome")) == 1
+        await send_and_wait(pilot, "first")
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert app.is_running and len(app.screen.query("#welcome")) == 1 and not app.screen.conversation.turns

@@ -4,6 +4,7 @@ Ollama's wire format, with knobs for token rate, reasoning style and injected fa
 Tests and benchmarks import it through these names only."""
 
 from tui.demo.simserver import (
+    HOSTILE_NAME,
     REASONING_STYLES,
     Faults,
     Reply,
@@ -11,10 +12,11 @@ from tui.demo.simserver import (
     SimulatedOllama,
     default_models,
     demo_reply,
+    hostile_models,
     pullable_models,
     synthetic_reply,
     tokens,
 )
 
-__all__ = ["REASONING_STYLES", "Faults", "Reply", "SimModel", "SimulatedOllama", "default_models", "demo_reply",
-           "pullable_models", "synthetic_reply", "tokens"]
+__all__ = ["HOSTILE_NAME", "REASONING_STYLES", "Faults", "Reply", "SimModel", "SimulatedOllama", "default_models",
+           "demo_reply", "hostile_models", "pullable_models", "synthetic_reply", "tokens"]

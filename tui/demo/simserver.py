@@ -99,6 +99,17 @@ def default_models() -> list[SimModel]:
     ]
 
 
+# A name as a hostile server might send it: OSC 0 (window title), OSC 52 (clipboard), a screen
+# clear, and Textual markup for a live link and a clickable quit.
+HOSTILE_NAME = ("deepseek-r1:7b\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07\x1b[2J"
+                "[link=https://evil.example]x[/link][@click=app.quit]q[/]")
+
+
+def hostile_models() -> list[SimModel]:
+    """Installed models whose names, sizes and quantisations carry escape sequences and markup."""
+    return [SimModel(HOSTILE_NAME, 4_683_075_271, "7.6B\x1b[31m", quantization="Q4[bold]K[/]\x9b2J")]
+
+
 def pullable_models() -> list[SimModel]:
     """Tags the simulated registry can serve to `/api/pull` beyond the installed ones."""
     return [
@@ -283,7 +294,8 @@ class SimulatedOllama:
         self.completed_streams = 0
         self.final_chunks: list[dict[str, Any]] = []
         # Go escapes U+2028/U+2029; other engines' encoders (and hostile servers) send them raw.
-        self.escape_line_separators = True  # every `done: true` chunk sent, as sent (figures to check)
+        self.escape_line_separators = True
+        self.echo_credentials = False  # error bodies repeat the Authorization header they got  # every `done: true` chunk sent, as sent (figures to check)
         self.pull_progress: dict[str, int] = {}
         self._host = host
         self._port = port
@@ -468,6 +480,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _error(self, status: int, message: str) -> None:
+        if self.sim.echo_credentials:  # as a careless proxy's error page does
+            message += f" (request had Authorization: {self.headers.get('Authorization', 'none')})"
         self._json(status, {"error": message})
 
     def _start_stream(self) -> None:

@@ -251,13 +251,13 @@ class CompareScreen(Screen[None]):
         try:
             self.installed = await self.app.backend.list_models()
         except BackendError as error:
-            self._banner(f"✖ {error}", "$error")
+            self._banner(f"✖ {self.app.redact(str(error))}", "$error")
             return
         names = [model.name for model in self.installed]
         ticked = set(preselect(names, self.current))
         selection = self.query_one("#compare-models", SelectionList)
         selection.clear_options()
-        selection.add_options([(name, name, name in ticked) for name in names])
+        selection.add_options([(Content(inert(name)), name, name in ticked) for name in names])
         if len(names) < MIN_MODELS:
             self._banner(f"Only {len(names)} model installed: pull another to compare "
                          "(`r1tui pull deepseek-r1:1.5b`)", "$warning")

@@ -97,7 +97,7 @@ class TurnView(Vertical):
     def _full_widgets(self) -> list[Widget]:
         return [
             Static(Content.assemble(("You ", "bold $accent"), inert(self.turn.prompt)), classes="prompt"),
-            Static(Content.styled(self.turn.model, "bold $secondary"), classes="model-label"),
+            Static(Content.styled(inert(self.turn.model), "bold $secondary"), classes="model-label"),
             self._panes(),
             Static("", classes="turn-error"),
             Static("", classes="turn-stats"),
@@ -355,7 +355,7 @@ def summary_text(turn: Turn) -> Content:
         first_line = first_line[:59] + "…"
     parts: list[tuple[str, str] | Content] = [
         ("You ", "bold $accent"), inert(turn.prompt.splitlines()[0] if turn.prompt.strip() else ""), "\n",
-        (turn.model, "bold $secondary"), ("  ▶ ", "bold $accent"), (tokens, "bold"),
+        (inert(turn.model), "bold $secondary"), ("  ▶ ", "bold $accent"), (tokens, "bold"),
     ]
     if first_line:
         parts.append(f" · {inert(first_line)}")
