@@ -38,7 +38,7 @@ async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float =
 
 
 async def wait_connected(pilot: Pilot) -> None:
-    await wait_for(pilot, lambda: pilot.app.screen.connected)
+    await wait_for(pilot, lambda: pilot.app.connected)
 
 
 async def type_and_send(pilot: Pilot, text: str) -> None:

@@ -284,6 +284,34 @@ class R1App(App[None]):
             self.report(message, severity="warning", timeout=20)
 
     @work(group="models")
+    async def action_choose_model(self) -> None:
+        """Ctrl+O: the quick list of installed tags, with their fit and whether loaded."""
+        from tui.screens.model_select import ModelSelectScreen
+
+        loaded: set[str] = set()
+        try:
+            await self.reload_installed()
+            loaded = {m.name for m in await self.backend.ps()}
+        except BackendError as error:
+            self.report(error)
+        choice = await self.push_screen_wait(
+            ModelSelectScreen(self.server.installed, self.model, loaded, self.fit_verdicts()))
+        if choice:
+            self.use_model(choice)
+
+    @work(group="models")
+    async def action_open_picker(self) -> None:
+        """F3: the full library (fit, pulls, delete); Ctrl+O stays the quick list of installed tags."""
+        from tui.screens.picker import ModelPickerScreen
+
+        machine = await self.machine_figures()
+        choice = await self.push_screen_wait(
+            ModelPickerScreen(self.backend, self.pulls, machine, ctx=self.settings.num_ctx))
+        self.refresh_installed()  # pulls and deletes change it
+        if choice:
+            self.use_model(choice)
+
+    @work(group="models")
     async def action_unload(self) -> None:
         """Free the current model's memory now (keep_alive 0)."""
         if self.model is None:
@@ -389,7 +417,8 @@ class R1App(App[None]):
         for binding in documented(CHAT_BINDINGS):
             if binding.action == "stop":
                 continue
-            action = getattr(screen, f"action_{binding.action}")
+            owner, _, name = binding.action.rpartition(".")
+            action = getattr(self if owner == "app" else screen, f"action_{name}")
             title = binding.tooltip.split(":")[0].split(" (")[0]
             yield SystemCommand(title[0].upper() + title[1:], f"{binding.tooltip} ({key_label(binding.key)})", action)
         yield SystemCommand("Unload model", "Free the current model's memory now (keep_alive 0)", self.action_unload)

@@ -28,7 +28,7 @@ PROMPT_BINDINGS = [
 
 TURN_BINDINGS = [
     Binding("escape", "stop", "Stop", priority=True, tooltip="stop generating (the server stops too)"),
-    Binding("ctrl+o", "choose_model", "Model",
+    Binding("ctrl+o", "app.choose_model", "Model",
             tooltip="switch model: installed tags, their fit and whether loaded"),
     Binding("ctrl+t", "toggle_reasoning", "Fold",
             tooltip="fold or unfold the last turn's reasoning (or click its header)"),
@@ -42,7 +42,7 @@ SCREEN_BINDINGS = [
     # Priority: the prompt (a TextArea) binds F6 and F7 to selections of its own.
     Binding("f2", "toggle_panel", "Panel", priority=True,
             tooltip="hardware panel: VRAM, GPU, CPU, RAM, loaded models, tokens/s"),
-    Binding("f3", "open_picker", "Models", priority=True,
+    Binding("f3", "app.open_picker", "Models", priority=True,
             tooltip="model library: GPU fit of every tag; pull, delete, details"),
     Binding("f4", "compare", "Compare", priority=True, tooltip="compare one prompt on 2–4 models"),
     Binding("f5", "history", "History", priority=True,

@@ -181,7 +181,7 @@ async def test_multi_turn_labels_models_and_folds_earlier_reasoning(sim: Simulat
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_connected(pilot)
         await send_and_wait(pilot, "first question")
-        app.screen.model = "deepseek-r1:8b"
+        app.model = "deepseek-r1:8b"
         await send_and_wait(pilot, "second question")
         views = list(app.screen.query(TurnView))
         assert [v.turn.model for v in views] == ["deepseek-r1:7b", "deepseek-r1:8b"]
@@ -283,7 +283,7 @@ async def test_quick_switch_shows_fit_and_loaded_and_switches(sim: SimulatedOlla
         assert "fits on GPU" in line_7b and "loaded" in line_7b
         assert "partial" in line_14b  # 9 GB of weights cannot fit in 7 GiB free
         await pilot.press("down", "down", "enter")  # 7b is highlighted: 8b, then 14b
-        await wait_for(pilot, lambda: app.screen.model == "deepseek-r1:14b")
+        await wait_for(pilot, lambda: app.model == "deepseek-r1:14b")
         await send_and_wait(pilot, "second")
         views = list(app.screen.query(TurnView))
         assert [v.turn.model for v in views] == ["deepseek-r1:7b", "deepseek-r1:14b"]

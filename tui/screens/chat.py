@@ -14,26 +14,24 @@ from typing import TYPE_CHECKING
 
 from textual import events, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.content import Content
-from textual.message import Message
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Header
 from textual.worker import Worker
 
-from tui.core.backend import BackendError, LoadedModel, is_local_host
+from tui.core.backend import LoadedModel, is_local_host
 from tui.core.conversation import Conversation, Turn, TurnState, turns_to_summarise
 from tui.core.metrics import FramePacer, TokenMeter
 from tui.core.recorder import HistoryRecorder
 from tui.core.sanitize import inert
 from tui.core.session import stream_turn
-from tui.keymap import CHAT_BINDINGS, PROMPT_BINDINGS, SCROLL_KEYS, TEXTUAL_KEYS, documented, key_label
-from tui.screens.model_select import ModelSelectScreen
+from tui.keymap import CHAT_BINDINGS, PROMPT_BINDINGS, SCROLL_KEYS, TEXTUAL_KEYS
+from tui.widgets.conversation import ConversationScroll, Welcome
 from tui.widgets.hardware_panel import HardwarePanel
-from tui.widgets.markdown_render import estimated_rows
 from tui.widgets.prompt import PromptArea
-from tui.widgets.turn import TurnView, reasoning_dwarfs_answer
+from tui.widgets.status_line import StatusLine
+from tui.widgets.turn import TurnView
 
 if TYPE_CHECKING:
     from tui.app import R1App
@@ -43,29 +41,6 @@ LIVE_PANES_MIN_ROWS = 6
 LIVE_TURN_CHROME_ROWS = 6  # margin, prompt, model label (with its margin), error and figures lines
 SMALL_TERMINAL_ROWS = 30
 PANEL_MIN_WIDTH = 140  # narrower: the panel becomes a short strip, so the chat keeps its width
-_LEVEL_STYLES = {"dim": "dim", "success": "$success", "warning": "$warning", "error": "$error"}
-
-
-def welcome_text() -> Content:
-    """What an empty chat shows: how it works, then its keys (from the bindings, three to a row)."""
-    keys = [(key_label(b.key), b.description.lower()) for b in documented([*PROMPT_BINDINGS, *CHAT_BINDINGS])]
-    keys += [("F1", "all keys"), ("Ctrl+P", "palette")]
-    cells = [f"{key:<7}{what:<14}" for key, what in keys]
-    rows = ["  " + "".join(cells[i:i + 3]).rstrip() for i in range(0, len(cells), 3)]
-    intro = ("Ask a question below and press Enter. The model's reasoning streams on the left,\n"
-             "its answer on the right (stacked on narrow terminals).\n\n")
-    return Content(intro + "\n".join(rows))
-
-
-class ConversationScroll(VerticalScroll):
-    """The chat's scroller; says when its size changes (a terminal resize, the panel shown or hidden),
-    so that a streaming turn's live panes can be sized to it again."""
-
-    class Resized(Message):
-        pass
-
-    def on_resize(self, _: events.Resize) -> None:
-        self.post_message(self.Resized())
 
 
 class ChatScreen(Screen[None]):
@@ -94,42 +69,25 @@ class ChatScreen(Screen[None]):
     def conversation_id(self) -> int | None:
         return self.recorder.conversation_id
 
-    # The app owns these; tests and older callers read them here.
-    @property
-    def connected(self) -> bool:
-        return self.app.connected
-
-    @property
-    def model(self) -> str | None:
-        return self.app.model
-
-    @model.setter
-    def model(self, value: str | None) -> None:
-        self.app.model = value
-
-    @property
-    def installed(self) -> list:
-        return self.app.server.installed
-
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
         with Horizontal(id="body"):
             with Vertical(id="chat-column"):
-                yield Static("", id="status")
+                yield StatusLine(id="status")
                 with ConversationScroll(id="conversation"):
-                    yield Static(welcome_text(), id="welcome")
+                    yield Welcome()
                 yield PromptArea(id="prompt")
             yield HardwarePanel(id="hardware")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#conversation", VerticalScroll).anchor()
+        self.query_one(ConversationScroll).anchor()
         self.query_one(PromptArea).focus()
         self.query_one(HardwarePanel).display = self.app.settings.show_panel
         # Poll the sampler's latest snapshot on the loop: nothing crosses threads,
         # and the panel ignores a snapshot it has already shown.
         self.set_interval(self.app.settings.sample_interval, self._show_hardware)
-        self.watch(self.app, "status", self._show_status)
+        self.watch(self.app, "status", self._update_title)
         self.watch(self.app, "model", self._update_title)
         self.watch(self.app, "loaded", self._show_loaded)
 
@@ -147,11 +105,6 @@ class ChatScreen(Screen[None]):
 
     def _show_loaded(self, loaded: tuple[LoadedModel, ...]) -> None:
         self.query_one(HardwarePanel).show_loaded(list(loaded))
-
-    def _show_status(self, status: tuple[str, str]) -> None:
-        text, level = status
-        self.query_one("#status", Static).update(Content.styled(text, _LEVEL_STYLES.get(level, "")))
-        self._update_title()
 
     def _update_title(self, _: object = None) -> None:
         demo = " · simulated server" if self.app.demo else ""
@@ -186,7 +139,7 @@ class ChatScreen(Screen[None]):
         turn = self.conversation.start_turn(text, self.app.model or "")
         meter = TokenMeter(clock=self.app.clock)
         view = TurnView(turn, meter)
-        conversation = self.query_one("#conversation", VerticalScroll)
+        conversation = self.query_one(ConversationScroll)
         view.set_live_rows(self._live_rows())
         conversation.mount(view)
         conversation.anchor()
@@ -202,7 +155,7 @@ class ChatScreen(Screen[None]):
 
     def _live_rows(self) -> int:
         """The streaming turn's panes fill the conversation's height, less the prompt and figure lines."""
-        visible = self.query_one("#conversation", VerticalScroll).scrollable_content_region.height
+        visible = self.query_one(ConversationScroll).scrollable_content_region.height
         return max(LIVE_PANES_MIN_ROWS, visible - LIVE_TURN_CHROME_ROWS)
 
     def on_conversation_scroll_resized(self, _: "ConversationScroll.Resized") -> None:
@@ -269,9 +222,9 @@ class ChatScreen(Screen[None]):
             return
         self.conversation = Conversation(system_prompt=self.app.settings.system_prompt)
         self.recorder = self._new_recorder()
-        conversation = self.query_one("#conversation", VerticalScroll)
+        conversation = self.query_one(ConversationScroll)
         await conversation.remove_children()  # awaited: the new welcome reuses the old one's id
-        await conversation.mount(Static(welcome_text(), id="welcome"))
+        await conversation.mount(Welcome())
         self.query_one(PromptArea).focus()
 
     def action_toggle_reasoning(self) -> None:
@@ -291,35 +244,6 @@ class ChatScreen(Screen[None]):
         panel = self.query_one(HardwarePanel)
         panel.display = not panel.display
         self._panel_choice = panel.display
-
-    @work(group="models")
-    async def action_choose_model(self) -> None:
-        app = self.app
-        loaded: set[str] = set()
-        try:
-            await app.reload_installed()
-            loaded = {m.name for m in await app.backend.ps()}
-        except BackendError as error:
-            app.report(error)
-        choice = await app.push_screen_wait(
-            ModelSelectScreen(app.server.installed, app.model, loaded, app.fit_verdicts()))
-        if choice:
-            app.use_model(choice)
-        self.query_one(PromptArea).focus()
-
-    @work(group="models")
-    async def action_open_picker(self) -> None:
-        """The full library (fit, pulls, delete); Ctrl+O stays the quick list of installed tags."""
-        from tui.screens.picker import ModelPickerScreen
-
-        app = self.app
-        machine = await app.machine_figures()
-        choice = await app.push_screen_wait(
-            ModelPickerScreen(app.backend, app.pulls, machine, ctx=app.settings.num_ctx))
-        app.refresh_installed()  # pulls and deletes change it
-        if choice:
-            app.use_model(choice)
-        self.query_one(PromptArea).focus()
 
     def action_compare(self) -> None:
         """One prompt, several models side by side; Esc comes back to the chat."""
@@ -393,22 +317,7 @@ class ChatScreen(Screen[None]):
             return
         self.conversation = conversation
         self.recorder = self._new_recorder(conversation_id)
-        scroll = self.query_one("#conversation", VerticalScroll)
-        await scroll.remove_children()
-        # Only the last turn is sure to be drawn: earlier ones only if they fit the budget.
-        summarised = set(turns_to_summarise(conversation.turns, keep_last=1))
-        last = len(conversation.turns) - 1
-        visible = scroll.scrollable_content_region
-        last_folded = False
-        if conversation.turns:
-            newest, pane_width = conversation.turns[-1], max(20, visible.width // 2 - 3)
-            last_folded = reasoning_dwarfs_answer(newest, estimated_rows(newest.reasoning, pane_width),
-                                                  estimated_rows(newest.answer, pane_width), visible.height)
-        views = [TurnView(turn, TokenMeter(clock=self.app.clock), summarised=index in summarised,
-                          folded=index < last or last_folded)
-                 for index, turn in enumerate(conversation.turns)]
-        await scroll.mount_all(views)
+        await self.query_one(ConversationScroll).show_saved(conversation, self.app.clock)
         if conversation.turns:
             self.app.model = conversation.turns[-1].model
-        scroll.anchor()
         self.query_one(PromptArea).focus()

@@ -1,0 +1,61 @@
+"""The chat's scrolling conversation: its turns, the welcome text, and how a saved one is drawn."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from textual import events
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Static
+
+from tui.core.conversation import Conversation, turns_to_summarise
+from tui.core.metrics import TokenMeter
+from tui.keymap import CHAT_BINDINGS, PROMPT_BINDINGS, documented, key_label
+from tui.widgets.markdown_render import estimated_rows
+from tui.widgets.turn import TurnView, reasoning_dwarfs_answer
+
+
+def welcome_text() -> Content:
+    """What an empty chat shows: how it works, then its keys (from the bindings, three to a row)."""
+    keys = [(key_label(b.key), b.description.lower()) for b in documented([*PROMPT_BINDINGS, *CHAT_BINDINGS])]
+    keys += [("F1", "all keys"), ("Ctrl+P", "palette")]
+    cells = [f"{key:<7}{what:<14}" for key, what in keys]
+    rows = ["  " + "".join(cells[i:i + 3]).rstrip() for i in range(0, len(cells), 3)]
+    intro = ("Ask a question below and press Enter. The model's reasoning streams on the left,\n"
+             "its answer on the right (stacked on narrow terminals).\n\n")
+    return Content(intro + "\n".join(rows))
+
+
+class Welcome(Static):
+    def __init__(self) -> None:
+        super().__init__(welcome_text(), id="welcome")
+
+
+class ConversationScroll(VerticalScroll):
+    """The chat's scroller; says when its size changes (a terminal resize, the panel shown or hidden),
+    so that a streaming turn's live panes can be sized to it again."""
+
+    class Resized(Message):
+        pass
+
+    def on_resize(self, _: events.Resize) -> None:
+        self.post_message(self.Resized())
+
+    async def show_saved(self, conversation: Conversation, clock: Callable[[], float]) -> None:
+        """Draw a resumed conversation: older turns folded, those past the drawing budget as summaries,
+        and the newest folded too when its reasoning would push its answer out of sight."""
+        await self.remove_children()
+        turns = conversation.turns
+        summarised = set(turns_to_summarise(turns, keep_last=1))
+        visible = self.scrollable_content_region
+        last_folded = False
+        if turns:
+            newest, pane_width = turns[-1], max(20, visible.width // 2 - 3)
+            last_folded = reasoning_dwarfs_answer(newest, estimated_rows(newest.reasoning, pane_width),
+                                                  estimated_rows(newest.answer, pane_width), visible.height)
+        await self.mount_all([TurnView(turn, TokenMeter(clock=clock), summarised=index in summarised,
+                                       folded=index < len(turns) - 1 or last_folded)
+                              for index, turn in enumerate(turns)])
+        self.anchor()
