@@ -17,7 +17,6 @@ from typing import Any
 
 # Long enough for psutil's non-blocking CPU % to mean something in a one-shot run.
 MIN_CPU_WINDOW_SECONDS = 0.25
-GIB = 1024**3
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -193,7 +192,9 @@ def _server_lines(server: dict[str, Any]) -> list[str]:
 
 
 def _gib(value: int) -> str:
-    return f"{value / GIB:.1f}"
+    from tui.core.units import format_gib
+
+    return format_gib(value, unit=False)
 
 
 def _gpu_lines(gpus: list[dict[str, Any]], error: str | None) -> list[str]:

@@ -16,6 +16,8 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 
+from tui.core.units import human_bytes
+
 DEFAULT_WINDOW_SECONDS = 5.0
 
 
@@ -151,13 +153,8 @@ class PullTracker:
 
 
 def format_bytes(count: float) -> str:
-    """Decimal units, as `ollama pull` and the library page print sizes."""
-    value = float(count)
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(value) < 1000:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} TB"
+    """Decimal units, as `ollama pull` and the library page print sizes (`tui.core.units.human_bytes`)."""
+    return human_bytes(count)
 
 
 def format_speed(rate: float | None) -> str:

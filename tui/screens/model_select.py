@@ -11,11 +11,15 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.core.backend import InstalledModel
+from tui.core.catalog import tag_sort_key
 from tui.core.sanitize import inert
+from tui.core.units import human_bytes
 
 
-def _gib(size: int) -> str:
-    return f"{size / 2**30:.1f} GiB"
+def size_text(size: int) -> str:
+    """The file's size, said to be one: in decimal GB like `ollama list`, so it matches the picker's
+    download column and is never read as the memory the model needs once loaded."""
+    return f"{human_bytes(size)} download"
 
 
 class ModelSelectScreen(ModalScreen[str | None]):
@@ -32,7 +36,8 @@ class ModelSelectScreen(ModalScreen[str | None]):
     def __init__(self, models: list[InstalledModel], current: str | None, loaded: set[str],
                  verdicts: dict[str, str] | None = None) -> None:
         super().__init__()
-        self.models = models
+        # Smallest first, as everywhere tags are listed: 1.5b, 7b, 14b (not the server's 1.5b, 14b, 7b).
+        self.models = sorted(models, key=lambda m: tag_sort_key(m.name, m.parameter_size))
         self.current = current
         self.loaded = loaded
         self.verdicts = verdicts or {}
@@ -50,7 +55,7 @@ class ModelSelectScreen(ModalScreen[str | None]):
                 verdict = self.verdicts.get(model.name, "")
                 label = Content.assemble(
                     (f"{inert(model.name):<30}", "bold" if model.name == self.current else ""),
-                    (f"{_gib(model.size):>9} {inert(model.quantization):<7}", "dim"),
+                    (f"{size_text(model.size):>17} {inert(model.quantization):<7}", "dim"),
                     (f" {verdict:<28}", "$warning" if verdict and not verdict.startswith("fits") else "dim"),
                     (f"{', '.join(marks)}", "$success"),
                 )
