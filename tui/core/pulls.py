@@ -187,7 +187,9 @@ class PullManager:
         current = self.pulls.get(tag)
         if current is not None and current.active:
             return current
-        pull = Pull(tag, started_at=self.clock())
+        # What an earlier attempt left on the server: evidence the tracker needs to call a layer resumed.
+        known = {layer.digest: layer.completed for layer in current.layers} if current is not None else {}
+        pull = Pull(tag, tracker=PullTracker(known_partial=known), started_at=self.clock())
         self.pulls.pop(tag, None)  # a re-pull moves to the end: newest last
         self.pulls[tag] = pull
         pull.task = asyncio.get_running_loop().create_task(self._run(pull), name=f"pull {tag}")
