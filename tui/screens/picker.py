@@ -116,7 +116,7 @@ def pull_dialog(tag: str, download_bytes: int | None, est: Estimate | None, verd
 
 def memory_text(gib: float) -> str:
     """Tenths matter for what fits in 24 GiB, not for 400 GiB: keeps the column narrow."""
-    return f"{gib:.1f} GiB" if gib < 100 else f"{gib:.0f} GiB"
+    return format_gib(gib * GIB, digits=1 if gib < 100 else 0)
 
 
 def quality_text(entry: CatalogEntry) -> str:
