@@ -23,7 +23,7 @@ def option_texts(app: ScreenHost) -> list[str]:
 
 
 async def test_tags_are_listed_smallest_first_with_download_sizes() -> None:
-    app = ScreenHost(lambda: ModelSelectScreen(MODELS, "deepseek-r1:7b", set()))
+    app = ScreenHost(lambda: ModelSelectScreen(MODELS, "deepseek-r1:7b", set(), ctx=8192))
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause()
         texts = option_texts(app)
@@ -31,7 +31,8 @@ async def test_tags_are_listed_smallest_first_with_download_sizes() -> None:
         assert tags == ["deepseek-r1:1.5b", "deepseek-r1:7b", "deepseek-r1:14b", "deepseek-r1:70b"]
         # The file size reads as Ollama and the picker's download column write it, and says it is one
         # (1.0 GiB here used to sit beside the picker's 1.1 GB and a 1.9 GiB memory estimate).
-        assert "1.1 GB download" in texts[0] and "GiB" not in texts[0]
+        assert "1.1 GB download" in texts[0]
+        assert "2.0 GiB memory" in texts[0]  # once loaded, at the chat's context: said to be memory
         assert "42.5 GB download" in texts[3]
         # The highlight still starts on the current model, wherever sorting put it.
         assert app.screen.query_one(OptionList).highlighted == 1
