@@ -72,7 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "func", None) is not None:
             args.host = resolved
     if getattr(args, "func", None) is not None:
-        return int(args.func(args) or 0)
+        from tui.commands import run_command
+
+        return run_command(args.func, args)
     from tui.launch import run_tui
 
     return run_tui(args)

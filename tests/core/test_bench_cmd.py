@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tui.cli import main
-from tui.demo import Reply, SimulatedOllama
+from tui.demo import Faults, Reply, SimulatedOllama
 
 REPLY = Reply(
     reasoning=" ".join(["Let c be chickens and r rabbits, so c + r = 35 and 2c + 4r = 94."] * 3),
@@ -63,25 +63,40 @@ def test_figures_match_what_the_server_reported(sim: SimulatedOllama,
     assert "[1/4] deepseek-r1:7b run 1/2" in err and "✓" in err  # progress on stderr
 
 
-def test_missing_model_is_an_error_entry_and_the_others_still_run(
+def test_missing_models_stop_the_bench_before_any_run(sim: SimulatedOllama,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = bench(capsys, "--host", sim.url, "--models",
+                           "deepseek-r1:7b,deepseek-r1:99b,deepseek-r1:14b,nope:1b", "--prompt", "Hello", "--json")
+    assert code == 1
+    assert out == ""  # no half report for a script to mistake for a result
+    assert [path for _, path, _ in sim.requests if path == "/api/chat"] == []  # nothing ran, not even the 7b
+    assert "not installed" in err and "deepseek-r1:99b, nope:1b" in err and "nothing was run" in err
+    assert "r1tui pull deepseek-r1:99b" in err and "r1tui pull nope:1b" in err
+    named = next(line for line in err.splitlines() if "not installed" in line)
+    assert "deepseek-r1:14b" not in named and "deepseek-r1:7b" not in named  # installed ones aren't named
+    assert "Traceback" not in err
+
+
+def test_a_failed_run_is_an_error_entry_and_the_others_still_run(
         sim: SimulatedOllama, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = bench(capsys, "--host", sim.url, "--models", "deepseek-r1:7b,deepseek-r1:99b,deepseek-r1:14b",
+    sim.faults = Faults(status_before_stream=500)  # the first run fails (out of memory), once
+    code, out, err = bench(capsys, "--host", sim.url, "--models", "deepseek-r1:7b,deepseek-r1:14b",
                            "--prompt", "Hello", "--json")
     assert code == 1  # not every run succeeded
     results = json.loads(out)["results"]
-    assert [r["model"] for r in results] == ["deepseek-r1:7b", "deepseek-r1:99b", "deepseek-r1:14b"]
-    missing = results[1]
-    assert "deepseek-r1:99b is not installed" in missing["error"]
-    assert all(isinstance(missing[key], kind) for key, kind in CONTRACT.items())
-    assert (missing["eval_count"], missing["eval_tps"], missing["total_s"]) == (0, 0.0, 0.0)
-    for row in (results[0], results[2]):
-        assert row["error"] is None and row["eval_count"] > 0 and row["answer_tokens"] > 0
-    assert "✖ deepseek-r1:99b" in err and "Traceback" not in err
+    assert [r["model"] for r in results] == ["deepseek-r1:7b", "deepseek-r1:14b"]
+    failed = results[0]
+    assert "more system memory" in failed["error"]
+    assert all(isinstance(failed[key], kind) for key, kind in CONTRACT.items())
+    assert (failed["eval_count"], failed["eval_tps"]) == (0, 0.0)
+    assert results[1]["error"] is None and results[1]["eval_count"] > 0 and results[1]["answer_tokens"] > 0
+    assert "✖ deepseek-r1:7b" in err and "Traceback" not in err
 
 
 def test_markdown_table_is_ready_to_paste(sim: SimulatedOllama, capsys: pytest.CaptureFixture[str]) -> None:
     sim.reported_rate = 50.0
-    code, out, _ = bench(capsys, "--host", sim.url, "--models", "deepseek-r1:7b,nope:1b",
+    sim.faults = Faults(status_before_stream=500)
+    code, out, _ = bench(capsys, "--host", sim.url, "--models", "deepseek-r1:1.5b,deepseek-r1:7b",
                          "--prompt", "Is a | b a pipe?", "--markdown")
     assert code == 1
     lines = out.splitlines()
@@ -89,10 +104,21 @@ def test_markdown_table_is_ready_to_paste(sim: SimulatedOllama, capsys: pytest.C
     table = lines[header:header + 4]
     assert table[1].startswith("|---|") and "---:" in table[1]
     assert table[2].count(" | ") == table[3].count(" | ") == table[0].count(" | ")  # same number of cells
-    assert table[2].startswith("| deepseek-r1:7b |") and "| 50.0 |" in table[2]
-    assert table[3].startswith("| nope:1b ✖ |") and "| — |" in table[3]
+    assert table[3].startswith("| deepseek-r1:7b |") and "| 50.0 |" in table[3]
+    assert table[2].startswith("| deepseek-r1:1.5b ✖ |") and "| — |" in table[2]
     assert "Is a \\| b a pipe?" in out  # the prompt, pipes escaped so the table survives
-    assert "not installed" in out
+    assert "more system memory" in out
+
+
+def test_context_defaults_to_the_configs(sim: SimulatedOllama, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "config" / "r1tui" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text("[chat]\nnum_ctx = 16384\n")
+    code, _, err = bench(capsys, "--host", sim.url, "--models", "deepseek-r1:1.5b", "--prompt", "Hi", "--json")
+    assert code == 0, err
+    chats = [body for _, path, body in sim.requests if path == "/api/chat"]
+    assert chats[-1]["options"]["num_ctx"] == 16384  # as the chat would send, not a fixed 4096
 
 
 def test_default_output_is_an_aligned_table(sim: SimulatedOllama, capsys: pytest.CaptureFixture[str]) -> None:

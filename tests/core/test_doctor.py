@@ -95,7 +95,7 @@ def test_server_down_is_a_finding_not_a_crash() -> None:
     url = closed_port_url()
     done = run_doctor("--json", "--host", url)
 
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1, done.stderr  # a script can tell; the JSON is still printed
     report = json.loads(done.stdout)
     assert report["server"]["url"] == url
     assert report["server"]["reachable"] is False and report["server"]["version"] is None
@@ -103,6 +103,11 @@ def test_server_down_is_a_finding_not_a_crash() -> None:
     assert report["loaded_models"] == []
     # The machine's own figures are still there.
     assert report["ram"]["total_bytes"] > 0 and report["cpu"]["count"] >= 1
+
+
+def test_help_says_what_the_exit_status_means() -> None:
+    text = " ".join(run_doctor("--help").stdout.split())
+    assert "exit status 0 when the Ollama server answered, 1 when it could not be reached" in text
 
 
 def test_host_defaults_to_ollama_host(sim: SimulatedOllama) -> None:
@@ -133,7 +138,8 @@ def test_text_report_lists_models_like_ollama_ps(sim: SimulatedOllama) -> None:
 def test_text_report_when_server_is_down() -> None:
     done = run_doctor("--host", closed_port_url())
 
-    assert done.returncode == 0
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
     assert "NOT reachable" in done.stdout and "RAM" in done.stdout
 
 

@@ -158,13 +158,57 @@ def test_speed_is_measured_over_the_recent_window() -> None:
 def test_resumed_bytes_do_not_count_as_speed() -> None:
     tracker = PullTracker()
     tracker.update(0.0, "pulling manifest")
-    tracker.update(0.0, "pulling abc", "sha256:abc", 1000, 600)  # 600 done before this run
-    assert tracker.resumed_bytes == 600
+    tracker.update(0.05, "pulling abc", "sha256:abc", LAYER, 6_000_000_000)  # 6 GB done before this run
+    assert tracker.resumed_bytes == 6_000_000_000
     assert tracker.speed is None
-    tracker.update(1.0, "pulling abc", "sha256:abc", 1000, 700)
-    assert tracker.speed == pytest.approx(100)
-    assert tracker.eta == pytest.approx(3)
-    assert tracker.layers["sha256:abc"].eta == pytest.approx(3)
+    tracker.update(1.05, "pulling abc", "sha256:abc", LAYER, 6_100_000_000)
+    assert tracker.speed == pytest.approx(100e6)
+    remaining = (LAYER - 6_100_000_000) / 100e6
+    assert tracker.eta == pytest.approx(remaining)
+    assert tracker.layers["sha256:abc"].eta == pytest.approx(remaining)
+
+
+def test_a_fresh_pull_whose_first_report_is_not_zero_is_not_called_resumed() -> None:
+    """Ollama reports on a 60 ms tick after the download began: 17.4 MB may be its first word on a new layer."""
+    tracker = PullTracker()
+    tracker.update(0.0, "pulling manifest")
+    layer = tracker.update(0.07, "pulling abc", "sha256:abc", LAYER, 17_400_000)
+    assert layer is not None and layer.resumed_from == 0 and tracker.resumed_bytes == 0
+    assert not layer.already_present
+    # Even a slow first report after a long set-up: what a fast link could fetch in that time is not evidence.
+    slow = PullTracker()
+    slow.update(0.0, "pulling manifest")
+    assert slow.update(2.0, "pulling abc", "sha256:abc", LAYER, 900_000_000).resumed_from == 0
+
+
+def test_a_layer_already_on_disk_is_neither_resumed_nor_speed() -> None:
+    tracker = PullTracker()
+    tracker.update(0.0, "pulling manifest")
+    layer = tracker.update(0.01, "pulling abc", "sha256:abc", LAYER, LAYER)
+    assert layer.already_present and layer.resumed_from == 0 and layer.done
+
+
+def test_an_earlier_attempt_is_evidence_even_for_a_small_partial() -> None:
+    tracker = PullTracker(known_partial={"sha256:abc": 30_000_000})
+    tracker.update(0.0, "pulling manifest")
+    layer = tracker.update(0.07, "pulling abc", "sha256:abc", LAYER, 31_000_000)
+    assert layer.resumed_from == 30_000_000  # what was left, not what arrived since
+
+
+def test_the_command_says_resuming_only_for_a_resume() -> None:
+    import io
+
+    from tui.commands.pull import ProgressPrinter
+
+    def first_line(completed: int) -> str:
+        stream = io.StringIO()
+        printer = ProgressPrinter(stream, tty=False)
+        printer.update("pulling manifest", None, None, None)
+        printer.update("pulling 6e9f90f02bb3", "sha256:6e9f90f02bb3", LAYER, completed)
+        return [line for line in stream.getvalue().splitlines() if line.startswith("pulling 6e9f")][0]
+
+    assert first_line(17_400_000) == "pulling 6e9f90f02bb3 (19.9 GB)"
+    assert first_line(6_000_000_000) == "pulling 6e9f90f02bb3 (19.9 GB, resuming at 6.0 GB)"
 
 
 def test_layers_add_up() -> None:

@@ -7,6 +7,7 @@ RAM), so verdicts do not depend on the machine running the tests.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any, AsyncIterator
 
 import httpx
@@ -16,7 +17,8 @@ from textual.widgets import DataTable, Select, Static
 from tests.apphelpers import make_app, screen_text, send_and_wait, wait_connected, wait_for
 from tui.core.backend import ModelDetails, OllamaBackend
 from tui.core.hardware import GpuSnapshot
-from tui.core.pulls import PullManager, PullState
+from tui.core.pulls import DiskSpace, PullManager, PullState
+from tui.screens.confirm import ConfirmPullScreen
 from tui.screens.picker import (
     ConfirmDeleteScreen,
     MachineFigures,
@@ -53,7 +55,9 @@ class Picker:
     def __init__(self, sim: SimulatedOllama, machine: MachineFigures = RTX_4090) -> None:
         self.app = make_app(sim.url)
         self.pulls = PullManager(self.app.backend, min_interval=0.05)
-        self.screen = ModelPickerScreen(self.app.backend, self.pulls, machine)
+        # Plenty of free disk, whatever the machine running the tests has: pulls are confirmed with y.
+        self.screen = ModelPickerScreen(self.app.backend, self.pulls, machine,
+                                        disk_space=lambda: DiskSpace(2_000_000_000_000, Path("/srv/ollama/models")))
         self.results: list[str | None] = []
         self.frames: list[str] = []
 
@@ -65,6 +69,13 @@ class Picker:
         # so progress is checked however fast the pull runs next to other tests.
         self.pulls.subscribe(lambda pull: self.frames.append(self.pulls_area() + "\n" + self.cell(BIG, "installed")))
         await pilot.pause()
+
+    async def pull(self, pilot: Any) -> None:
+        """p on the selected tag, then y in the dialog that asks first."""
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(self.app.screen, ConfirmPullScreen))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: self.screen.is_current)
 
     def pulls_area(self) -> str:
         return str(self.screen.query_one("#pulls-text", Static).content)
@@ -166,8 +177,10 @@ async def test_without_a_gpu_it_says_so_and_recommends_for_ram(sim: SimulatedOll
         text = picker.text()
         assert ("no NVIDIA GPU: NVML Shared Library Not Found — recommending for CPU with 23 GiB RAM as the limit"
                 in text)
-        assert "largest that fits in 23.0 GiB of RAM at 8k context" in text
-        assert picker.cell("deepseek-r1:7b", "verdict") == "CPU only"
+        pick = str(picker.screen.query_one("#recommendation", Static).content)
+        assert "largest that fits in 20.7 GiB of RAM (2.3 GiB of 23.0 kept free) at 8k context" in pick
+        assert "reaches 5 tokens/s" in pick  # picked for a usable speed, not only for fitting
+        assert picker.cell("deepseek-r1:7b", "verdict") == "CPU only, ~4.3 tok/s"
         assert picker.cell("deepseek-r1:70b", "verdict") == "does not fit"
 
 
@@ -179,7 +192,7 @@ async def test_pull_shows_live_progress_and_ends_installed(sim: SimulatedOllama,
     async with picker.app.run_test(size=(120, 40)) as pilot:
         await picker.open(pilot)
         picker.select(BIG)
-        await pilot.press("p")
+        await picker.pull(pilot)
         await wait_for(pilot, lambda: picker.cell(BIG, "installed") == "yes")
         live = [frame for frame in picker.frames if "ETA" in frame and "↓ deepseek-r1:32b" in frame]
         assert live, picker.frames  # a summary line with bar, bytes, speed and ETA while it ran
@@ -199,7 +212,7 @@ async def test_cancel_keeps_the_partial_download_and_a_repull_resumes(sim: Simul
     async with picker.app.run_test(size=(120, 40)) as pilot:
         await picker.open(pilot)
         picker.select(BIG)
-        await pilot.press("p")
+        await picker.pull(pilot)
         await wait_for(pilot, lambda: (p := picker.pulls.get(BIG)) is not None and p.completed_bytes > 5e8)
         await pilot.press("c")
         await wait_for(pilot, lambda: picker.pulls.get(BIG).state is PullState.CANCELLED)
@@ -207,7 +220,7 @@ async def test_cancel_keeps_the_partial_download_and_a_repull_resumes(sim: Simul
         await wait_for(pilot, lambda: "■ pull of deepseek-r1:32b cancelled at" in picker.text())
         assert BIG not in installed_on_server(sim)
         sim.pull_bytes_per_second = 40e9
-        await pilot.press("p")
+        await picker.pull(pilot)
         pull = await picker.pulls.wait(BIG)
         assert any("resumed at" in frame for frame in picker.frames)
         assert pull.state is PullState.DONE
@@ -222,14 +235,14 @@ async def test_error_mid_pull_lands_on_that_pull_and_the_app_keeps_working(sim: 
     async with picker.app.run_test(size=(120, 40)) as pilot:
         await picker.open(pilot)
         picker.select(BIG)
-        await pilot.press("p")
+        await picker.pull(pilot)
         await wait_for(pilot, lambda: picker.cell(BIG, "installed") == "failed")
         text = picker.text()
         assert "✖ pull of deepseek-r1:32b failed after 6.0 GB of 19.9 GB" in text
         assert "no space left on device" in text and "free disk space on the server" in text
         # a tag the registry doesn't have fails on its own row, the first failure stays
         picker.select("deepseek-r1:7b-qwen-distill-q8_0")
-        await pilot.press("p")
+        await picker.pull(pilot)
         await wait_for(pilot, lambda: "is not a tag the registry knows" in picker.text())
         assert "no space left on device" in picker.text()
         # and the app carries on: back to the chat, which still answers
@@ -244,7 +257,8 @@ async def test_pull_keeps_running_after_the_picker_closes(sim: SimulatedOllama, 
     async with picker.app.run_test(size=(120, 40)) as pilot:
         await picker.open(pilot)
         picker.select(BIG)
-        await pilot.press("p", "escape")
+        await picker.pull(pilot)
+        await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(picker.app.screen, ModelPickerScreen))
         pull = await picker.pulls.wait(BIG)
         assert pull.state is PullState.DONE and BIG in installed_on_server(sim)

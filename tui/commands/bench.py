@@ -5,8 +5,10 @@ box?", answered in a form that pastes into an issue (`--markdown`) or a
 script (`--json`, a contract: keys may be added, never removed or renamed).
 Progress goes to stderr, results to stdout. A model that fails (not
 installed, out of memory, dropped stream) gets its error in its row and the
-bench goes on with the next. Exit status: 0 when every run succeeded, 1 when
-any failed or the server cannot be reached, 2 for bad arguments, 130 on Ctrl-C.
+bench goes on with the next; but a model that is not installed stops the
+bench before any run, naming every missing tag and how to pull it. Exit
+status: 0 when every run succeeded, 1 when any failed, a model is missing or
+the server cannot be reached, 2 for bad arguments, 130 on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ def register(subparsers: Any) -> None:
     source.add_argument("--set", dest="prompt_set", choices=builtin_names(), metavar="NAME",
                         help=f"a built-in prompt set: {', '.join(builtin_names())}")
     parser.add_argument("--runs", type=_positive_int, default=1, metavar="N", help="runs per model and prompt (default 1)")
-    parser.add_argument("--ctx", type=_positive_int, default=None, metavar="N", help="context length (num_ctx; default 4096)")
+    parser.add_argument("--ctx", type=_positive_int, default=None, metavar="N",
+                        help="context length (default: num_ctx from the config, as the chat uses)")
     parser.add_argument("--concurrent", action="store_true",
                         help="send to all models at once (needs a server that runs them in parallel)")
     add_host_argument(parser)
@@ -72,6 +75,7 @@ def parse_models(text: str) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
+    from tui.commands import configured_num_ctx
     from tui.commands._shared import default_host
     from tui.core.prompt_sets import PromptSetError, get_builtin, load_prompt_file
 
@@ -94,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         report = asyncio.run(collect(args.host or default_host(), models, prompts, runs=args.runs,
-                                     ctx=args.ctx, concurrent=args.concurrent, progress=sys.stderr))
+                                     ctx=args.ctx or configured_num_ctx(args), concurrent=args.concurrent,
+                                     progress=sys.stderr))
     except KeyboardInterrupt:
         print("\nr1tui bench: interrupted", file=sys.stderr)
         return 130
@@ -112,10 +117,13 @@ def run(args: argparse.Namespace) -> int:
 async def collect(host: str, models: Sequence[str], prompts: Sequence[str], *, runs: int = 1,
                   ctx: int | None = None, concurrent: bool = False, progress: TextIO | None = None,
                   gpu_reader: Any = None) -> dict[str, Any] | None:
-    """The `--json` report; None (after saying why on `progress`) when the server cannot be reached."""
+    """The `--json` report; None (after saying why on `progress`) when the server cannot be reached
+    or a model is not installed (checked before anything runs: a bench that stops at its third
+    model after ten minutes of the first two wastes the user's time)."""
     from tui.commands._shared import open_backend
     from tui.core.backend import BackendError
     from tui.core.benchrun import Job, RunResult, plan, run_bench
+    from tui.core.catalog import normalize_tag
     from tui.core.config import Settings
     from tui.core.sanitize import inert
 
@@ -130,6 +138,15 @@ async def collect(host: str, models: Sequence[str], prompts: Sequence[str], *, r
             version = await backend.version()
         except BackendError as exc:
             say(f"r1tui bench: {exc}")
+            return None
+        try:
+            installed = {normalize_tag(model.name) for model in await backend.list_models()}
+        except BackendError as exc:
+            say(f"r1tui bench: cannot list the installed models: {exc}")
+            return None
+        missing = [model for model in models if normalize_tag(model) not in installed]
+        if missing:
+            say(missing_models_message(missing, backend.url))
             return None
         total = sum(len(batch) for batch in plan(models, len(prompts), runs, concurrent))
         done = 0
@@ -160,6 +177,17 @@ async def collect(host: str, models: Sequence[str], prompts: Sequence[str], *, r
         await backend.aclose()
     return {"server": {"url": backend.url, "version": version},
             "results": [result.to_json() for result in results]}
+
+
+def missing_models_message(missing: Sequence[str], url: str) -> str:
+    """Which tags are missing and the command that pulls each, one per line."""
+    from tui.core.sanitize import inert
+
+    names = ", ".join(inert(tag) for tag in missing)
+    lines = [f"r1tui bench: not installed on {url}: {names}; nothing was run. Pull "
+             + ("it" if len(missing) == 1 else "them") + " first:"]
+    lines += [f"  r1tui pull {inert(tag)}" for tag in missing]
+    return "\n".join(lines)
 
 
 # -- rendering ------------------------------------------------------------------------

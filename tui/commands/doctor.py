@@ -2,9 +2,10 @@
 
 For bug reports and scripts: the server (reachable? which version?), this
 machine's GPUs, CPU and RAM, and the models the server has loaded, as
-`ollama ps` shows them. A server that is down is a finding, not a failure: the
-command exits 0 and says so. The `--json` shape is a contract for scripts:
-fields may be added, never removed or renamed.
+`ollama ps` shows them. A server that is down is still reported in full (text
+or JSON), and the exit status says so for scripts: 0 when the server answered,
+1 when it could not be reached (or is not an Ollama server). The `--json` shape
+is a contract for scripts: fields may be added, never removed or renamed.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any
 
 # Long enough for psutil's non-blocking CPU % to mean something in a one-shot run.
 MIN_CPU_WINDOW_SECONDS = 0.25
-GIB = 1024**3
+# Exit status when the server cannot be reached (the report is still printed), as `bench` and `pull` use.
+SERVER_DOWN_EXIT = 1
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,8 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "doctor",
         help="print the server, GPUs, CPU, RAM and loaded models once",
-        description="Print what r1tui's hardware panel knows, once: for bug reports and scripts. Exits 0 "
-                    "even when the server is down.",
+        description="Print what r1tui's hardware panel knows, once: for bug reports and scripts. The "
+                    "report is printed either way; exit status 0 when the Ollama server answered, "
+                    f"{SERVER_DOWN_EXIT} when it could not be reached.",
     )
     add_host_argument(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object (a stable shape for scripts)")
@@ -42,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
     else:
         print(render_text(report))
-    return 0
+    return 0 if report["server"]["reachable"] else SERVER_DOWN_EXIT
 
 
 # -- collecting ---------------------------------------------------------------
@@ -194,7 +197,9 @@ def _server_lines(server: dict[str, Any]) -> list[str]:
 
 
 def _gib(value: int) -> str:
-    return f"{value / GIB:.1f}"
+    from tui.core.units import format_gib
+
+    return format_gib(value, unit=False)
 
 
 def _gpu_lines(gpus: list[dict[str, Any]], error: str | None) -> list[str]:

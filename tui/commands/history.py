@@ -2,7 +2,7 @@
 
 `--json` prints one object whose shape is a contract:
 {"database": str, "conversations": [{"id", "title", "model", "created_at", "updated_at", "turns"}]}
-with times as ISO-8601 UTC strings. Titles come from prompts (pasted text may
+with times as ISO-8601 UTC strings; with --search each also has "snippet", the text around its match. Titles come from prompts (pasted text may
 hold escape sequences), so the table shows them through `inert`.
 """
 
@@ -21,7 +21,8 @@ def register(subparsers: Any) -> None:
         description="List the saved conversations, newest first. Use an id with `r1tui export ID`.",
     )
     parser.add_argument("--search", default=None, metavar="TEXT",
-                        help="only conversations containing every word of TEXT (title, prompts, answers, reasoning)")
+                        help="only conversations containing TEXT as a phrase (title, prompts, answers, reasoning); "
+                             "several \"quoted phrases\" must all be there. Each result shows the text around its match")
     parser.add_argument("--limit", type=_limit, default=50, metavar="N",
                         help="show at most N conversations, 0 for all (default: 50)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
@@ -56,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
             "database": str(path),
             "conversations": [
                 {"id": c.id, "title": c.title, "model": c.model, "created_at": iso_utc(c.created_at),
-                 "updated_at": iso_utc(c.updated_at), "turns": c.turn_count}
+                 "updated_at": iso_utc(c.updated_at), "turns": c.turn_count,
+                 **({"snippet": c.snippet} if args.search else {})}
                 for c in conversations
             ],
         }) + "\n")
@@ -74,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
 def _table(conversations: list[Any]) -> str:
     from datetime import datetime
 
+    from tui.core.sanitize import inert
+
     rows = [(str(c.id), datetime.fromtimestamp(c.updated_at).strftime("%Y-%m-%d %H:%M"), c.model,
              str(c.turn_count), c.title) for c in conversations]
     header = ("ID", "UPDATED", "MODEL", "TURNS", "TITLE")
@@ -84,4 +88,9 @@ def _table(conversations: list[Any]) -> str:
         fixed = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells[:4], widths))]
         return "  ".join([*fixed, cells[4]]).rstrip()
 
-    return "\n".join([fmt(header), *(fmt(row) for row in rows)])
+    lines = [fmt(header)]
+    for row, conversation in zip(rows, conversations):
+        lines.append(fmt(row))
+        if conversation.snippet:  # why it matched: the text around the match, made inert like the titles
+            lines.append(" " * (widths[0] + 2) + inert(conversation.snippet))
+    return "\n".join(lines)

@@ -2,7 +2,12 @@
 
 For scripts and SSH sessions before anything is pulled. `--json` prints one
 object whose shape is a contract (other tools parse it):
-{"vram_gib", "ctx", "best", "models": [{"tag", "est_vram_gib", "fit", "installed"}]}.
+{"vram_gib", "ctx", "best", "models": [{"tag", "est_vram_gib", "fit", "installed", "est_tokens_per_s"}],
+"on_gpu", "reason", "ram_gib", "cpu": null or {"mem_bandwidth_gbps", "mem_bandwidth_assumed",
+"usable_ram_gib", "min_tokens_per_s"}} (keys may be added, never renamed).
+Without a GPU the pick is the largest size that fits in RAM with headroom and
+decodes at a usable speed (estimated from memory bandwidth), not merely the
+largest that fits: a 32b in 22 GiB of RAM runs at well under 1 token/s.
 The server is optional: it only says which tags are installed (and, for
 those, its own architecture figures replace the catalog's).
 """
@@ -15,7 +20,6 @@ import sys
 from typing import Any
 
 KV_CACHE_TYPES = ("f16", "q8_0", "q4_0")
-DEFAULT_CTX = 8192
 
 
 def register(subparsers: Any) -> None:
@@ -31,10 +35,13 @@ def register(subparsers: Any) -> None:
                         help="free VRAM in GiB; several GPUs as 24,24 (default: detected NVIDIA GPUs' free VRAM)")
     parser.add_argument("--ram", type=_positive_float, default=None, metavar="GiB",
                         help="RAM the model may use, in GiB (default: available system memory)")
-    parser.add_argument("--ctx", type=_positive_int, default=DEFAULT_CTX, metavar="N",
-                        help=f"context length in tokens (default: {DEFAULT_CTX})")
+    parser.add_argument("--ctx", type=_positive_int, default=None, metavar="N",
+                        help="context length in tokens (default: num_ctx from the config, as the chat uses)")
     parser.add_argument("--kv-cache", choices=KV_CACHE_TYPES, default="f16",
                         help="KV cache type, as OLLAMA_KV_CACHE_TYPE (default: f16)")
+    parser.add_argument("--mem-bandwidth", type=_positive_float, default=None, metavar="GB/s",
+                        help="memory bandwidth for the CPU-only speed estimate (default: an assumed, conservative "
+                             "20 GB/s)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     add_host_argument(parser)
     parser.set_defaults(func=run)
@@ -119,10 +126,13 @@ def _server_entries(host: str) -> tuple[list[Any], set[str]]:
 def run(args: argparse.Namespace) -> int:
     import psutil
 
+    from tui.commands import configured_num_ctx, output_width
     from tui.commands._shared import default_host
-    from tui.core.fit import GIB, recommend
+    from tui.core.fit import GIB, CpuRecommendation, recommend_usable
 
     host = args.host or default_host()
+    if args.ctx is None:
+        args.ctx = configured_num_ctx(args)
     no_gpu_reason: str | None = None
     if args.vram is None:
         gpu_free, no_gpu_reason = _detect_gpus(host)
@@ -133,8 +143,11 @@ def run(args: argparse.Namespace) -> int:
     ram = int(args.ram * GIB) if args.ram is not None else int(psutil.virtual_memory().available)
 
     entries, installed = _server_entries(host)
-    result = recommend(entries, args.ctx, gpu_free_bytes=gpu_free, ram_bytes=ram, kv_cache=args.kv_cache,
-                       no_gpu_reason=no_gpu_reason)
+    bandwidth = args.mem_bandwidth * 1e9 if args.mem_bandwidth else None
+    result = recommend_usable(entries, args.ctx, gpu_free_bytes=gpu_free, ram_bytes=ram, kv_cache=args.kv_cache,
+                              no_gpu_reason=no_gpu_reason, cpu_bandwidth=bandwidth)
+    cpu = result if isinstance(result, CpuRecommendation) else None
+    speeds = cpu.tokens_per_second if cpu else (None,) * len(result.estimates)
     vram_gib = sum(gpu_free) / GIB
     if args.json:
         print(json.dumps({
@@ -143,58 +156,98 @@ def run(args: argparse.Namespace) -> int:
             "best": result.best,
             "models": [
                 {"tag": est.tag, "est_vram_gib": round(est.total_gib, 2), "fit": est.verdict,
-                 "installed": est.tag in installed}
-                for est in result.estimates
+                 "installed": est.tag in installed,
+                 "est_tokens_per_s": round(speed, 1) if speed is not None else None}
+                for est, speed in zip(result.estimates, speeds)
             ],
+            "on_gpu": result.on_gpu,
+            "reason": result.reason,
+            "ram_gib": round(ram / GIB, 2),
+            "cpu": None if cpu is None else {
+                "mem_bandwidth_gbps": round(cpu.bandwidth / 1e9, 1),
+                "mem_bandwidth_assumed": not cpu.bandwidth_given,
+                "usable_ram_gib": round(cpu.usable_ram_bytes / GIB, 2),
+                "min_tokens_per_s": cpu.min_tokens_per_second,
+            },
         }))
     else:
-        print(_table(entries, result, installed, vram_gib, ram / GIB, len(gpu_free), args))
+        print(_table(entries, result, installed, vram_gib, ram / GIB, len(gpu_free), args, output_width()))
     return 0
 
 
-def _table(entries: list[Any], result: Any, installed: set[str], vram_gib: float, ram_gib: float,
-           gpu_count: int, args: argparse.Namespace) -> str:
-    from tui.core.fit import context_label
-    from tui.core.pull_progress import format_bytes
+def _verdict(est: Any, short: bool) -> str:
+    if short and est.verdict == "partial":
+        return f"partial {est.cpu_layer_share:.0%} CPU"
+    return str(est.label)
 
+
+def _table(entries: list[Any], result: Any, installed: set[str], vram_gib: float, ram_gib: float,
+           gpu_count: int, args: argparse.Namespace, width: int | None = None) -> str:
+    """The table, fitted to `width` columns (None: no limit) by dropping the least needed columns
+    first (base model, scores, quantization), then shortening tags and verdicts; prose is wrapped."""
+    import textwrap
+
+    from tui.core.catalog import MODEL
+    from tui.core.fit import CpuRecommendation, context_label
+    from tui.core.units import format_gib, human_bytes
+
+    cpu = result if isinstance(result, CpuRecommendation) else None
     source = "given" if args.vram is not None else "detected"
     gpus = f" on {gpu_count} GPUs" if gpu_count > 1 else ""
     vram = f"{vram_gib:.1f} GiB free{gpus} ({source})" if gpu_count else "no GPU"
-    lines = [f"VRAM: {vram}   RAM: {ram_gib:.1f} GiB   context: {context_label(args.ctx)} ({args.ctx} tokens)"
-             f"   KV cache: {args.kv_cache}", ""]
-    header = ("", "TAG", "BASE MODEL", "QUANT", "DOWNLOAD", "MEMORY", "VERDICT", "AIME24", "MATH500", "INSTALLED")
-    rows: list[tuple[str, ...]] = []
-    previous_default = False
-    for entry, est in zip(entries, result.estimates):
-        if previous_default and not entry.default:
-            rows.append(())  # a blank line between the size tags and their variants
-        previous_default = entry.default
-        quality = entry.quality
-        rows.append((
-            "*" if est.tag == result.best else "",
-            est.tag,
-            entry.base_model.removeprefix("DeepSeek-R1-Distill-"),
-            entry.quantization,
-            format_bytes(entry.download_bytes),
-            f"{est.total_gib:.1f} GiB",
-            est.label,
-            f"{quality.aime_2024:.1f}" if quality else "-",
-            f"{quality.math_500:.1f}" if quality else "-",
-            "yes" if est.tag in installed else "",
-        ))
-    widths = [max(len(header[i]), *(len(row[i]) for row in rows if row)) for i in range(len(header))]
-    right = {4, 5, 7, 8}
+    summary = (f"VRAM: {vram}   RAM: {ram_gib:.1f} GiB   context: {context_label(args.ctx)} ({args.ctx} tokens)"
+               f"   KV cache: {args.kv_cache}")
+    speeds = cpu.tokens_per_second if cpu else ()
 
-    def fmt(cells: tuple[str, ...]) -> str:
-        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+    def rows_for(drop: set[str], short: bool) -> list[tuple[str, ...]]:
+        columns = [("", lambda e, s, i: "*" if s.tag == result.best else ""),
+                   ("TAG", lambda e, s, i: s.tag.removeprefix(f"{MODEL}:") if short else s.tag),
+                   ("BASE MODEL", lambda e, s, i: e.base_model.removeprefix("DeepSeek-R1-Distill-")),
+                   ("QUANT", lambda e, s, i: e.quantization),
+                   ("DOWNLOAD", lambda e, s, i: human_bytes(e.download_bytes)),
+                   ("MEMORY", lambda e, s, i: format_gib(s.total_bytes)),
+                   ("VERDICT", lambda e, s, i: _verdict(s, short))]
+        if cpu:
+            columns.append(("EST TOK/S", lambda e, s, i: f"~{speeds[i]:.1f}" if speeds[i] < 10 else f"~{speeds[i]:.0f}"))
+        columns += [("AIME24", lambda e, s, i: f"{e.quality.aime_2024:.1f}" if e.quality else "-"),
+                    ("MATH500", lambda e, s, i: f"{e.quality.math_500:.1f}" if e.quality else "-"),
+                    ("INSTALLED", lambda e, s, i: "yes" if s.tag in installed else "")]
+        columns = [c for c in columns if c[0] not in drop]
+        rows: list[tuple[str, ...]] = [tuple(title for title, _ in columns)]
+        previous_default = False
+        for index, (entry, est) in enumerate(zip(entries, result.estimates)):
+            if previous_default and not entry.default:
+                rows.append(())  # a blank line between the size tags and their variants
+            previous_default = entry.default
+            rows.append(tuple(cell(entry, est, index) for _, cell in columns))
+        return rows
 
-    lines.append(fmt(header))
-    lines.extend(fmt(row) if row else "" for row in rows)
-    lines.append("")
+    def render(rows: list[tuple[str, ...]]) -> list[str]:
+        header = rows[0]
+        widths = [max(len(row[i]) for row in rows if row) for i in range(len(header))]
+        right = {"DOWNLOAD", "MEMORY", "EST TOK/S", "AIME24", "MATH500"}
+        return ["  ".join(c.rjust(w) if header[i] in right else c.ljust(w)
+                          for i, (c, w) in enumerate(zip(cells, widths))).rstrip() if cells else ""
+                for cells in rows]
+
+    layouts = [(set(), False), ({"BASE MODEL"}, False), ({"BASE MODEL", "AIME24", "MATH500"}, False),
+               ({"BASE MODEL", "AIME24", "MATH500", "QUANT"}, True)]
+    for drop, short in layouts:
+        table = render(rows_for(drop, short))
+        if width is None or max(len(line) for line in table) <= width:
+            break
+
+    def prose(text: str) -> list[str]:
+        return textwrap.wrap(text, width, subsequent_indent="  ") if width else [text]
+
+    lines = prose(summary) + [""] + table + [""]
     if result.best:
-        lines.append(f"* recommended: {result.best} — {result.reason}")
+        lines += prose(f"* recommended: {result.best} — {result.reason}")
     else:
-        lines.append(f"no recommendation: {result.reason}")
+        lines += prose(f"no recommendation: {result.reason}")
+    if cpu:
+        lines += prose("EST TOK/S: decoding speed on the CPU, estimated as memory bandwidth / bytes of weights "
+                       "read per token; real speed is lower on busy or few cores.")
     if any(est.verdict == "partial" for est in result.estimates):
-        lines.append("partial offload runs the CPU's share of layers at CPU speed: expect it to be much slower.")
+        lines += prose("partial offload runs the CPU's share of layers at CPU speed: expect it to be much slower.")
     return "\n".join(lines)

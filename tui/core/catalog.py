@@ -9,8 +9,9 @@ wins: `architecture_from_model_info` reads it, and callers prefer it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 MODEL = "deepseek-r1"
 QUANTIZATIONS = ("q4_K_M", "q8_0", "fp16")
@@ -223,3 +224,35 @@ def with_server_figures(entry: CatalogEntry, model_info: Mapping[str, Any] | Non
         architecture=architecture or entry.architecture,
         download_bytes=size_bytes or entry.download_bytes,
     )
+
+
+# -- ordering ---------------------------------------------------------------------
+
+_SIZE_IN_TAG = re.compile(r"(?<![0-9.])(\d+(?:\.\d+)?)\s*([bm])(?![a-z])", re.IGNORECASE)
+
+
+def parameter_count_of(tag: str, parameter_size: str = "") -> float | None:
+    """How many parameters a tag has: the catalog's count, else "14b"/"1.5b" in the tag, else the
+    server's `parameter_size` ("7.6B", "494M"); None when nothing says."""
+    entry = find(tag)
+    if entry is not None and entry.parameter_count:
+        return float(entry.parameter_count)
+    name_tag = normalize_tag(tag).split(":", 1)[1]
+    for text in (name_tag, parameter_size):
+        match = _SIZE_IN_TAG.search(text or "")
+        if match:
+            return float(match.group(1)) * (1e9 if match.group(2).lower() == "b" else 1e6)
+    return None
+
+
+def tag_sort_key(tag: str, parameter_size: str = "") -> tuple[str, bool, float, str]:
+    """Sort key for lists of tags: by model name, then by size (1.5b, 7b, 14b, not 1.5b, 14b, 7b),
+    then by tag; tags of unknown size come after the sized ones of their model."""
+    normalized = normalize_tag(tag)
+    count = parameter_count_of(normalized, parameter_size)
+    return (normalized.split(":", 1)[0], count is None, count or 0.0, normalized)
+
+
+def sort_tags(tags: Iterable[str]) -> list[str]:
+    """`tags` smallest model first (see `tag_sort_key`)."""
+    return sorted(tags, key=tag_sort_key)

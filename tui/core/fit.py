@@ -199,3 +199,107 @@ def recommend(entries: Iterable[CatalogEntry], ctx: int, *, gpu_free_bytes: Sequ
         else:
             reason = f"{prefix}: no size fits in {ram} {at}"
     return Recommendation(best[0].tag if best else None, reason, estimates, on_gpu)
+
+
+# -- without a GPU: what is usable, not only what fits ------------------------------------
+
+# Decode is memory-bound: each new token reads every weight once, so
+# tokens/s ≈ memory bandwidth / bytes of weights read per token. Machines
+# differ (one DDR4 channel ≈ 20 GB/s, a dual-channel desktop 40–60, a
+# many-channel server well over 100), and a small VM's couple of cores rarely
+# reach even its memory's peak; hence a conservative assumption, said as one,
+# that the user may replace with their own figure.
+ASSUMED_CPU_BANDWIDTH = 20e9  # bytes/s
+# Below this a reasoning model, which writes hundreds of tokens of thought
+# before answering, keeps the user waiting minutes for every answer.
+USABLE_TOKENS_PER_SECOND = 5.0
+# RAM left to the OS, the shell and the page cache besides the model (whose
+# estimate already holds its KV cache): the larger of a floor and a share.
+CPU_HEADROOM_MIN_BYTES = 2 * GIB
+CPU_HEADROOM_SHARE = 0.10
+# DeepSeek-V3/R1 is a mixture of experts: 37B of its 671B parameters are read per token.
+MOE_ACTIVE_SHARE: dict[str, float] = {"deepseek2": 37 / 671}
+
+
+def cpu_headroom_bytes(ram_bytes: int) -> int:
+    """RAM a CPU-only recommendation leaves free for everything else."""
+    return max(CPU_HEADROOM_MIN_BYTES, int(ram_bytes * CPU_HEADROOM_SHARE))
+
+
+def bytes_read_per_token(entry: CatalogEntry) -> int:
+    """The weights one decoding step reads: all of them for a dense model, the active experts' for MoE."""
+    return int(entry.download_bytes * MOE_ACTIVE_SHARE.get(entry.architecture.family, 1.0))
+
+
+def cpu_tokens_per_second(entry: CatalogEntry, bandwidth: float = ASSUMED_CPU_BANDWIDTH) -> float:
+    """Decode speed on the CPU, from memory bandwidth (bytes/s): an estimate, an upper bound in practice."""
+    return bandwidth / max(1, bytes_read_per_token(entry))
+
+
+@dataclass(frozen=True)
+class CpuRecommendation(Recommendation):
+    """A CPU-only pick: the largest size that fits with headroom *and* decodes at a usable speed.
+
+    `tokens_per_second` has one estimate per entry (in the order given);
+    `bandwidth` is the memory bandwidth they assume (bytes/s), `bandwidth_given`
+    whether the user gave it; `usable_ram_bytes` is RAM minus the headroom.
+    """
+
+    tokens_per_second: tuple[float, ...] = ()
+    bandwidth: float = ASSUMED_CPU_BANDWIDTH
+    bandwidth_given: bool = False
+    usable_ram_bytes: int = 0
+    min_tokens_per_second: float = USABLE_TOKENS_PER_SECOND
+
+
+def recommend_for_cpu(entries: Iterable[CatalogEntry], ctx: int, *, ram_bytes: int, kv_cache: str = "f16",
+                      bandwidth: float | None = None, min_tokens_per_second: float = USABLE_TOKENS_PER_SECOND,
+                      no_gpu_reason: str | None = None) -> CpuRecommendation:
+    """Without a GPU, the largest default tag that fits in RAM minus headroom and reaches
+    `min_tokens_per_second` at `bandwidth` (None: the conservative assumption).
+
+    "Largest that fits" alone is a trap on CPU: a 32b that squeezes into 22 GiB
+    decodes at well under 1 token/s. When nothing fitting is fast enough, the
+    fastest that fits is named with the expected speed; when nothing fits,
+    nothing is.
+    """
+    entries = list(entries)
+    given = bandwidth is not None and bandwidth > 0
+    bandwidth = float(bandwidth) if given else ASSUMED_CPU_BANDWIDTH
+    usable = max(0, ram_bytes - cpu_headroom_bytes(ram_bytes))
+    estimates = tuple(estimate(e, ctx, ram_bytes=usable, kv_cache=kv_cache) for e in entries)
+    speeds = tuple(cpu_tokens_per_second(e, bandwidth) for e in entries)
+    fitting = [(entry, est, speed) for entry, est, speed in zip(entries, estimates, speeds)
+               if entry.default and est.verdict == "cpu"]
+    fast = [item for item in fitting if item[2] >= min_tokens_per_second]
+    at = f"at {context_label(ctx)} context"
+    ram = (f"{usable / GIB:.1f} GiB of RAM ({cpu_headroom_bytes(ram_bytes) / GIB:.1f} GiB of "
+           f"{ram_bytes / GIB:.1f} kept free)")
+    assumed = f"{bandwidth / 1e9:.0f} GB/s memory bandwidth" + ("" if given else " (assumed; --mem-bandwidth sets yours)")
+    prefix = f"{no_gpu_reason or 'no GPU'}; recommending for CPU"
+    if fast:
+        entry, _, speed = max(fast, key=lambda item: item[0].parameter_count)
+        reason = (f"{prefix}: largest that fits in {ram} {at} and reaches {min_tokens_per_second:g} tokens/s: "
+                  f"about {speed:.0f} tokens/s at {assumed}")
+        best: str | None = entry.tag
+    elif fitting:
+        entry, _, speed = max(fitting, key=lambda item: item[2])
+        reason = (f"{prefix}: nothing that fits in {ram} reaches {min_tokens_per_second:g} tokens/s at {assumed}; "
+                  f"the fastest is about {speed:.1f} tokens/s {at}")
+        best = entry.tag
+    else:
+        reason = f"{prefix}: no size fits in {ram} {at}"
+        best = None
+    return CpuRecommendation(best, reason, estimates, False, tokens_per_second=speeds, bandwidth=bandwidth,
+                             bandwidth_given=given, usable_ram_bytes=usable,
+                             min_tokens_per_second=min_tokens_per_second)
+
+
+def recommend_usable(entries: Iterable[CatalogEntry], ctx: int, *, gpu_free_bytes: Sequence[int] = (),
+                     ram_bytes: int, kv_cache: str = "f16", no_gpu_reason: str | None = None,
+                     cpu_bandwidth: float | None = None) -> Recommendation:
+    """`recommend` on a GPU; `recommend_for_cpu` without one. What screens and commands should call."""
+    if any(f > 0 for f in gpu_free_bytes):
+        return recommend(entries, ctx, gpu_free_bytes=gpu_free_bytes, ram_bytes=ram_bytes, kv_cache=kv_cache)
+    return recommend_for_cpu(entries, ctx, ram_bytes=ram_bytes, kv_cache=kv_cache, bandwidth=cpu_bandwidth,
+                             no_gpu_reason=no_gpu_reason)

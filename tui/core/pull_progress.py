@@ -3,9 +3,15 @@
 Kept free of Textual and of I/O so `r1tui pull` and the TUI's pull screen
 show the same figures, and tests can drive it with a fake clock.
 
-Two things the raw stream gets wrong for a user, handled here:
+Three things the raw stream gets wrong for a user, handled here:
 - a resumed pull reports its first `completed` far above 0; that jump was
   downloaded earlier and must not count as speed (it would show GB/s);
+- but a fresh pull's first figure is not 0 either: Ollama reports progress on
+  a 60 ms tick after the download has started, so "17.4 MB" may be the first
+  thing it says about a layer it never saw before. Ollama's stream has no
+  "resuming" status, so a resume is only claimed on evidence (see
+  `PullTracker.update`): never on a first figure alone that a fast link could
+  have fetched since the previous message;
 - speed over the whole pull hides a stall, speed over one message is noise,
   so speed is measured over a sliding window of recent samples.
 """
@@ -15,8 +21,16 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Mapping
+
+from tui.core.units import human_bytes
 
 DEFAULT_WINDOW_SECONDS = 5.0
+# What a first progress figure may be without meaning a resume: a fast link
+# (10 Gbit/s) running since the previous message, plus a margin for the
+# server's tick and the request's set-up.
+FAST_LINK_BYTES_PER_SECOND = 1.25e9
+FRESH_START_MARGIN_BYTES = 64_000_000
 
 
 class SpeedMeter:
@@ -60,6 +74,7 @@ class LayerProgress:
     total: int
     completed: int = 0
     resumed_from: int = 0
+    already_present: bool = False
     meter: SpeedMeter = field(default_factory=SpeedMeter, repr=False)
 
     @property
@@ -87,8 +102,12 @@ class LayerProgress:
 class PullTracker:
     """Folds the `/api/pull` stream (status, digest, total, completed) into a view of the pull."""
 
-    def __init__(self, window: float = DEFAULT_WINDOW_SECONDS) -> None:
+    def __init__(self, window: float = DEFAULT_WINDOW_SECONDS, known_partial: Mapping[str, int] | None = None) -> None:
+        """`known_partial`: bytes of each layer (by digest) an earlier attempt at this pull had
+        downloaded, when known (the TUI re-pulling after a cancel or failure)."""
         self.window = window
+        self.known_partial = dict(known_partial or {})
+        self._last_message_at: float | None = None
         self.status = ""
         self.layers: dict[str, LayerProgress] = {}
         self.current: LayerProgress | None = None
@@ -99,9 +118,14 @@ class PullTracker:
                completed: int | None = None) -> LayerProgress | None:
         """Record one message; returns the layer it was about, if any.
 
-        A layer seen for the first time with bytes already done is a resume:
-        `resumed_from` keeps that figure for the display.
+        A layer first seen already complete was on disk (`already_present`).
+        A layer first seen part-way is a resume (`resumed_from` keeps the figure
+        for the display) only when an earlier attempt is known to have left
+        part of it, or when the figure is more than a fast link could have
+        fetched since the previous message; otherwise it is a fresh download
+        whose first report came late. Either way the first figure is not speed.
         """
+        previous_message_at, self._last_message_at = self._last_message_at, now
         self.status = status or self.status
         if status == "success":
             self.finished = True
@@ -110,7 +134,17 @@ class PullTracker:
         layer = self.layers.get(digest)
         done = int(completed or 0)
         if layer is None:
-            layer = LayerProgress(digest, int(total), done, resumed_from=done, meter=SpeedMeter(self.window))
+            total = int(total)
+            layer = LayerProgress(digest, total, done, meter=SpeedMeter(self.window))
+            if total and done >= total:
+                layer.already_present = True
+            elif done > 0:
+                known = self.known_partial.get(digest, 0)
+                since = max(0.0, now - previous_message_at) if previous_message_at is not None else 0.0
+                if known > 0:
+                    layer.resumed_from = min(done, known)
+                elif done > FRESH_START_MARGIN_BYTES + FAST_LINK_BYTES_PER_SECOND * since:
+                    layer.resumed_from = done
             self.layers[digest] = layer
         else:
             layer.total = int(total)
@@ -151,13 +185,8 @@ class PullTracker:
 
 
 def format_bytes(count: float) -> str:
-    """Decimal units, as `ollama pull` and the library page print sizes."""
-    value = float(count)
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(value) < 1000:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} TB"
+    """Decimal units, as `ollama pull` and the library page print sizes (`tui.core.units.human_bytes`)."""
+    return human_bytes(count)
 
 
 def format_speed(rate: float | None) -> str:

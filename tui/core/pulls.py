@@ -16,9 +16,12 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import os
+import shutil
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Mapping
 
 from tui.core.backend import BackendError, OllamaBackend
 from tui.core.pull_progress import LayerProgress, PullTracker, format_bytes
@@ -187,7 +190,9 @@ class PullManager:
         current = self.pulls.get(tag)
         if current is not None and current.active:
             return current
-        pull = Pull(tag, started_at=self.clock())
+        # What an earlier attempt left on the server: evidence the tracker needs to call a layer resumed.
+        known = {layer.digest: layer.completed for layer in current.layers} if current is not None else {}
+        pull = Pull(tag, tracker=PullTracker(known_partial=known), started_at=self.clock())
         self.pulls.pop(tag, None)  # a re-pull moves to the end: newest last
         self.pulls[tag] = pull
         pull.task = asyncio.get_running_loop().create_task(self._run(pull), name=f"pull {tag}")
@@ -254,3 +259,54 @@ class PullManager:
     def _finish(self, pull: Pull) -> None:
         pull.finished_at = self.clock()
         self._changed(pull, force=True)
+
+
+# -- before a pull: will the disk hold it? ---------------------------------------------------
+
+# Where Ollama keeps models when OLLAMA_MODELS is unset: the user's own server, then the
+# Linux installer's system service (which runs as the `ollama` user).
+DEFAULT_MODEL_DIRS = ("~/.ollama/models", "/usr/share/ollama/.ollama/models")
+
+
+@dataclass(frozen=True)
+class DiskSpace:
+    """Free space where a pull would land; `free_bytes` None when it cannot be known (a remote server)."""
+
+    free_bytes: int | None
+    path: Path | None = None
+
+    @property
+    def known(self) -> bool:
+        return self.free_bytes is not None
+
+
+def ollama_models_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The models folder of a server on this machine: $OLLAMA_MODELS, else the first default that
+    exists, else ~/.ollama/models (not yet created: the check then uses its nearest existing parent)."""
+    environ = os.environ if environ is None else environ
+    if environ.get("OLLAMA_MODELS"):
+        return Path(environ["OLLAMA_MODELS"]).expanduser()
+    candidates = [Path(path).expanduser() for path in DEFAULT_MODEL_DIRS]
+    return next((path for path in candidates if path.is_dir()), candidates[0])
+
+
+def local_disk_space(path: Path | None = None) -> DiskSpace:
+    """Free bytes on the disk holding `path` (default: the models folder), measured at its nearest
+    existing folder. Blocking (a stat of a possibly slow mount): call it off the event loop."""
+    target = path if path is not None else ollama_models_dir()
+    probe = target
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        return DiskSpace(shutil.disk_usage(probe).free, target)
+    except OSError:
+        return DiskSpace(None, target)
+
+
+def disk_refusal(download_bytes: int | None, disk: DiskSpace) -> str | None:
+    """Why a pull cannot fit on the disk, in words; None when it can (or when nobody can tell)."""
+    if download_bytes is None or disk.free_bytes is None or download_bytes <= disk.free_bytes:
+        return None
+    return (f"Not enough disk space: the download is {format_bytes(download_bytes)} but only "
+            f"{format_bytes(disk.free_bytes)} is free in {disk.path}. Free some space, or point "
+            "OLLAMA_MODELS at a larger disk (and restart `ollama serve`), then pull again.")

@@ -28,12 +28,13 @@ wait up to `BUSY_TIMEOUT_SECONDS` for each other.
 from __future__ import annotations
 
 import json
+import re
 import os
 import sqlite3
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -121,6 +122,8 @@ class ConversationInfo:
     created_at: float
     updated_at: float
     turn_count: int
+    # When listed by a search: a short stretch of text around the first match (raw text: make it inert to show).
+    snippet: str = ""
 
 
 @dataclass
@@ -161,6 +164,33 @@ def make_title(prompt: str) -> str:
 def _like_pattern(word: str) -> str:
     escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+SNIPPET_CONTEXT = 40  # characters of context each side of a search match
+
+
+def search_phrases(search: str | None) -> list[str]:
+    """What a search looks for: each "quoted" part is a phrase, and the words outside quotes are one
+    phrase too (`integration by parts` finds those words together, not every "by"). Case-insensitive;
+    runs of spaces count as one."""
+    text = search or ""
+    phrases = [" ".join(part.split()) for part in re.findall(r'"([^"]*)"', text)]
+    rest = " ".join(re.sub(r'"[^"]*"', " ", text).replace('"', " ").split())
+    return [phrase for phrase in [*phrases, rest] if phrase]
+
+
+def snippet_around(text: str, phrase: str, context: int = SNIPPET_CONTEXT) -> str | None:
+    """`…text before MATCH text after…` on one line, or None when `phrase` is not in `text`."""
+    flat = " ".join(text.split())
+    match = re.search(re.escape(phrase), flat, re.IGNORECASE)
+    if match is None:
+        return None
+    start, end = max(0, match.start() - context), min(len(flat), match.end() + context)
+    if start > 0 and " " in flat[start:match.start()]:
+        start = flat.index(" ", start) + 1  # don't open on half a word
+    if end < len(flat) and " " in flat[match.end():end]:
+        end = flat.rindex(" ", match.end(), end)
+    return ("…" if start > 0 else "") + flat[start:end] + ("…" if end < len(flat) else "")
 
 
 _STATS_COLUMNS = ("eval_count", "eval_duration_ns", "prompt_eval_count", "prompt_eval_duration_ns",
@@ -349,13 +379,15 @@ class HistoryStore:
     def list_conversations(self, search: str | None = None, limit: int | None = 200) -> list[ConversationInfo]:
         """Newest first; conversations without a turn (a new chat never sent) are left out.
 
-        `search` matches conversations containing every word of it (case-insensitive for
-        ASCII letters) in a title, prompt, answer or reasoning, streamed chunks included.
+        `search` matches conversations containing each of its phrases (see `search_phrases`;
+        case-insensitive for ASCII letters) in a title, prompt, answer or reasoning, streamed
+        chunks included; each result then carries a snippet around the first match.
         """
         conditions: list[str] = []
         parameters: list[Any] = []
-        for word in (search or "").split():
-            pattern = _like_pattern(word)
+        phrases = search_phrases(search)
+        for phrase in phrases:
+            pattern = _like_pattern(phrase)
             conditions.append(
                 "(c.title LIKE ?1 ESCAPE '\\'"
                 " OR EXISTS (SELECT 1 FROM turns s WHERE s.conversation_id = c.id AND (s.prompt LIKE ?1 ESCAPE '\\'"
@@ -371,7 +403,23 @@ class HistoryStore:
                f" GROUP BY c.id ORDER BY c.updated_at DESC, c.id DESC {limit_clause}")
         with self._errors():
             rows = self._db.execute(sql, parameters).fetchall()
-        return [self._info(row) for row in rows]
+            infos = [self._info(row) for row in rows]
+            if phrases:
+                infos = [replace(info, snippet=self._snippet(info, phrases[0])) for info in infos]
+        return infos
+
+    def _snippet(self, info: ConversationInfo, phrase: str) -> str:
+        """Around the phrase's first place: the prompts, answers and reasoning in turn order, then
+        the text of turns still streaming (their chunks), then the title (it may have been renamed)."""
+        texts: list[str] = []
+        for row in self._db.execute("SELECT id, prompt, answer, reasoning FROM turns WHERE conversation_id = ?"
+                                    " ORDER BY idx", (info.id,)):
+            texts += [row["prompt"], row["answer"], row["reasoning"]]
+        for chunk in self._db.execute("SELECT k.answer, k.reasoning FROM turn_chunks k JOIN turns s"
+                                      " ON s.id = k.turn_id WHERE s.conversation_id = ? ORDER BY k.id", (info.id,)):
+            texts += [chunk["answer"], chunk["reasoning"]]
+        texts.append(info.title)
+        return next((found for text in texts if (found := snippet_around(text, phrase)) is not None), "")
 
     def info(self, conversation_id: int) -> ConversationInfo:
         with self._errors():

@@ -164,11 +164,91 @@ def _now_iso() -> str:
     return datetime.now(timezone.utc).astimezone().isoformat()
 
 
+DEMO_NOTE = "> r1tui's demo server: this reply is canned (picked by the question's topic), timings are real."
+
+# Topics the demo has a canned reply for, each recognised by whole words of the question.
+_PRIME_WORDS = re.compile(r"\b(primes?|primality|composite)\b")
+_ANIMAL_WORDS = re.compile(r"\b(rabbits?|chickens?)\b")
+_PALINDROME_WORDS = re.compile(r"palindrom")  # also inside is_palindrome
+_CODE_WORDS = re.compile(r"\b(code|function|python|script|program|implement|class|regex|bug)\b")
+_IS_N_PRIME = re.compile(r"\b(?:is|whether)\s+(\d{1,12})\s+(?:an?\s+)?prime")
+_PRIMES_BELOW = re.compile(r"\b(?:below|under|less than|up to|smaller than)\s+(\d{1,6})\b")
+
+
+def _is_prime(n: int) -> bool:
+    if n < 2:
+        return False
+    if n % 2 == 0:
+        return n == 2
+    divisor = 3
+    while divisor * divisor <= n:
+        if n % divisor == 0:
+            return False
+        divisor += 2
+    return True
+
+
+def _smallest_factor(n: int) -> int:
+    return next(d for d in range(2, int(n**0.5) + 1) if n % d == 0)
+
+
+def _prime_reply(prompt: str) -> Reply:
+    """Primes: a real check of "is N prime?", a real list for "primes below N", else a test function."""
+    lowered = prompt.lower()
+    below = _PRIMES_BELOW.search(lowered)
+    if below and not _CODE_WORDS.search(lowered):
+        limit = int(below.group(1))
+        found = [n for n in range(2, limit) if _is_prime(n)]
+        shown = ", ".join(map(str, found[:200])) + (", …" if len(found) > 200 else "")
+        return Reply(
+            reasoning=(f"The user wants the primes below {limit}. I go through the numbers from 2 and keep those "
+                       "that no smaller prime up to their square root divides (a sieve does the same faster)."),
+            answer=f"The {len(found)} primes below {limit}: {shown or 'none'}.\n\n{DEMO_NOTE}\n",
+        )
+    match = _IS_N_PRIME.search(lowered)
+    if match:
+        n = int(match.group(1))
+        if _is_prime(n):
+            verdict, why = f"**{n} is prime.**", f"no divisor from 2 up to √{n} ≈ {n**0.5:.1f} divides it"
+        elif n < 2:
+            verdict, why = f"**{n} is not prime.**", "primes start at 2"
+        else:
+            factor = _smallest_factor(n)
+            verdict, why = f"**{n} is not prime**: {n} = {factor} × {n // factor}.", f"{factor} divides it"
+        return Reply(
+            reasoning=(f"The question is whether {n} is prime. A composite number has a divisor no larger than "
+                       f"its square root, so I only need to try divisors up to √{n}.\n\n"
+                       f"Trying them in turn: {why}."),
+            answer=f"{verdict}\n\nChecked by trial division up to √n.\n\n{DEMO_NOTE}\n",
+        )
+    primes = [n for n in range(2, 60) if _is_prime(n)]
+    return Reply(
+        reasoning=("The user asks about prime numbers. A number n > 1 is prime when no number from 2 to √n "
+                   "divides it, so trial division up to the square root is enough; even numbers other than 2 "
+                   "can be skipped. The empty cases: 0 and 1 are not prime."),
+        answer=("A number is **prime** when its only divisors are 1 and itself. The first ones are "
+                f"{', '.join(map(str, primes[:10]))}, …\n\n"
+                "```python\ndef is_prime(n: int) -> bool:\n"
+                "    if n < 2:\n        return False\n"
+                "    if n % 2 == 0:\n        return n == 2\n"
+                "    d = 3\n    while d * d <= n:\n"
+                "        if n % d == 0:\n            return False\n        d += 2\n"
+                "    return True\n```\n\n"
+                f"- `is_prime(97)` → `True`\n- `is_prime(91)` → `False` (7 × 13)\n\n{DEMO_NOTE}\n"),
+    )
+
+
 def demo_reply(messages: list[dict[str, Any]]) -> Reply:
-    """A plausible canned reasoning and Markdown answer for the last user message."""
+    """A canned reasoning and Markdown answer matching the topic of the last user message.
+
+    Topics: primes (with a real check of a number asked about), chickens and
+    rabbits, palindromes, other code, and anything else. Every answer ends by
+    saying it is canned, so a demo user never mistakes it for the model's
+    answer to their question (a primes question once got a palindrome function).
+    """
     prompt = next((m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), "")
     lowered = prompt.lower()
-    if "rabbit" in lowered or "chicken" in lowered:
+    if _ANIMAL_WORDS.search(lowered):
         return Reply(
             reasoning=(
                 "Let me set up the equations. Let c be chickens and r be rabbits.\n\n"
@@ -179,13 +259,16 @@ def demo_reply(messages: list[dict[str, Any]]) -> Reply:
             answer=(
                 "There are **23 chickens** and **12 rabbits**.\n\n"
                 "| animal | count | legs |\n|---|---|---|\n| chicken | 23 | 46 |\n| rabbit | 12 | 48 |\n\n"
-                "$\\boxed{23 \\text{ chickens}, 12 \\text{ rabbits}}$\n"
+                "$\\boxed{23 \\text{ chickens}, 12 \\text{ rabbits}}$\n\n"
+                f"{DEMO_NOTE}\n"
             ),
         )
-    if "palindrome" in lowered or "code" in lowered or "function" in lowered:
+    if _PRIME_WORDS.search(lowered):
+        return _prime_reply(prompt)
+    if _PALINDROME_WORDS.search(lowered):
         return Reply(
             reasoning=(
-                "The user wants a function. A palindrome reads the same backwards, so I should "
+                "The user wants a palindrome check. A palindrome reads the same backwards, so I should "
                 "normalise case and drop non-alphanumeric characters first, then compare the string "
                 "with its reverse. Edge cases: the empty string is a palindrome."
             ),
@@ -195,23 +278,38 @@ def demo_reply(messages: list[dict[str, Any]]) -> Reply:
                 "    cleaned = [c.lower() for c in text if c.isalnum()]\n"
                 "    return cleaned == cleaned[::-1]\n```\n\n"
                 "- `is_palindrome(\"A man, a plan, a canal: Panama\")` → `True`\n"
-                "- `is_palindrome(\"r1tui\")` → `False`\n"
+                "- `is_palindrome(\"r1tui\")` → `False`\n\n"
+                f"{DEMO_NOTE}\n"
             ),
         )
     topic = prompt.strip().splitlines()[0][:80] if prompt.strip() else "the question"
+    if _CODE_WORDS.search(lowered):
+        return Reply(
+            reasoning=(
+                f"The user asks for code: \"{topic}\". The demo server has no model to write it, so the "
+                "honest answer is a canned example that shows how code is displayed, and says so."
+            ),
+            answer=(
+                "**Canned demo reply**: the demo server cannot write code for this request. This is how a code "
+                "answer looks in r1tui:\n\n"
+                "```python\ndef main() -> None:\n    print(\"hello from the demo\")\n```\n\n"
+                "Start Ollama and pick a deepseek-r1 model (F3) for a real answer.\n\n"
+                f"{DEMO_NOTE}\n"
+            ),
+        )
     return Reply(
         reasoning=(
-            f"Okay, the user asks: \"{topic}\". Let me think about what they need.\n\n"
-            "First I should identify the key facts, then check them one by one. "
-            "I will keep the answer short and structured, and mention any assumption I make.\n\n"
-            "That should cover it; now I can write the answer."
+            f"Okay, the user asks: \"{topic}\". The demo server has no model behind it, so it cannot "
+            "answer this; the reply should say so plainly and show what a structured answer looks like."
         ),
         answer=(
-            f"Here is what I found about *{topic}*:\n\n"
-            "1. **Start simple**: state the question precisely.\n"
-            "2. **Check each step**: small steps are easier to verify.\n"
-            "3. **Summarise**: one line per finding.\n\n"
-            "> This is r1tui's demo server: answers are canned, timings are real.\n"
+            f"**Canned demo reply**: r1tui's demo server has no model, so it cannot answer *{topic}*.\n\n"
+            "With a real model, answers appear here with:\n\n"
+            "1. **Markdown**: lists, tables and code blocks;\n"
+            "2. **Maths**: $\\boxed{42}$ shown as a result;\n"
+            "3. **Reasoning** in its own pane, folded when the answer starts.\n\n"
+            "Start Ollama and pick a deepseek-r1 model (F3) for real answers.\n\n"
+            f"{DEMO_NOTE}\n"
         ),
     )
 

@@ -1,4 +1,4 @@
-"""The one confirmation dialog for deleting things (a saved chat, a pulled model).
+"""Confirmation dialogs: deleting things (a saved chat, a pulled model), and pulling a model.
 
 Deleting cannot be undone, so the focused button, and so Enter, keeps it; y deletes.
 Callers give the question and the notes; all text arrives as `Content`, never markup.
@@ -55,3 +55,63 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "delete")
+
+
+class ConfirmPullScreen(ModalScreen[bool]):
+    """Before a download of gigabytes: its size, whether it will run here, and the free disk.
+
+    y (or the focused Pull button) pulls; n or Esc does not. When the disk cannot
+    hold it (`refusal`), the dialog only explains, and any key closes it.
+    Callers give every line as `Content`, never markup.
+    """
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Pull"),
+        Binding("n,escape", "answer(False)", "Cancel"),
+    ]
+    DEFAULT_CSS = """
+    ConfirmPullScreen { align: center middle; }
+    ConfirmPullScreen > Vertical {
+        width: 76; max-width: 95%; height: auto; border: round $accent; background: $surface; padding: 0 1;
+    }
+    ConfirmPullScreen .warning { color: $warning; height: auto; }
+    ConfirmPullScreen .problem { color: $error; height: auto; }
+    ConfirmPullScreen .hint { color: $text-muted; height: auto; }
+    ConfirmPullScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
+    ConfirmPullScreen Button { margin-left: 1; }
+    """
+
+    def __init__(self, question: Content, notes: Iterable[tuple[Content, str]] = (), *,
+                 refusal: Content | None = None) -> None:
+        """`notes`: (text, CSS class) lines under the question; `refusal`: why it cannot be pulled."""
+        super().__init__()
+        self.question = question
+        self.notes = list(notes)
+        self.refusal = refusal
+
+    @property
+    def allowed(self) -> bool:
+        return self.refusal is None
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.question)
+            for text, classes in self.notes:
+                yield Static(text, classes=classes)
+            if self.refusal is not None:
+                yield Static(self.refusal, classes="problem")
+            with Horizontal():
+                if self.allowed:
+                    yield Button("Cancel (n)", id="cancel")
+                    yield Button("Pull (y)", id="pull", variant="primary")
+                else:
+                    yield Button("Close", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#pull" if self.allowed else "#cancel", Button).focus()
+
+    def action_answer(self, pull: bool) -> None:
+        self.dismiss(pull and self.allowed)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "pull" and self.allowed)

@@ -62,14 +62,19 @@ def _title_width(width: int) -> int:
 
 
 def row_label(info: ConversationInfo, width: int, *, current: bool, tz: tzinfo | None = None) -> Content:
-    """One conversation as a single line of columns fitting `width` cells (titles cut with …)."""
-    return Content.assemble(
+    """One conversation as a line of columns fitting `width` cells (titles cut with …); a search
+    result gets a second line, the text around its match, so the user sees why it was found."""
+    row = Content.assemble(
         ("● " if current else "  ", "$accent"),
         _cell(info.title or "Untitled conversation", _title_width(width), "bold" if current else ""), " ",
         _cell(info.model, _MODEL_WIDTH, "$text-muted"), " ",
         _cell(format_date(info.updated_at, tz), _DATE_WIDTH, "$text-muted"), " ",
         _cell(str(info.turn_count), _TURNS_WIDTH, right=True),
     )
+    if not info.snippet:
+        return row
+    indent = " " * (_MARK_WIDTH + 2)
+    return Content.assemble(row, "\n", indent, _cell(info.snippet, width - len(indent), "italic $text-muted"))
 
 
 def header_label(width: int) -> Content:

@@ -11,11 +11,26 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.core.backend import InstalledModel
+from tui.core import catalog
+from tui.core.catalog import tag_sort_key
+from tui.core.fit import estimate
 from tui.core.sanitize import inert
+from tui.core.units import format_gib, human_bytes
 
 
-def _gib(size: int) -> str:
-    return f"{size / 2**30:.1f} GiB"
+def size_text(size: int) -> str:
+    """The file's size, said to be one: in decimal GB like `ollama list`, so it matches the picker's
+    download column and is never read as the memory the model needs once loaded."""
+    return f"{human_bytes(size)} download"
+
+
+def memory_bytes(model: InstalledModel, ctx: int) -> int | None:
+    """What the model takes once loaded at `ctx` (weights, KV cache, graph, runtime), as the picker's
+    memory column says; None for a tag the catalog cannot describe."""
+    entry = catalog.find(model.name)
+    if entry is None:
+        return None
+    return estimate(catalog.with_server_figures(entry, None, model.size), ctx, ram_bytes=1 << 62).total_bytes
 
 
 class ModelSelectScreen(ModalScreen[str | None]):
@@ -23,16 +38,19 @@ class ModelSelectScreen(ModalScreen[str | None]):
     DEFAULT_CSS = """
     ModelSelectScreen { align: center middle; }
     ModelSelectScreen > Vertical {
-        width: 100; max-width: 98%; height: auto; max-height: 80%;
+        width: 120; max-width: 98%; height: auto; max-height: 80%;
         border: round $accent; background: $surface; padding: 0 1;
     }
     ModelSelectScreen OptionList { height: auto; max-height: 20; border: none; }
     """
 
     def __init__(self, models: list[InstalledModel], current: str | None, loaded: set[str],
-                 verdicts: dict[str, str] | None = None) -> None:
+                 verdicts: dict[str, str] | None = None, *, ctx: int | None = None) -> None:
+        """`ctx`: the context the memory figures are for (default: the app's num_ctx setting)."""
         super().__init__()
-        self.models = models
+        self.ctx = ctx
+        # Smallest first, as everywhere tags are listed: 1.5b, 7b, 14b (not the server's 1.5b, 14b, 7b).
+        self.models = sorted(models, key=lambda m: tag_sort_key(m.name, m.parameter_size))
         self.current = current
         self.loaded = loaded
         self.verdicts = verdicts or {}
@@ -41,6 +59,9 @@ class ModelSelectScreen(ModalScreen[str | None]):
         with Vertical():
             yield Static(Content.styled("Choose a model", "bold"))
             options = []
+            ctx = self.ctx or getattr(getattr(self.app, "settings", None), "num_ctx", None) or 4096
+            name_width = max([20, *(len(m.name) + 1 for m in self.models)])
+            verdict_width = max([0, *(len(v) + 2 for v in self.verdicts.values())])
             for model in self.models:
                 marks = []
                 if model.name == self.current:
@@ -48,10 +69,12 @@ class ModelSelectScreen(ModalScreen[str | None]):
                 if model.name in self.loaded:
                     marks.append("loaded")
                 verdict = self.verdicts.get(model.name, "")
+                memory = memory_bytes(model, ctx)
+                memory_text = f"{format_gib(memory)} memory" if memory is not None else ""
                 label = Content.assemble(
-                    (f"{inert(model.name):<30}", "bold" if model.name == self.current else ""),
-                    (f"{_gib(model.size):>9} {inert(model.quantization):<7}", "dim"),
-                    (f" {verdict:<28}", "$warning" if verdict and not verdict.startswith("fits") else "dim"),
+                    (f"{inert(model.name):<{name_width}}", "bold" if model.name == self.current else ""),
+                    (f"{size_text(model.size):>16}  {memory_text:>15}  {inert(model.quantization):<7}", "dim"),
+                    (f" {verdict:<{verdict_width}}", "$warning" if verdict and not verdict.startswith("fits") else "dim"),
                     (f"{', '.join(marks)}", "$success"),
                 )
                 options.append(Option(label, id=model.name))

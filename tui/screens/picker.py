@@ -1,6 +1,6 @@
 """The model picker: which deepseek-r1 tag runs on this GPU, and pulling, deleting, describing tags.
 
-It only renders the core: `tui.core.fit.recommend` decides verdicts and the pick,
+It only renders the core: `tui.core.fit.recommend_usable` decides verdicts and the pick,
 `tui.core.catalog` supplies the tags (with the server's own figures for installed
 ones), and `tui.core.pulls.PullManager` (owned by the app, so downloads survive
 this screen) runs the pulls. GPU and RAM figures come in as a parameter,
@@ -27,12 +27,14 @@ from textual.widgets import DataTable, Footer, Header, Label, Select, Static
 from tui.core import catalog
 from tui.core.backend import BackendError, InstalledModel, ModelDetails, OllamaBackend
 from tui.core.catalog import Architecture, CatalogEntry
-from tui.core.fit import GIB, Estimate, Recommendation, context_label, recommend
+from tui.core.fit import GIB, CpuRecommendation, Estimate, Recommendation, context_label, recommend_usable
 from tui.core.hardware import GpuSnapshot
 from tui.core.pull_progress import describe_layer, format_bytes, format_duration, format_speed, render_bar
-from tui.core.pulls import Pull, PullManager, PullState
+from tui.core.pulls import DiskSpace, Pull, PullManager, PullState, disk_refusal, local_disk_space
 from tui.core.sanitize import inert
+from tui.core.units import format_gib, human_bytes
 from tui.screens.confirm import ConfirmDeleteScreen as BaseConfirmDeleteScreen
+from tui.screens.confirm import ConfirmPullScreen
 
 CONTEXT_CHOICES: tuple[int, ...] = (2048, 4096, 8192, 16384, 32768, 65536, 131072)
 KV_CACHE_TYPES: tuple[str, ...] = ("f16", "q8_0", "q4_0")
@@ -79,16 +81,42 @@ def short_base(base_model: str) -> str:
     return base_model.removeprefix("DeepSeek-R1-Distill-").removeprefix("DeepSeek-")
 
 
-def verdict_text(est: Estimate, wide: bool = True) -> str:
+def verdict_text(est: Estimate, wide: bool = True, tokens_per_second: float | None = None) -> str:
+    """The verdict; on a machine without GPU, with the estimated CPU decoding speed."""
     if est.verdict == "partial":
         share = f"{est.cpu_layer_share:.0%}"
         return f"partial: {share} on CPU" if wide else f"partial {share} CPU"
+    if est.verdict == "cpu" and tokens_per_second is not None:
+        speed = f"~{tokens_per_second:.1f}" if tokens_per_second < 10 else f"~{tokens_per_second:.0f}"
+        return f"CPU only, {speed} tok/s" if wide else f"CPU {speed} tok/s"
     return {"gpu": "fits on GPU", "cpu": "CPU only", "none": "does not fit"}[est.verdict]
+
+
+def pull_dialog(tag: str, download_bytes: int | None, est: Estimate | None, verdict: str | None, ctx: int,
+                disk: DiskSpace, server_url: str) -> ConfirmPullScreen:
+    """What a user must see before starting a download: its size, whether the model will run here
+    (memory, verdict) and the free disk, or why the disk cannot hold it."""
+    size = human_bytes(download_bytes) if download_bytes else "size unknown"
+    notes: list[tuple[Content, str]] = [(Content(f"download: {size}"), "")]
+    if est is not None and verdict is not None:
+        runs = f"memory when loaded: {format_gib(est.total_bytes)} at {context_label(ctx)} context — {verdict}"
+        notes.append((Content(runs), "" if est.verdict == "gpu" else "warning"))
+        if est.verdict == "none":
+            notes.append((Content("It will not run on this machine at this context; pull it only to move it "
+                                  "elsewhere or for a bigger server."), "warning"))
+    if disk.known:
+        notes.append((Content(f"free disk: {human_bytes(disk.free_bytes or 0)} in {disk.path}"), "hint"))
+    else:
+        notes.append((Content(f"free disk on the server ({inert(server_url)}): unknown — the server is not this "
+                              "machine, so check it has room"), "hint"))
+    refusal = disk_refusal(download_bytes, disk)
+    return ConfirmPullScreen(Content.styled(f"Pull {inert(tag)}?", "bold"), notes,
+                             refusal=Content(refusal) if refusal else None)
 
 
 def memory_text(gib: float) -> str:
     """Tenths matter for what fits in 24 GiB, not for 400 GiB: keeps the column narrow."""
-    return f"{gib:.1f} GiB" if gib < 100 else f"{gib:.0f} GiB"
+    return format_gib(gib * GIB, digits=1 if gib < 100 else 0)
 
 
 def quality_text(entry: CatalogEntry) -> str:
@@ -228,9 +256,13 @@ class ModelPickerScreen(Screen[str | None]):
     """
 
     def __init__(self, backend: OllamaBackend, pulls: PullManager, machine: MachineFigures, *,
-                 ctx: int = DEFAULT_CTX, kv_cache: str = "f16") -> None:
+                 ctx: int = DEFAULT_CTX, kv_cache: str = "f16",
+                 disk_space: Callable[[], DiskSpace] | None = None) -> None:
+        """`disk_space`: free space where pulls land, measured in a thread before each pull
+        (default: the local Ollama models folder; unknown for a remote server)."""
         super().__init__()
         self.backend = backend
+        self.disk_space = disk_space
         self.pulls = pulls
         self.machine = machine
         self.ctx = ctx
@@ -322,7 +354,8 @@ class ModelPickerScreen(Screen[str | None]):
             details = await self._show(entry.tag)
             entries.append(catalog.with_server_figures(entry, details.model_info if details else None, model.size))
         unestimated = []
-        for tag, model in installed.items():
+        for tag, model in sorted(installed.items(), key=lambda item: catalog.tag_sort_key(item[0],
+                                                                                         item[1].parameter_size)):
             if tag in known:
                 continue
             extra = entry_for_installed(model, await self._show(model.name))
@@ -344,7 +377,7 @@ class ModelPickerScreen(Screen[str | None]):
 
     def _refresh(self) -> None:
         """Recompute every estimate for the current context and KV type, then redraw."""
-        self.recommendation = recommend(
+        self.recommendation = recommend_usable(
             self.entries, self.ctx, gpu_free_bytes=self.machine.gpu_free_bytes, ram_bytes=self.machine.ram_bytes,
             kv_cache=self.kv_cache, no_gpu_reason=None if self.machine.gpus else "no GPU")
         self._render_recommendation()
@@ -389,8 +422,10 @@ class ModelPickerScreen(Screen[str | None]):
         result = self.recommendation
         if result is None:
             return
-        for entry, est in zip(self.entries, result.estimates):
-            table.add_row(*self._cells(entry, est, result.best, wide), key=entry.tag)
+        speeds = result.tokens_per_second if isinstance(result, CpuRecommendation) else ()
+        for index, (entry, est) in enumerate(zip(self.entries, result.estimates)):
+            speed = speeds[index] if speeds else None
+            table.add_row(*self._cells(entry, est, result.best, wide, speed), key=entry.tag)
         for model in self.unestimated:
             table.add_row(*self._unknown_cells(model, wide), key=catalog.normalize_tag(model.name))
         target = selected if self._cursor_placed else result.best
@@ -411,7 +446,8 @@ class ModelPickerScreen(Screen[str | None]):
             return Text("failed", style=self._style("error"))
         return Text("")
 
-    def _cells(self, entry: CatalogEntry, est: Estimate, best: str | None, wide: bool) -> list[Text]:
+    def _cells(self, entry: CatalogEntry, est: Estimate, best: str | None, wide: bool,
+               tokens_per_second: float | None = None) -> list[Text]:
         marker = "★ " if entry.tag == best else "  "
         colour = {"gpu": "success", "partial": "warning", "cpu": "warning", "none": "error"}[est.verdict]
         cells = [Text(marker + inert(short_tag(entry.tag)), style="bold" if entry.tag == best else "")]
@@ -420,7 +456,7 @@ class ModelPickerScreen(Screen[str | None]):
         cells += [
             Text(format_bytes(entry.download_bytes), justify="right"),
             Text(memory_text(est.total_gib), justify="right"),
-            Text(verdict_text(est, wide), style=self._style(colour)),
+            Text(verdict_text(est, wide, tokens_per_second), style=self._style(colour)),
         ]
         if wide:
             cells.append(Text(quality_text(entry), justify="right"))
@@ -495,7 +531,34 @@ class ModelPickerScreen(Screen[str | None]):
         if self.pulls.is_active(tag):
             self._say(f"{tag} is already being pulled (c cancels).")
             return
-        self.pulls.start(tag)
+        self._confirm_pull(tag)
+
+    @work(exclusive=True, group="picker-pull-confirm")
+    async def _confirm_pull(self, tag: str) -> None:
+        """Ask before downloading: size, fit and free disk (measured in a thread: a stat may hang on NFS)."""
+        import asyncio
+
+        entry = next((e for e in self.entries if e.tag == tag), None)
+        est: Estimate | None = None
+        verdict: str | None = None
+        result = self.recommendation
+        if entry is not None and result is not None:
+            index = self.entries.index(entry)
+            if index < len(result.estimates):
+                est = result.estimates[index]
+                speeds = result.tokens_per_second if isinstance(result, CpuRecommendation) else ()
+                verdict = verdict_text(est, True, speeds[index] if speeds else None)
+        size = entry.download_bytes if entry is not None else (
+            self.installed[tag].size if tag in self.installed else None)
+        if self.disk_space is not None:
+            disk = await asyncio.to_thread(self.disk_space)
+        elif self.backend.is_local:
+            disk = await asyncio.to_thread(local_disk_space)
+        else:
+            disk = DiskSpace(None)
+        dialog = pull_dialog(tag, size, est, verdict, self.ctx, disk, self.backend.url)
+        if await self.app.push_screen_wait(dialog) and not self.pulls.is_active(tag):
+            self.pulls.start(tag)
 
     def action_cancel_pull(self) -> None:
         tag = self.selected_tag()
