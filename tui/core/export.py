@@ -34,6 +34,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
+from tui.core.conversation import turn_figures
 from tui.core.sanitize import inert
 from tui.core.store import ConversationRecord, TurnRecord
 
@@ -144,7 +145,7 @@ def _turn_markdown(number: int, record: TurnRecord, reasoning: bool) -> list[str
         lines += [f"> **{turn.state.value.capitalize()}:** {' '.join(turn.error.split())}", ""]
     elif turn.state.value == "stopped":
         lines += ["> **Stopped** before the reply was finished.", ""]
-    figures = stats_line(record)
+    figures = turn_figures(record.turn)
     if figures:
         lines += [f"*{figures}*", ""]
     return lines
@@ -157,22 +158,6 @@ def reasoning_summary(record: TurnRecord) -> str:
              if turn.think_seconds else ""]
     detail = ", ".join(part for part in parts if part)
     return f"Reasoning ({detail})" if detail else "Reasoning"
-
-
-def stats_line(record: TurnRecord) -> str:
-    """The figures the chat screen shows under a finished turn, in words."""
-    turn = record.turn
-    parts: list[str] = []
-    if turn.reasoning_tokens or turn.answer_tokens:
-        parts.append(f"{turn.reasoning_tokens} reasoning + {turn.answer_tokens} answer tokens")
-    stats = turn.stats
-    if stats is not None and stats.eval_rate is not None:
-        parts.append(f"{stats.eval_rate:.1f} tok/s")
-    if stats is not None and stats.prompt_eval_rate is not None:
-        parts.append(f"prompt {stats.prompt_eval_rate:.0f} tok/s")
-    if turn.ttft_seconds is not None:
-        parts.append(f"first token {turn.ttft_seconds:.2f} s")
-    return " · ".join(parts)
 
 
 def _local_time(timestamp: float) -> str:

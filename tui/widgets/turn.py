@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
-from tui.core.conversation import Turn, TurnState
+from tui.core.conversation import Turn, TurnState, turn_figures
 from tui.core.metrics import TokenMeter
 from tui.core.sanitize import inert
 from tui.widgets.answer import AnswerMarkdown
@@ -368,20 +368,3 @@ def summary_text(turn: Turn) -> Content:
     if figures:
         parts += ["\n", (figures, "dim")]
     return Content.assemble(*parts)
-
-
-def turn_figures(turn: Turn) -> str:
-    """One line of figures after a turn, the ones `ollama run --verbose` users look for."""
-    parts: list[str] = []
-    stats = turn.stats
-    if turn.reasoning_tokens or turn.answer_tokens:
-        parts.append(f"{turn.reasoning_tokens:,} reasoning + {turn.answer_tokens:,} answer tokens")
-    if stats is not None and stats.eval_rate is not None:
-        parts.append(f"{stats.eval_rate:.1f} tok/s")
-    if stats is not None and stats.prompt_eval_rate is not None:
-        parts.append(f"prompt {stats.prompt_eval_rate:.0f} tok/s")
-    if turn.ttft_seconds is not None:
-        parts.append(f"first token {turn.ttft_seconds:.2f} s")
-    if stats is not None and stats.load_duration_ns > 50_000_000:
-        parts.append(f"load {stats.load_seconds:.1f} s")
-    return " · ".join(parts)
