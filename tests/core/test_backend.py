@@ -149,10 +149,22 @@ def test_reasoning_is_not_sent_back_in_later_turns() -> None:
         ("gpu-box", "http://gpu-box:11434"),
         ("gpu-box:8080", "http://gpu-box:8080"),
         ("https://lab.example.org", "https://lab.example.org:443"),
+        ("http://lab.example.org", "http://lab.example.org:80"),
+        ("0.0.0.0", "http://0.0.0.0:11434"),
+        (":9000", "http://127.0.0.1:9000"),
+        ("[::1]:8080", "http://[::1]:8080"),
+        ("https://proxy.example.org/ollama/", "https://proxy.example.org:443/ollama"),
+        ("  gpu-box  ", "http://gpu-box:11434"),
     ],
 )
 def test_host_forms_follow_ollama(given: str | None, url: str) -> None:
     assert normalize_host(given) == url
+
+
+@pytest.mark.parametrize("given", ["gpu-box:99999", "http://[::1:8080"])
+def test_a_malformed_host_is_refused(given: str) -> None:
+    with pytest.raises(ValueError):
+        normalize_host(given)
 
 
 def test_a_client_hanging_up_leaves_no_traceback_but_a_real_server_error_still_shows(capsys) -> None:  # type: ignore[no-untyped-def]

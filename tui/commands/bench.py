@@ -18,7 +18,6 @@ import json
 import sys
 from typing import Any, Sequence, TextIO
 
-GIB = 1024**3
 
 
 def register(subparsers: Any) -> None:
@@ -208,7 +207,9 @@ def _cell(key: str, row: dict[str, Any]) -> str:
     if value is None:
         return "—"
     if key == "peak_vram_bytes":
-        return f"{value / GIB:.1f} GiB"
+        from tui.core.units import format_gib
+
+        return format_gib(value)
     if key in ("load_s", "think_s", "total_s"):
         return f"{value:.1f}"
     if key == "ttft_s":

@@ -19,7 +19,7 @@ import json
 import sys
 from typing import Any
 
-KV_CACHE_TYPES = ("f16", "q8_0", "q4_0")
+from tui.core.fit import KV_CACHE_TYPES
 
 
 def register(subparsers: Any) -> None:

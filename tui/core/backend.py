@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, AsyncIterator
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlsplit
 
 import httpx
 import ollama
@@ -27,14 +27,24 @@ THINK_FIELD_MIN_VERSION = (0, 9, 0)
 
 
 def normalize_host(host: str | None) -> str:
-    """The base URL for any form `OLLAMA_HOST` takes (`host`, `host:port`, `http://…`, `https://…`).
-
-    Delegates to the ollama client's own parser so r1tui reads a host exactly as
-    the client (and the `ollama` CLI) does.
+    """The base URL for any form `OLLAMA_HOST` takes (`host`, `host:port`, `http://…`, `https://…`),
+    by the rules Ollama itself documents: no scheme means http, no port means 11434 (80 or 443 when
+    a scheme is given), an empty host means 127.0.0.1, a path is kept. Raises ValueError for a port
+    out of range or a malformed address.
     """
-    from ollama._client import _parse_host  # the client's own rules; no public alias exists
-
-    return _parse_host(host)
+    text, port = (host or "").strip(), 11434
+    scheme, _, rest = text.partition("://")
+    if not rest:
+        scheme, rest = "http", text
+    elif scheme in ("http", "https"):
+        port = 80 if scheme == "http" else 443
+    split = urlsplit(f"{scheme}://{rest}")
+    hostname = split.hostname or "127.0.0.1"
+    port = split.port or port  # .port raises ValueError when out of range
+    if ":" in hostname:  # an IPv6 address: urlsplit drops its brackets
+        hostname = f"[{hostname}]"
+    path = split.path.strip("/")
+    return f"{scheme}://{hostname}:{port}" + (f"/{path}" if path else "")
 
 
 def is_local_host(url: str) -> bool:

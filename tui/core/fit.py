@@ -20,7 +20,7 @@ from typing import Iterable, Literal, Sequence
 
 from tui.core.catalog import Architecture, CatalogEntry
 
-GIB = 1024**3
+from tui.core.units import GIB  # noqa: F401 - fit's callers import it from here
 MIB = 1024**2
 
 Verdict = Literal["gpu", "partial", "cpu", "none"]
@@ -35,6 +35,7 @@ VERDICT_LABELS: dict[str, str] = {
 # Bytes per cached element for OLLAMA_KV_CACHE_TYPE; the quantized types carry
 # a small per-block scale, hence not exactly 1 and 0.5.
 KV_BYTES_PER_ELEMENT: dict[str, float] = {"f16": 2.0, "q8_0": 1.0625, "q4_0": 0.5625}
+KV_CACHE_TYPES: tuple[str, ...] = tuple(KV_BYTES_PER_ELEMENT)  # the values OLLAMA_KV_CACHE_TYPE takes
 
 # What the CUDA runtime and Ollama's runner reserve on every GPU they use
 # before any tensor: Ollama's own figure for CUDA (457 MiB), inside the

@@ -32,11 +32,11 @@ import httpx
 
 from tui.core.backend import THINK_FIELD_MIN_VERSION, BackendError, is_local_host, normalize_host, parse_version
 from tui.core.config import _boolean, _integer, _keep_alive, _number, _text, state_dir
+from tui.core.fit import KV_CACHE_TYPES
 
 LOG_NAME = "ollama-serve.log"
 DEFAULT_START_TIMEOUT = 30.0
 DEFAULT_STOP_GRACE = 10.0
-KV_CACHE_TYPES = ("f16", "q8_0", "q4_0")
 
 
 # -- configuration --------------------------------------------------------------
