@@ -57,4 +57,4 @@ class InstallHelpScreen(Dialog[bool]):
     def action_copy_command(self) -> None:
         command = self.guide.command
         self.app.copy_to_clipboard(command)
-        self.notify(f"copied: {command}")
+        self.notify(f"copied: {command}", markup=False)

@@ -139,7 +139,7 @@ class RuntimeScreen(Dialog[None]):
             # Shielded: closing this screen mid-restart must not kill the server that is coming up.
             status = await asyncio.shield(task)
         except RuntimeFailure as failure:
-            self.notify(inert(str(failure)), severity="error", timeout=15)
+            self.notify(inert(str(failure)), severity="error", timeout=15, markup=False)
             status = self.runtime.status()  # carries the failure as its message
         else:
             if self.on_restarted is not None:
