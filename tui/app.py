@@ -126,6 +126,13 @@ class R1App(App[None]):
     async def on_unmount(self) -> None:
         if self.sampler is not None:
             self.sampler.stop()
+        chats = [screen for screen in self.screen_stack if isinstance(screen, ChatScreen)]
+        for chat in chats:  # a turn's final write may still be waiting for a locked history file
+            try:
+                await asyncio.wait_for(chat.recorder.saved(), timeout=10)
+            except asyncio.TimeoutError:
+                pass
+            chat.recorder.close()
         await self.pulls.aclose()
         if self.store is not None:
             self.store.close()

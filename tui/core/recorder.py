@@ -10,7 +10,9 @@ Why a recorder between the stream and the store:
   and about every turn that could not be saved in the end.
 
 The stream calls `append` for every chunk (a list append: nothing blocks); a tick
-every `interval` seconds commits what has gathered as one small insert.
+every `interval` seconds commits what has gathered as one small insert. `finish`
+queues the final write and returns at once: a locked file may take seconds to
+free, and the turn on screen must not wait for it.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class HistoryRecorder:
         self._reasoning: list[str] = []
         self._answer: list[str] = []
         self._ticker: asyncio.Task[None] | None = None
+        self._finishing: set[asyncio.Task[bool]] = set()
         self._failing = False
 
     # -- the stream's side ------------------------------------------------------------
@@ -70,31 +73,40 @@ class HistoryRecorder:
             if answer:
                 self._answer.append(answer)
 
-    async def finish(self, turn: Turn) -> bool:
-        """Write the finished turn whole; False (and the user told) when it could not be saved."""
+    async def finish(self, turn: Turn) -> None:
+        """Queue the finished turn's final write (whole text, state, figures); retried in the background."""
         current = self._current
         if current is None:
-            return self.store is None
+            return
         if self._ticker is not None:
             self._ticker.cancel()
             self._ticker = None
+        self._current = None
+        self._reasoning.clear()  # the final write holds the whole text
+        self._answer.clear()
+        task = asyncio.get_running_loop().create_task(self._finish_with_retries(current, turn))
+        self._finishing.add(task)
+        task.add_done_callback(self._finishing.discard)
+
+    async def saved(self) -> bool:
+        """Wait for every queued final write; False when one could not be saved (tests, and exit)."""
+        results = await asyncio.gather(*self._finishing) if self._finishing else []
+        return all(results)
+
+    async def _finish_with_retries(self, current: _TurnInProgress, turn: Turn) -> bool:
         for attempt in range(FINISH_ATTEMPTS):
-            if await self._write(finished=turn):
-                self._current = None
+            if await self._write(current, finished=turn):
                 return True
             if attempt + 1 < FINISH_ATTEMPTS:
                 await asyncio.sleep(self._interval)
-        self._current = None
-        self._reasoning.clear()
-        self._answer.clear()
-        self._report(f"This turn was not saved to history ({turn.prompt[:40]!r}…): the history file stayed "
+        self._report(f"This turn was not saved to history ({turn.prompt[:40]!r}): the history file stayed "
                      "unwritable. The chat itself goes on.")
         return False
 
     async def flush(self) -> None:
         """Commit what has gathered now (tests, and before the app exits)."""
         if self._current is not None:
-            await self._write()
+            await self._write(self._current)
 
     def close(self) -> None:
         if self._ticker is not None:
@@ -104,19 +116,22 @@ class HistoryRecorder:
     # -- the worker's side -------------------------------------------------------------
 
     async def _tick_until_finished(self) -> None:
+        await self.saved()  # an earlier turn still retrying its final write goes into history first
         while True:
             await asyncio.sleep(self._interval)
-            await self._write()
+            if self._current is not None:
+                await self._write(self._current)
 
-    async def _write(self, finished: Turn | None = None) -> bool:
+    async def _write(self, current: _TurnInProgress, finished: Turn | None = None) -> bool:
         reasoning, answer = "".join(self._reasoning), "".join(self._answer)
         self._reasoning.clear()
         self._answer.clear()
         loop = asyncio.get_running_loop()
         try:
-            await asyncio.shield(loop.run_in_executor(self._executor, self._write_now, reasoning, answer, finished))
+            await asyncio.shield(loop.run_in_executor(self._executor, self._write_now, current, reasoning, answer,
+                                                      finished))
         except (StoreError, LookupError) as error:
-            if reasoning or answer:  # keep it for the next try, ahead of what arrived meanwhile
+            if (reasoning or answer) and current is self._current:  # for the next try, ahead of newer text
                 self._reasoning.insert(0, reasoning)
                 self._answer.insert(0, answer)
             if not self._failing:
@@ -128,10 +143,10 @@ class HistoryRecorder:
             self._report("History is being saved again.")
         return True
 
-    def _write_now(self, reasoning: str, answer: str, finished: Turn | None) -> None:
+    def _write_now(self, current: _TurnInProgress, reasoning: str, answer: str, finished: Turn | None) -> None:
         """On the worker thread: create what is missing, then append (or finish) in order."""
-        store, current = self.store, self._current
-        if store is None or current is None:
+        store = self.store
+        if store is None:
             return
         if self.conversation_id is None:
             self.conversation_id = store.new_conversation(current.turn.model, self.system_prompt)
