@@ -72,3 +72,20 @@ async def test_an_echoed_token_never_reaches_the_screen(sim: SimulatedOllama) ->
         assert app.store is not None
         saved = app.store.load(app.screen.conversation_id)
         assert token not in (saved.turns[-1].error or "") and "[redacted]" in (saved.turns[-1].error or "")
+
+
+async def test_the_model_library_and_panel_show_hostile_names_inert(hostile: SimulatedOllama) -> None:
+    from tui.screens.picker import ModelPickerScreen
+
+    app = make_app(hostile.url, show_panel=True)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_connected(pilot)
+        app.use_model(HOSTILE_NAME)
+        await send_and_wait(pilot, "load it")  # the panel's loaded-models list now holds the name
+        app.refresh_loaded()
+        await wait_for(pilot, lambda: any(m.name == HOSTILE_NAME for m in app.loaded))
+        await pilot.pause(0.2)
+        assert unsafe_output(app) == []
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: isinstance(app.screen, ModelPickerScreen) and "pwned" in screen_text(app))
+        assert unsafe_output(app) == []
