@@ -12,24 +12,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from tui.screens.dialog import Dialog
 
-class ConfirmDeleteScreen(ModalScreen[bool]):
+
+class ConfirmDeleteScreen(Dialog[bool]):
     BINDINGS = [
         Binding("y", "answer(True)", "Delete"),
         Binding("n,escape", "answer(False)", "Keep"),
     ]
     DEFAULT_CSS = """
-    ConfirmDeleteScreen { align: center middle; }
-    ConfirmDeleteScreen > Vertical {
-        width: 70; max-width: 95%; height: auto; border: round $error; background: $surface; padding: 0 1;
-    }
-    ConfirmDeleteScreen .hint { color: $text-muted; }
-    ConfirmDeleteScreen .problem { color: $error; height: auto; }
-    ConfirmDeleteScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
-    ConfirmDeleteScreen Button { margin-left: 1; }
+    ConfirmDeleteScreen > Vertical { border: round $error; }
     """
 
     def __init__(self, question: Content, notes: Iterable[tuple[Content, str]] = ()) -> None:
@@ -57,7 +51,7 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
         self.dismiss(event.button.id == "delete")
 
 
-class ConfirmPullScreen(ModalScreen[bool]):
+class ConfirmPullScreen(Dialog[bool]):
     """Before a download of gigabytes: its size, whether it will run here, and the free disk.
 
     y (or the focused Pull button) pulls; n or Esc does not. When the disk cannot
@@ -70,15 +64,9 @@ class ConfirmPullScreen(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "Cancel"),
     ]
     DEFAULT_CSS = """
-    ConfirmPullScreen { align: center middle; }
-    ConfirmPullScreen > Vertical {
-        width: 76; max-width: 95%; height: auto; border: round $accent; background: $surface; padding: 0 1;
-    }
+    ConfirmPullScreen > Vertical { width: 76; }
     ConfirmPullScreen .warning { color: $warning; height: auto; }
-    ConfirmPullScreen .problem { color: $error; height: auto; }
-    ConfirmPullScreen .hint { color: $text-muted; height: auto; }
-    ConfirmPullScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
-    ConfirmPullScreen Button { margin-left: 1; }
+    ConfirmPullScreen .hint { height: auto; }
     """
 
     def __init__(self, question: Content, notes: Iterable[tuple[Content, str]] = (), *,

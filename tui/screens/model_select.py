@@ -6,7 +6,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -15,6 +14,7 @@ from tui.core import catalog
 from tui.core.catalog import tag_sort_key
 from tui.core.fit import estimate
 from tui.core.sanitize import inert
+from tui.screens.dialog import Dialog
 from tui.core.units import format_gib, human_bytes
 
 
@@ -33,14 +33,10 @@ def memory_bytes(model: InstalledModel, ctx: int) -> int | None:
     return estimate(catalog.with_server_figures(entry, None, model.size), ctx, ram_bytes=1 << 62).total_bytes
 
 
-class ModelSelectScreen(ModalScreen[str | None]):
+class ModelSelectScreen(Dialog[str | None]):
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
     DEFAULT_CSS = """
-    ModelSelectScreen { align: center middle; }
-    ModelSelectScreen > Vertical {
-        width: 120; max-width: 98%; height: auto; max-height: 80%;
-        border: round $accent; background: $surface; padding: 0 1;
-    }
+    ModelSelectScreen > Vertical { width: 120; max-width: 98%; max-height: 80%; }
     ModelSelectScreen OptionList { height: auto; max-height: 20; border: none; }
     """
 
