@@ -252,21 +252,9 @@ def human_bytes(value: int) -> str:
 
 
 def _until(expires_at: str | None, now: datetime) -> str:
-    if not expires_at:
-        return ""
-    expires = datetime.fromisoformat(expires_at)
-    if expires.tzinfo is None:
-        expires = expires.replace(tzinfo=timezone.utc)
-    seconds = (expires - now).total_seconds()
-    if seconds <= 0:
-        return "stopping..."
-    if seconds > 365 * 86400:
-        return "forever"
-    if seconds < 90:
-        return f"{int(seconds)} seconds from now"
-    if seconds < 90 * 60:
-        return f"{round(seconds / 60)} minutes from now"
-    return f"{round(seconds / 3600)} hours from now"
+    from tui.core.keep_alive import until_column
+
+    return until_column(datetime.fromisoformat(expires_at) if expires_at else None, now)
 
 
 def _model_lines(models: list[dict[str, Any]], server: dict[str, Any], now: datetime) -> list[str]:
