@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import tomllib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 
 import pytest
 import tomli_w
 
+from tests.conftest import PROXY_TOKEN
 from tui.core.backend import BackendError, OllamaBackend
 from tui.core.hosts import HostProfile, choose_host, hosts_to_toml, parse_hosts, redact, secrets, token_file_warning
 
@@ -28,7 +26,7 @@ url = "https://proxy.example.org"
 token = "file-token-123"
 """
 
-TOKEN = "s3cret-token.ABC"
+TOKEN = PROXY_TOKEN
 
 
 def load(text: str = CONFIG) -> tuple[dict[str, HostProfile], list[str]]:
@@ -130,36 +128,6 @@ def test_a_token_in_a_world_readable_config_is_flagged(tmp_path) -> None:
 
 
 # -- over a real socket: the header reaches the server; a refusal never echoes the token ----------------
-
-
-@pytest.fixture
-def auth_proxy() -> Iterator[tuple[str, list[str]]]:
-    """A stand-in authenticating proxy: answers /api/version only with the right bearer token."""
-    seen: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_GET(self) -> None:  # noqa: N802
-            auth = self.headers.get("Authorization", "")
-            seen.append(auth)
-            ok = auth == f"Bearer {TOKEN}"
-            body = json.dumps({"version": "0.12.6"} if ok else {"error": f"bad credentials: {auth}"}).encode()
-            self.send_response(200 if ok else 401)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 async def test_the_bearer_token_is_sent_to_the_server(auth_proxy) -> None:

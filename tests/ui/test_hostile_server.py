@@ -89,3 +89,19 @@ async def test_the_model_library_and_panel_show_hostile_names_inert(hostile: Sim
         await pilot.press("f3")
         await wait_for(pilot, lambda: isinstance(app.screen, ModelPickerScreen) and "pwned" in screen_text(app))
         assert unsafe_output(app) == []
+
+
+async def test_a_server_refusing_the_credentials_is_said_so(auth_proxy) -> None:
+    """Not "Nothing answers… no `ollama` on PATH: press F6 to install" (what a 401 used to get)."""
+    from tui.app import R1App
+    from tui.core.backend import OllamaBackend
+    from tui.core.config import Settings
+    from tui.core.runtime import ManagedRuntime
+
+    url, _ = auth_proxy
+    backend = OllamaBackend(url, headers={"Authorization": "Bearer wrong-token"})
+    app = R1App(backend, Settings(show_panel=False), runtime=ManagedRuntime(url, path=""))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: "refused r1tui's credentials (401)" in app.status[0])
+        assert "retrying" in app.status[0] and "wrong-token" not in app.status[0]
+        assert not any("ollama" in n.message and "PATH" in n.message for n in app._notifications)
