@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -65,3 +67,74 @@ def test_example_config_documents_every_key_with_its_default() -> None:
     text = path.read_text()
     for table, key in all_keys():
         assert f"[{table}]" in text and f"\n{key} =" in text
+
+
+# -- saving edits the user's file instead of rewriting it -------------------------------
+
+USERS_FILE = """\
+# my settings, by hand
+[chat]
+temprature = 0.5   # a typo: unknown, but it is the user's
+temperature = 0.6  # what DeepSeek suggests
+num_ctx = 12.5     # invalid: loads as the default, stays as written
+
+[mine]
+colour = "green"
+"""
+
+
+def test_saving_changes_only_the_changed_value_and_keeps_the_rest_with_a_backup(tmp_path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(USERS_FILE)
+    path.chmod(0o644)
+    before = load_settings(path).settings
+    save_settings(replace(before, temperature=0.7, show_panel=False), path, previous=before)
+    assert path.read_text() == USERS_FILE.replace(
+        "temperature = 0.6  # what", "temperature = 0.7  # what") + "\n[ui]\nshow_panel = false\n"
+    backup = tmp_path / "config.toml.bak"
+    assert backup.read_text() == USERS_FILE
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600 and stat.S_IMODE(os.stat(backup).st_mode) == 0o600
+    loaded = load_settings(path)
+    assert loaded.settings == replace(before, temperature=0.7, show_panel=False)
+
+
+def test_without_previous_settings_the_file_itself_says_what_changed(tmp_path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(USERS_FILE)
+    save_settings(replace(load_settings(path).settings, top_p=0.9), path)
+    text = path.read_text()
+    assert "top_p = 0.9\n" in text and text.replace("top_p = 0.9\n", "") == USERS_FILE
+
+
+def test_the_example_config_changes_by_one_line(tmp_path) -> None:
+    example = (Path(__file__).resolve().parents[2] / "config.example.toml").read_text()
+    path = tmp_path / "config.toml"
+    path.write_text(example)
+    save_settings(Settings(num_ctx=8192), path, previous=Settings())
+    assert path.read_text() == example.replace("\nnum_ctx = 4096\n", "\nnum_ctx = 8192\n")
+
+
+def test_a_symlinked_config_is_written_through_to_its_target(tmp_path) -> None:
+    dotfiles = tmp_path / "dotfiles"
+    dotfiles.mkdir()
+    real = dotfiles / "r1tui.toml"
+    real.write_text("[chat]\ntemperature = 0.6\n")
+    link = tmp_path / "config" / "config.toml"
+    link.parent.mkdir()
+    link.symlink_to(real)
+    save_settings(Settings(temperature=0.5), link, previous=Settings())
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert real.read_text() == "[chat]\ntemperature = 0.5\n"
+    assert (dotfiles / "r1tui.toml.bak").read_text() == "[chat]\ntemperature = 0.6\n"
+    assert stat.S_IMODE(os.stat(real).st_mode) == 0o600
+
+
+def test_runtime_and_config_share_public_validators_without_importing_each_other() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, tui.core.runtime as r, tui.core.validators as v; "
+            "print('tui.core.config' in sys.modules, r.RUNTIME_KEYS[('runtime', 'autostart')][1] is v.boolean)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                            cwd=Path(__file__).resolve().parents[2])
+    assert result.stdout.split() == ["False", "True"], result.stderr

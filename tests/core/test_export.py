@@ -6,12 +6,13 @@ import io
 import json
 import os
 import pty
+import stat
 from pathlib import Path
 
 import pytest
 
 from tui.core.conversation import Turn, TurnState
-from tui.core.export import to_json, to_markdown, write_output
+from tui.core.export import render, to_json, to_markdown, write_output
 from tui.core.metrics import GenerationStats
 from tui.core.store import ConversationRecord, HistoryStore
 
@@ -94,27 +95,36 @@ def test_json_has_the_documented_shape() -> None:
 
 
 def test_json_keeps_hostile_text_exactly_but_never_as_raw_control_characters() -> None:
-    record = saved(reasoning=HOSTILE, answer="中文 " + HOSTILE)
+    hidden = "zero\u200bwidth\u2066isolate\u2069\ufeff\u2028"
+    record = saved(reasoning=HOSTILE, answer="中文 " + HOSTILE + hidden)
     text = to_json(record)
-    assert json.loads(text)["turns"][0]["answer"] == "中文 " + HOSTILE  # the data is exact
+    assert json.loads(text)["turns"][0]["answer"] == "中文 " + HOSTILE + hidden  # the data is exact
     assert "中文" in text  # readable, not \\u-escaped
-    for char in "\x1b\x07\x9b\u202e\x7f":
+    for char in "\x1b\x07\x9b\u202e\x7f\u200b\u2066\u2069\ufeff\u2028":
         assert char not in text
 
 
-def test_markdown_to_a_terminal_is_inert_and_to_a_file_exact(tmp_path: Path) -> None:
-    text = to_markdown(saved(reasoning="think " + HOSTILE, answer="answer " + HOSTILE))
+def test_markdown_is_inert_on_standard_output_and_in_a_file(tmp_path: Path) -> None:
+    text = to_markdown(saved(reasoning="think " + HOSTILE, answer="answer " + HOSTILE + " \u200bhidden"))
     stdout = io.StringIO()
     write_output(text, stream=stdout)
-    shown = stdout.getvalue()
-    for char in "\x1b\x07\x9b\u202e\x7f":
-        assert char not in shown
-    assert "␛]52;c;cm0gLXJmIH4=␇" in shown and "<U+202E>evil" in shown
-
     path = tmp_path / "chat.md"
     write_output(text, path)
-    assert path.read_text(encoding="utf-8") == text
+    for shown in (stdout.getvalue(), path.read_text(encoding="utf-8")):
+        for char in "\x1b\x07\x9b\u202e\x7f\u200b":
+            assert char not in shown
+        assert "␛]52;c;cm0gLXJmIH4=␇" in shown and "<U+202E>evil" in shown and "<U+200B>hidden" in shown
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("fmt", ["md", "json"])
+def test_exporting_over_an_existing_file_makes_it_private(tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / f"chat.{fmt}"
+    path.write_text("an older export, readable by everyone")
+    path.chmod(0o644)
+    write_output(render(saved(), fmt), path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600  # mode bits: root does not bypass what stat says
+    assert "23 chickens" in path.read_text(encoding="utf-8")
 
 
 def test_a_file_that_is_a_terminal_gets_the_inert_text() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -86,7 +88,16 @@ def test_export_markdown_and_json(history: dict[str, int], tmp_path: Path) -> No
     target = tmp_path / "chat.md"
     written = r1tui("export", str(history["hostile"]), "-o", str(target))
     assert written.returncode == 0 and f"to {target}" in written.stderr and written.stdout == ""
-    assert "\x1b]52;c;ZXZpbA==\x07Done" in target.read_text(encoding="utf-8")  # the file holds the exact text
+    assert "\x1b" not in target.read_text(encoding="utf-8")  # Markdown is for people: inert in a file too
+    assert "␛]52;c;ZXZpbA==␇Done" in target.read_text(encoding="utf-8")
+
+    target = tmp_path / "chat.json"
+    target.write_text("an older export")
+    target.chmod(0o644)
+    written = r1tui("export", str(history["hostile"]), "--format", "json", "-o", str(target))
+    assert written.returncode == 0, written.stderr
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600  # replaced, and private now
+    assert json.loads(target.read_text(encoding="utf-8"))["turns"][0]["answer"] == "\x1b]52;c;ZXZpbA==\x07Done"
 
 
 def test_export_to_standard_output_is_inert(history: dict[str, int]) -> None:

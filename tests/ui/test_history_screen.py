@@ -231,6 +231,25 @@ async def test_export_to_a_typed_path_without_reasoning_and_asks_before_replacin
         assert "<details>" not in target.read_text()
 
 
+async def test_export_of_hostile_text_is_inert_and_private_even_over_an_old_file(store, tmp_path,
+                                                                                    monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    target = tmp_path / "hostile.md"
+    target.write_text("an old, world-readable export")
+    target.chmod(0o644)
+    app = host(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("e")  # the newest: its prompt (the title) holds an escape sequence
+        await pilot.pause()
+        app.screen.query_one(Input).value = "hostile.md"
+        await pilot.press("enter", "enter")  # the second Enter replaces the old file
+        await wait_for(pilot, lambda: "Exported to" in status(app))
+    text = target.read_text(encoding="utf-8")
+    assert "\x1b" not in text and "[bold]x[/] ␛[31m" in text
+    assert target.stat().st_mode & 0o777 == 0o600
+
+
 async def test_an_export_that_cannot_be_written_says_why(store, tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     app = host(store)

@@ -96,3 +96,29 @@ def test_summary_shows_the_answers_first_words_without_markdown() -> None:
                 reasoning_tokens=39484, answer_tokens=9747)
     text = summary_text(turn).plain
     assert "39,484 reasoning + 9,747 answer tokens · x = 1" in text and "```" not in text
+
+
+async def test_a_turn_left_streaming_by_a_killed_r1tui_says_it_was_interrupted(sim: SimulatedOllama,
+                                                                               small_budget: None) -> None:
+    """kill -9 mid-reply leaves the turn `streaming` in the file; resumed, it says so (not "the server was told")."""
+    from tui.core.store import HistoryStore
+
+    with HistoryStore() as store:  # the file a killed r1tui left behind
+        conversation_id = store.new_conversation("deepseek-r1:7b")
+        for index in range(3):  # the oldest, interrupted, becomes a summary; the newest is drawn in full
+            turn = long_turn(index)
+            turn_id = store.start_turn(conversation_id, Turn(turn.prompt, turn.model), {})
+            store.append(turn_id, turn.reasoning, turn.answer)
+            if index == 1:
+                store.finish_turn(turn_id, turn)
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await app.screen.resume(conversation_id)
+        views = list(app.screen.query(TurnView))
+        assert [view.summarised for view in views] == [True, False, False]
+        shown = await wait_for_text(pilot, "■ interrupted: r1tui exited while it streamed")
+        assert "told to stop" not in shown
+        app.screen.query_one("#conversation").scroll_home(animate=False)
+        shown = await wait_for_text(pilot, "question 0", "(Enter or click to show)")
+        assert "■ interrupted: r1tui exited while it streamed" in shown.split("question 1")[0]

@@ -156,6 +156,23 @@ async def test_saving_keeps_settings_the_form_does_not_show(path) -> None:
     assert load_settings(path).settings == replace(on_disk, top_p=0.9)
 
 
+async def test_saving_edits_the_users_file_in_place_and_keeps_a_backup(path) -> None:
+    path.parent.mkdir(parents=True)
+    mine = ("# tuned for the 4090\n[chat]\ntemprature = 0.5  # typo, mine\ntemperature = 0.6\n"
+            "num_ctx = 12.5  # invalid, left alone\n\n[plugins]\nfoo = 1\n")
+    path.write_text(mine)
+    path.chmod(0o644)
+    app = host(path, load_settings(path).settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await retype(pilot, "#field-temperature", "0.7")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.result != "not dismissed")
+    assert path.read_text() == mine.replace("temperature = 0.6", "temperature = 0.7")
+    assert (path.parent / "config.toml.bak").read_text() == mine
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
 def test_settings_screen_snapshot(snap_compare) -> None:
     # A fixed path that does not exist: the status line names it, and nothing is read or written.
     app = host(Path("/home/user/.config/r1tui/config.toml"), Settings(host="http://gpu-box:11434"))

@@ -195,3 +195,29 @@ def test_a_wide_table_in_a_narrow_pane_wraps_its_cells_rather_than_cutting_them(
     joined = "".join(line.replace(" ", "") for line in rows)
     assert all(f"value{n}"[:3] in joined for n in range(10))
     assert rows[0].strip()  # no blank edge row above the header
+
+
+DEEP_QUOTE = ">" * 30 + " the answer is 42"
+DEEP_LIST = "\n".join("  " * depth + f"- level {depth}" for depth in range(30))
+
+
+async def test_markdown_nested_past_the_parsers_limit_is_still_shown() -> None:
+    """markdown-it drops what lies 20 containers deep: such text is shown flat rather than lost."""
+    app = Host()
+    async with app.run_test(size=(120, 40)) as pilot:
+        answer = app.query_one(AnswerMarkdown)
+        await answer.write(DEEP_QUOTE)
+        await pilot.pause()
+        assert any("the answer is 42" in row for row in answer_rows(answer))
+        await answer.remove()
+        listed = AnswerMarkdown()
+        await app.mount(listed)
+        await listed.show("Intro.\n\n" + DEEP_LIST)
+        await pilot.pause()
+        rows = "\n".join(answer_rows(listed))
+        assert "Intro." in rows and all(f"level {depth}" in rows for depth in range(30))
+
+
+def test_a_list_nested_within_the_limit_is_still_rendered_as_markdown() -> None:
+    lines = MarkdownRenderer().render("\n".join("  " * depth + f"- level {depth}" for depth in range(5)), 60)
+    assert ["".join(segment.text for segment in line).strip() for line in lines][:2] == ["• level 0", "• level 1"]

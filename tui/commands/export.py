@@ -1,8 +1,8 @@
 """`r1tui export ID`: one saved conversation as Markdown or JSON (see tui/export.py for the JSON shape).
 
-To standard output the text is made inert (escape sequences from model output
-shown as visible symbols); `-o FILE` writes the exact text, readable by the
-user only.
+To standard output and in a Markdown file the text is inert (escape sequences
+from model output shown as visible symbols); JSON keeps the exact text, with
+such characters escaped. `-o FILE` is readable by the user only (mode 0600).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tui.core.export import to_json, to_markdown, write_output
+    from tui.core.export import render, write_output
     from tui.core.store import ConversationNotFound, HistoryStore, StoreError, default_path
 
     path = default_path()
@@ -45,8 +45,7 @@ def run(args: argparse.Namespace) -> int:
     except StoreError as exc:
         print(f"r1tui export: {exc}", file=sys.stderr)
         return 1
-    render = to_json if args.format == "json" else to_markdown
-    text = render(record, reasoning=not args.no_reasoning)
+    text = render(record, args.format, reasoning=not args.no_reasoning)
     try:
         write_output(text, args.output)
     except OSError as exc:

@@ -1,9 +1,15 @@
-"""Settings from `config.toml`: read with tomllib, validated key by key, written with tomli-w.
+"""Settings from `config.toml`: read with tomllib, validated key by key, edited in place with tomlkit.
 
 A bad value must never stop the app: each problem becomes a message naming
 the file, the key and what is allowed, and that key keeps its default. A file
 that cannot be parsed is never overwritten, so a typo never costs the user
 their other settings.
+
+Saving (F7) edits the user's file rather than rewriting it: only the keys
+whose value changed are written; comments, order, unknown keys and tables,
+and values left alone (even ones refused on loading) stay as they were. A
+symlinked config.toml is written through to its target, the previous text is
+kept beside that target as `config.toml.bak`, and both are mode 0600.
 """
 
 from __future__ import annotations
@@ -15,23 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import tomli_w
+import tomlkit
+from tomlkit.exceptions import TOMLKitError
 
+from tui.core.paths import config_dir, data_dir, default_config_path, state_dir
+from tui.core import validators
 
-def config_dir() -> Path:
-    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "r1tui"
-
-
-def data_dir() -> Path:
-    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "r1tui"
-
-
-def state_dir() -> Path:
-    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "r1tui"
-
-
-def default_config_path() -> Path:
-    return config_dir() / "config.toml"
+__all__ = ["KEYS", "LoadedSettings", "Settings", "all_keys", "config_dir", "data_dir", "default_config_path",
+           "load_settings", "read_state", "remember", "save_settings", "state_dir"]
 
 
 @dataclass
@@ -68,62 +65,23 @@ class Settings:
 
 
 # (table, key) in the file -> (attribute, validator returning the value or raising ValueError with what is allowed)
-def _number(low: float, high: float) -> Callable[[Any], float]:
-    def check(value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-            raise ValueError(f"a number from {low:g} to {high:g}")
-        return float(value)
-    return check
-
-
-def _integer(low: int, high: int) -> Callable[[Any], int]:
-    def check(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ValueError(f"a whole number from {low} to {high}")
-        return value
-    return check
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError("a string in quotes")
-    return value
-
-
-def _boolean(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError("true or false")
-    return value
-
-
-def _keep_alive(value: Any) -> str:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"{value}s"
-    if isinstance(value, str) and value.strip():
-        import re
-
-        if re.fullmatch(r"-?\d+(\.\d+)?(ms|s|m|h)?", value.strip()):
-            return value.strip()
-    raise ValueError('a duration like "5m", "1h", "30s", 0 (unload at once) or -1 (keep loaded)')
-
-
 KEYS: dict[tuple[str, str], tuple[str, Callable[[Any], Any]]] = {
-    ("server", "host"): ("host", _text),
-    ("server", "stall_timeout"): ("stall_timeout", _number(5, 3600)),
-    ("chat", "model"): ("model", _text),
-    ("chat", "temperature"): ("temperature", _number(0, 2)),
-    ("chat", "top_p"): ("top_p", _number(0, 1)),
-    ("chat", "num_ctx"): ("num_ctx", _integer(512, 131072)),
-    ("chat", "keep_alive"): ("keep_alive", _keep_alive),
-    ("chat", "system_prompt"): ("system_prompt", _text),
-    ("ui", "theme"): ("theme", _text),
-    ("ui", "show_panel"): ("show_panel", _boolean),
-    ("ui", "sample_interval"): ("sample_interval", _number(0.2, 60)),
+    ("server", "host"): ("host", validators.text),
+    ("server", "stall_timeout"): ("stall_timeout", validators.number(5, 3600)),
+    ("chat", "model"): ("model", validators.text),
+    ("chat", "temperature"): ("temperature", validators.number(0, 2)),
+    ("chat", "top_p"): ("top_p", validators.number(0, 1)),
+    ("chat", "num_ctx"): ("num_ctx", validators.integer(512, 131072)),
+    ("chat", "keep_alive"): ("keep_alive", validators.keep_alive),
+    ("chat", "system_prompt"): ("system_prompt", validators.text),
+    ("ui", "theme"): ("theme", validators.text),
+    ("ui", "show_panel"): ("show_panel", validators.boolean),
+    ("ui", "sample_interval"): ("sample_interval", validators.number(0.2, 60)),
 }
 
 
 def all_keys() -> dict[tuple[str, str], tuple[str, Callable[[Any], Any]]]:
-    """KEYS plus [runtime]; imported late because tui.core.runtime imports this module."""
+    """KEYS plus [runtime]; imported late, as tui.core.runtime brings in the HTTP client."""
     from tui.core.runtime import RUNTIME_KEYS
 
     return KEYS | RUNTIME_KEYS
@@ -178,30 +136,67 @@ def load_settings(path: Path | None = None) -> LoadedSettings:
     return result
 
 
-def save_settings(settings: Settings, path: Path | None = None) -> None:
-    """Write every key, readable by the user only; refuses to replace a file it could not parse."""
+def save_settings(settings: Settings, path: Path | None = None, previous: Settings | None = None) -> None:
+    """Write `settings` to the config file, readable by the user only; refuses to replace a file it could not parse.
+
+    A new file gets every key. An existing one is edited in place: only keys whose
+    value differs from `previous` (the settings the form started from; by default,
+    what the file loads as) are set, and everything else in it is left as written.
+    """
     path = Path(path) if path else default_config_path()
-    if path.exists():
-        try:
-            tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{path} could not be parsed ({exc}); fix it by hand before saving") from exc
-    data: dict[str, dict[str, Any]] = {}
+    target = Path(os.path.realpath(path))  # through a symlink, to the file the user keeps
+    try:
+        old_text: str | None = target.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        old_text = None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path} could not be parsed ({exc}); fix it by hand before saving") from exc
+    if old_text is None:
+        data: dict[str, dict[str, Any]] = {}
+        for (table_name, key), (attribute, _) in all_keys().items():
+            data.setdefault(table_name, {})[key] = getattr(settings, attribute)
+        if settings.hosts:
+            from tui.core.hosts import hosts_to_toml
+
+            data["hosts"] = hosts_to_toml(settings.hosts)
+        _write_private(target, tomlkit.dumps(data))
+        return
+    try:
+        tomllib.loads(old_text)
+        document = tomlkit.parse(old_text)
+    except (tomllib.TOMLDecodeError, TOMLKitError) as exc:
+        raise ValueError(f"{path} could not be parsed ({exc}); fix it by hand before saving") from exc
+    if previous is None:
+        previous = load_settings(target).settings
     for (table_name, key), (attribute, _) in all_keys().items():
-        data.setdefault(table_name, {})[key] = getattr(settings, attribute)
-    if settings.hosts:
+        value = getattr(settings, attribute)
+        if value == getattr(previous, attribute):
+            continue
+        if table_name not in document:
+            document[table_name] = tomlkit.table()
+        table = document[table_name]
+        if not isinstance(table, dict):
+            raise ValueError(f"{path}: `{table_name}` is not a [table]; fix it by hand before saving")
+        table[key] = value
+    if settings.hosts != previous.hosts:
         from tui.core.hosts import hosts_to_toml
 
-        data["hosts"] = hosts_to_toml(settings.hosts)
-    _write_private(path, tomli_w.dumps(data))
+        document["hosts"] = hosts_to_toml(settings.hosts)
+    new_text = tomlkit.dumps(document)
+    if new_text == old_text:
+        return
+    _write_private(target.with_name(target.name + ".bak"), old_text)
+    _write_private(target, new_text)
 
 
-def _write_private(path: Path, text: str) -> None:
+def _write_private(path: Path, content: str) -> None:
+    """Write a whole file, mode 0600, replacing the old one in one step (a crash leaves one or the other)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a .tmp left behind by a crash keeps its mode otherwise
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
+        handle.write(content)
     os.replace(tmp, path)
 
 

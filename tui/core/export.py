@@ -18,10 +18,14 @@ changes meaning (new keys may be added):
                                   "prompt_eval_duration_ns", "load_duration_ns", "total_duration_ns",
                                   "done_reason", "eval_rate", "prompt_eval_rate"}}]}
 
-Model output is exported as it was written. Where it can reach a terminal, the
-caller passes the text through `tui.core.sanitize.inert` (see `write_output`); the
-JSON text itself never carries a raw control or bidi character, since those
-are written as `\\uXXXX` escapes (the same data to any JSON parser).
+Markdown is for people, and people `cat` it or preview it in a terminal: every
+control, bidi and zero-width character in it is shown as a visible stand-in
+(`tui.core.sanitize.inert`), in a file as on standard output. JSON keeps model
+output exactly, yet its text never carries such a character raw: each one is
+written as a `\\uXXXX` escape (the same data to any JSON parser).
+
+Every export file is written by `write_output`: mode 0600 (an existing file
+made private too), never anything that reaches a terminal raw.
 """
 
 from __future__ import annotations
@@ -29,20 +33,19 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
 from tui.core.conversation import turn_figures
-from tui.core.sanitize import inert
+from tui.core.sanitize import UNSAFE, inert
 from tui.core.store import ConversationRecord, TurnRecord
 
 FORMAT = "r1tui.conversation"
 FORMAT_VERSION = 1
 
-# json.dumps escapes C0 controls itself; DEL, C1 controls and bidi overrides it would pass through raw.
-_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def iso_utc(timestamp: float | None) -> str | None:
@@ -108,11 +111,17 @@ def _round(value: float | None, digits: int = 2) -> float | None:
 
 def to_json(record: ConversationRecord, *, reasoning: bool = True) -> str:
     text = json.dumps(to_dict(record, reasoning=reasoning), ensure_ascii=False, indent=2)
-    return _UNSAFE_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text) + "\n"
+    # json.dumps escapes C0 controls itself; DEL, C1 controls, bidi and zero-width characters it leaves raw.
+    return UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text) + "\n"
+
+
+def render(record: ConversationRecord, fmt: str = "md", *, reasoning: bool = True) -> str:
+    """The export in `fmt` ("md" or "json"), as every caller writes it."""
+    return to_json(record, reasoning=reasoning) if fmt == "json" else to_markdown(record, reasoning=reasoning)
 
 
 def to_markdown(record: ConversationRecord, *, reasoning: bool = True) -> str:
-    """GitHub-flavoured Markdown; reasoning folds into a `<details>` block (or is left out)."""
+    """GitHub-flavoured Markdown, inert; reasoning folds into a `<details>` block (or is left out)."""
     info = record.info
     lines = [f"# {info.title or 'Untitled conversation'}", ""]
     lines.append(f"*{info.model} · started {_local_time(info.created_at)} · {info.turn_count} "
@@ -122,7 +131,7 @@ def to_markdown(record: ConversationRecord, *, reasoning: bool = True) -> str:
         lines += ["**System prompt**", "", _quote(record.system_prompt), ""]
     for number, turn_record in enumerate(record.turns, start=1):
         lines += _turn_markdown(number, turn_record, reasoning)
-    return "\n".join(lines).rstrip() + "\n"
+    return inert("\n".join(lines).rstrip() + "\n")
 
 
 def _turn_markdown(number: int, record: TurnRecord, reasoning: bool) -> list[str]:
@@ -169,11 +178,13 @@ def _quote(text: str) -> str:
 
 
 def write_output(text: str, path: str | Path | None = None, stream: TextIO | None = None) -> None:
-    """Write an export to a file (exact text, mode 0600) or to stdout (always inert).
+    """Write an export to a file (mode 0600, whatever mode it had) or to stdout (always inert).
 
     Standard output is made inert even when it is a pipe: `r1tui export 3 | cat`
-    reaches a terminal all the same. A file gets the exact text, unless the
-    "file" is itself a terminal (`-o /dev/tty`).
+    reaches a terminal all the same. A file gets the text as given (Markdown is
+    inert already, JSON escapes), unless the "file" is itself a terminal
+    (`-o /dev/tty`). An existing regular file is made private before anything is
+    written into it; a terminal or a pipe keeps its mode.
     """
     if path is None or str(path) == "-":
         out = stream or sys.stdout
@@ -181,5 +192,11 @@ def write_output(text: str, path: str | Path | None = None, stream: TextIO | Non
         out.flush()
         return
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            os.fchmod(fd, 0o600)  # O_CREAT's mode applies to new files only
+    except OSError:
+        os.close(fd)
+        raise
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
         handle.write(inert(text) if handle.isatty() else text)

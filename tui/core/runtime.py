@@ -31,8 +31,10 @@ from urllib.parse import urlparse
 import httpx
 
 from tui.core.backend import THINK_FIELD_MIN_VERSION, BackendError, is_local_host, normalize_host, parse_version
-from tui.core.config import _boolean, _integer, _keep_alive, _number, _text, state_dir
 from tui.core.fit import KV_CACHE_TYPES
+from tui.core.paths import state_dir
+from tui.core.validators import boolean as _boolean, integer as _integer, keep_alive as _keep_alive
+from tui.core.validators import number as _number, text as _text
 
 LOG_NAME = "ollama-serve.log"
 DEFAULT_START_TIMEOUT = 30.0

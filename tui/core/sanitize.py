@@ -13,8 +13,15 @@ from __future__ import annotations
 
 import re
 
-# C0 controls except TAB and LF, DEL, C1 controls, and Unicode bidi/format controls.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Every character `inert` replaces (public so JSON exports can escape the same set):
+# C0 controls except TAB and LF, DEL, C1 controls, and the Unicode characters that are
+# invisible or reorder text: the Arabic letter mark (U+061C), zero-width space, joiners and
+# direction marks (U+200B-U+200F), line/paragraph separators (U+2028, U+2029), embeddings
+# and overrides (U+202A-U+202E), the word joiner, invisible operators, isolates and other
+# format characters (U+2060-U+206F), and the byte order mark (U+FEFF).
+UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u206f\ufeff]"
+)
 
 
 def _stand_in(match: re.Match[str]) -> str:
@@ -29,6 +36,6 @@ def _stand_in(match: re.Match[str]) -> str:
 
 def inert(text: str) -> str:
     """The text with every control character shown as a visible symbol instead."""
-    if not _UNSAFE.search(text):
+    if not UNSAFE.search(text):
         return text
-    return _UNSAFE.sub(_stand_in, text.replace("\r\n", "\n"))
+    return UNSAFE.sub(_stand_in, text.replace("\r\n", "\n"))

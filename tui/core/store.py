@@ -45,7 +45,8 @@ from tui.core.metrics import GenerationStats
 APPLICATION_ID = 0x72317475
 BUSY_TIMEOUT_SECONDS = 5.0
 TITLE_LENGTH = 60
-INTERRUPTED_ERROR = "Interrupted: r1tui exited before this reply finished; the text saved up to then is shown."
+# Why a turn left streaming in the file (r1tui killed mid-reply) is shown stopped; the chat shows it as it is.
+INTERRUPTED_ERROR = "interrupted: r1tui exited while it streamed"
 
 # Each entry brings the schema from version i to i + 1 (PRAGMA user_version). Never edit a
 # released entry: append a new one, so every older file migrates step by step.

@@ -28,7 +28,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Checkbox, Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.core.export import to_markdown, write_output
+from tui.core.export import render, write_output
 from tui.core.sanitize import inert
 from tui.screens.confirm import ConfirmDeleteScreen as BaseConfirmDeleteScreen
 from tui.core.store import ConversationInfo, HistoryStore, StoreError
@@ -450,7 +450,7 @@ class HistoryScreen(Screen[HistoryResult | None]):
 
     def _export(self, info: ConversationInfo, request: ExportRequest) -> None:
         try:
-            text = to_markdown(self.store.load_record(info.id), reasoning=request.reasoning)
+            text = render(self.store.load_record(info.id), "md", reasoning=request.reasoning)
             write_output(text, request.path)
         except (StoreError, LookupError) as error:
             self._say(f"Not exported: {error}", error=True)

@@ -5,8 +5,10 @@ a complaint, and a value the file refuses must be refused here with the same
 words. So each field maps to its (table, key) and runs that key's validator;
 the form only turns typed text into the number the validator expects.
 
-Saving goes through `save_settings`, which refuses to replace a file it could
-not parse: the user's hand-written file is never lost to a form.
+Saving goes through `save_settings`, which edits the file in place (only the
+values changed here; comments, unknown keys and the rest stay, the old text is
+kept as config.toml.bak) and refuses to touch a file it could not parse: the
+user's hand-written file is never lost to a form.
 """
 
 from __future__ import annotations
@@ -192,7 +194,7 @@ class SettingsScreen(Screen[Settings | None]):
             return
         new = replace(self.settings, **values)
         try:
-            save_settings(new, self.path)
+            save_settings(new, self.path, previous=self.settings)  # only what the user changed
         except ValueError as error:  # the file on disk could not be parsed: left as it is
             self._say(f"Not saved: {error}", error=True)
             return

@@ -24,6 +24,7 @@ from rich import box
 from rich.markdown import Heading, ListItem, Markdown, MarkdownElement, TableElement
 from rich.table import Table
 from rich.segment import Segment
+from rich.text import Text
 from rich.theme import Theme
 
 from tui.core.math_text import present_math
@@ -32,6 +33,8 @@ Line = list[Segment]
 
 # CommonMark with tables and strikethrough, as GitHub and the models write it; raw HTML off.
 _PARSER = MarkdownIt("commonmark", {"html": False}).enable("strikethrough").enable("table")
+# Block containers whose content markdown-it drops, silently, once nested `maxNesting` (20) deep.
+_CONTAINERS = frozenset({"blockquote_open", "list_item_open"})
 
 # Style names Rich's Markdown looks up, with what they fall back to when a theme gives nothing.
 DEFAULT_STYLES: dict[str, str] = {
@@ -175,13 +178,22 @@ class MarkdownRenderer:
             return []
         options = self._console.options.update_width(max(1, width))
         markdown = LiteralMarkdown(present_math(text), self.code_theme)
-        lines = self._console.render_lines(markdown, options, pad=False)
+        shown: Markdown | Text = markdown
+        if _too_deep(markdown.parsed):
+            shown = Text(text, overflow="fold")  # flat, but every character is there
+        lines = self._console.render_lines(shown, options, pad=False)
         while lines and _is_blank(lines[-1]):
             lines.pop()
         start = 0
         while start < len(lines) and _is_blank(lines[start]):
             start += 1
         return lines[start:]
+
+
+def _too_deep(tokens: list) -> bool:  # type: ignore[type-arg]
+    """Whether markdown-it hit its nesting limit: a container opened where its content is no longer parsed."""
+    limit = _PARSER.options.maxNesting - 1
+    return any(token.level >= limit and token.type in _CONTAINERS for token in tokens)
 
 
 def estimated_rows(text: str, width: int) -> int:

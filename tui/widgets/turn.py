@@ -287,7 +287,9 @@ class TurnView(Vertical):
         if turn.state is TurnState.FAILED and turn.error:
             error.update(Content.styled(f"⚠ {inert(turn.error)}", "bold $error"))
         elif turn.state is TurnState.STOPPED:
-            error.update(Content.styled("■ stopped: the server was told to stop generating", "$warning"))
+            # A stopped turn with a reason was not stopped here (r1tui exited while it streamed): say that.
+            reason = inert(turn.error) if turn.error else "stopped: the server was told to stop generating"
+            error.update(Content.styled(f"■ {reason}", "$warning"))
         self.query_one(".turn-stats", Static).update(Content.styled(turn_figures(turn), "dim"))
         self.finished = True
 
@@ -363,7 +365,7 @@ def summary_text(turn: Turn) -> Content:
     if turn.state is TurnState.FAILED and turn.error:
         parts += ["\n", (f"⚠ {inert(turn.error)}", "bold $error")]
     elif turn.state is TurnState.STOPPED:
-        parts += ["\n", ("■ stopped", "$warning")]
+        parts += ["\n", (f"■ {inert(turn.error) if turn.error else 'stopped'}", "$warning")]
     figures = turn_figures(turn)
     if figures:
         parts += ["\n", (figures, "dim")]
