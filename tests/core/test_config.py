@@ -65,3 +65,40 @@ def test_example_config_documents_every_key_with_its_default() -> None:
     text = path.read_text()
     for table, key in all_keys():
         assert f"[{table}]" in text and f"\n{key} =" in text
+
+
+@pytest.mark.parametrize(("table", "key", "value", "attribute"), [
+    ("chat", "temperature", "0", "temperature"),      # greedy decoding: a real choice
+    ("chat", "temperature", "2", "temperature"),
+    ("chat", "top_p", "0", "top_p"),
+    ("chat", "top_p", "1", "top_p"),                  # no nucleus cut
+    ("chat", "num_ctx", "512", "num_ctx"),
+    ("chat", "num_ctx", "131072", "num_ctx"),         # R1's full context
+    ("server", "stall_timeout", "5", "stall_timeout"),
+    ("server", "stall_timeout", "3600", "stall_timeout"),
+    ("ui", "sample_interval", "0.2", "sample_interval"),
+    ("ui", "sample_interval", "60", "sample_interval"),
+])
+def test_range_ends_are_allowed(tmp_path, table: str, key: str, value: str, attribute: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(f"[{table}]\n{key} = {value}\n")
+    loaded = load_settings(path)
+    assert loaded.problems == []
+    assert getattr(loaded.settings, attribute) == float(value)
+
+
+@pytest.mark.parametrize(("table", "key", "value"), [
+    ("chat", "temperature", "-0.01"), ("chat", "temperature", "2.01"),
+    ("chat", "top_p", "-0.01"), ("chat", "top_p", "1.01"),
+    ("chat", "num_ctx", "511"), ("chat", "num_ctx", "131073"),
+    ("server", "stall_timeout", "4.9"), ("server", "stall_timeout", "3601"),
+    ("ui", "sample_interval", "0.19"), ("ui", "sample_interval", "60.1"),
+    ("chat", "temperature", "true"),  # TOML booleans are not numbers here
+    ("chat", "num_ctx", "true"),
+])
+def test_just_outside_a_range_is_refused(tmp_path, table: str, key: str, value: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(f"[{table}]\n{key} = {value}\n")
+    loaded = load_settings(path)
+    assert len(loaded.problems) == 1 and f"`{table}.{key}` = " in loaded.problems[0]
+    assert loaded.settings == Settings()

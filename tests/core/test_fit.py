@@ -166,3 +166,31 @@ def test_recommend_two_gpus_reach_the_70b() -> None:
 def test_context_must_be_positive() -> None:
     with pytest.raises(ValueError):
         estimate(entry("7b"), 0, ram_bytes=PLENTY_OF_RAM)
+
+
+def test_exact_figures_include_the_compute_graph() -> None:
+    """7b (qwen2: 28 layers, 28 heads, 4 KV heads × 128, embedding 3584, vocab 152064).
+
+    Graph = max(logits 4·512·(3584 + 152064), attention 4·512·(1 + 2·3584 + ctx·29)):
+    at 4k the logits win (304 MiB), at 32k the attention scores do.
+    """
+    model = entry("7b")
+    short = estimate(model, 4096, gpu_free_bytes=[8 * GIB], ram_bytes=PLENTY_OF_RAM)
+    assert (short.weights_bytes, short.kv_bytes, short.graph_bytes, short.overhead_bytes) == (
+        4_683_075_271, 224 * MIB, 304 * MIB, 457 * MIB)
+    assert short.total_bytes == 4_683_075_271 + (224 + 304 + 457) * MIB == 5_715_922_631
+    assert short.verdict == "gpu"
+    long = estimate(model, 32768, gpu_free_bytes=[8 * GIB], ram_bytes=PLENTY_OF_RAM)
+    assert long.graph_bytes == 4 * 512 * (1 + 2 * 3584 + 32768 * 29) == 1_960_839_168
+    assert long.kv_bytes == 1792 * MIB
+    # 8 GiB less overhead and graph holds 26 of the 28 layers of (weights + KV) / 28 each.
+    assert (long.verdict, long.gpu_layers) == ("partial", 26)
+
+
+def test_free_vram_must_cover_the_graph_too() -> None:
+    """A card with room for weights, KV cache and overhead but not the graph does not hold the model."""
+    model = entry("7b")
+    est = estimate(model, 4096, ram_bytes=PLENTY_OF_RAM)
+    without_graph = est.weights_bytes + est.kv_bytes + GPU_OVERHEAD_BYTES
+    assert estimate(model, 4096, gpu_free_bytes=[without_graph], ram_bytes=PLENTY_OF_RAM).verdict == "partial"
+    assert estimate(model, 4096, gpu_free_bytes=[est.total_bytes], ram_bytes=PLENTY_OF_RAM).verdict == "gpu"

@@ -184,3 +184,13 @@ async def test_a_refusal_that_echoes_the_token_is_redacted_before_display(auth_p
         await backend.aclose()
     assert "wrong-token-xyz" in str(caught.value)  # the proxy echoed it: why redaction is needed
     assert "wrong-token-xyz" not in redact(str(caught.value), secrets([host], {}))
+
+
+def test_redact_removes_a_token_that_contains_another_whole() -> None:
+    """Shortest first would cut "lab-1" out of "lab-1-rotated-9f3e" and leave "-rotated-9f3e" readable."""
+    short, long = "lab-1", "lab-1-rotated-9f3e"
+    for known in ([short, long], [long, short]):
+        cleaned = redact(f"401 for token {long} (was {short})", known)
+        assert cleaned == "401 for token [redacted] (was [redacted])"
+    hosts = {"a": HostProfile("a", "http://a:11434", token=short), "b": HostProfile("b", "http://b:1", token=long)}
+    assert redact(f"echo {long}", secrets(hosts.values(), {})) == "echo [redacted]"

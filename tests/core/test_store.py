@@ -90,9 +90,12 @@ def test_a_turn_still_streaming_is_readable_from_another_process() -> None:
     turn_id = store.start_turn(conversation_id, Turn("Why is the sky blue?", "deepseek-r1:7b"), {})
     store.append(turn_id, "Rayleigh ", "")
     store.append(turn_id, "scattering.", "Blue light ")
+    # Once the answer starts, chunks carry answer text only: a crash then must not lose them.
+    store.append(turn_id, "", "scatters ")
+    store.append(turn_id, answer_delta="most.")
     with HistoryStore() as reader:
         turn = reader.load(conversation_id).turns[0]
-    assert (turn.reasoning, turn.answer) == ("Rayleigh scattering.", "Blue light ")
+    assert (turn.reasoning, turn.answer) == ("Rayleigh scattering.", "Blue light scatters most.")
     assert turn.finished  # nothing streams it in the reader, so it must not look live there
 
 
@@ -148,6 +151,7 @@ def test_new_files_are_private_to_the_user() -> None:
         assert [f.name for f in files] == ["history.db", "history.db-shm", "history.db-wal"]
         for file in files:
             assert file.stat().st_mode & 0o777 == 0o600, file
+        assert os.stat(default_path().parent).st_mode & 0o777 == 0o700
 
 
 def test_a_schema_0_file_is_set_up_and_a_schema_1_file_is_migrated_keeping_its_chats(tmp_path: Path) -> None:
@@ -215,12 +219,24 @@ def test_a_history_folder_that_cannot_be_made_gives_a_message(tmp_path: Path) ->
         HistoryStore(in_the_way / "history.db")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
-def test_a_folder_that_cannot_be_written_gives_a_message(tmp_path: Path) -> None:
+def test_a_folder_that_cannot_be_written_gives_a_message(tmp_path: Path, monkeypatch) -> None:
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
-    with pytest.raises(StoreError, match=f"cannot open the chat history {locked}"):
+    assert os.stat(locked).st_mode & 0o777 == 0o500
+    if os.geteuid() == 0:
+        # Root writes into a 0500 folder anyway (CI runs as root): refuse the way the kernel
+        # refuses anyone else, so the message is still checked.
+        real_open = os.open
+
+        def refusing_open(path, flags, *args):
+            if Path(path).parent == locked and flags & os.O_CREAT:
+                raise PermissionError(13, "Permission denied", str(path))
+            return real_open(path, flags, *args)
+
+        monkeypatch.setattr(os, "open", refusing_open)
+    with pytest.raises(StoreError, match=f"cannot open the chat history {locked}.*Permission denied"):
         HistoryStore(locked / "history.db")
+    assert list(locked.iterdir()) == []
 
 
 def test_search_finds_words_anywhere_in_a_conversation() -> None:
