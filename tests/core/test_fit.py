@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tui.core import catalog
-from tui.core.fit import GIB, MIB, GPU_OVERHEAD_BYTES, estimate, kv_cache_bytes, recommend
+from tui.core.fit import GIB, MIB, GPU_OVERHEAD_BYTES, estimate, free_vram_for, kv_cache_bytes, recommend
 
 PLENTY_OF_RAM = 512 * GIB
 
@@ -194,3 +194,59 @@ def test_free_vram_must_cover_the_graph_too() -> None:
     without_graph = est.weights_bytes + est.kv_bytes + GPU_OVERHEAD_BYTES
     assert estimate(model, 4096, gpu_free_bytes=[without_graph], ram_bytes=PLENTY_OF_RAM).verdict == "partial"
     assert estimate(model, 4096, gpu_free_bytes=[est.total_bytes], ram_bytes=PLENTY_OF_RAM).verdict == "gpu"
+
+
+class Row:
+    """A `/api/ps` row as backend.LoadedModel gives it (only what free_vram_for reads)."""
+
+    def __init__(self, name: str, size_vram: int) -> None:
+        self.name, self.size_vram = name, size_vram
+
+
+def test_a_loaded_model_counts_its_own_memory_as_free() -> None:
+    """8 GiB card, deepseek-r1:7b loaded (5.3 GiB of it in VRAM): NVML says 2.2 GiB free."""
+    model = entry("7b")
+    loaded_size = estimate(model, 4096, ram_bytes=PLENTY_OF_RAM).total_bytes
+    nvml_free = 8 * GIB - 600 * MIB - loaded_size  # desktop + the loaded model
+    as_nvml = estimate(model, 4096, gpu_free_bytes=[nvml_free], ram_bytes=PLENTY_OF_RAM)
+    assert as_nvml.verdict == "partial" and as_nvml.cpu_layer_share > 0.5  # the bug: "82 % of layers on CPU"
+    loaded = [Row("deepseek-r1:7b", loaded_size), Row("deepseek-r1:1.5b", 2 * GIB)]
+    free = free_vram_for("deepseek-r1:7b", [nvml_free], loaded)
+    assert free == [nvml_free + loaded_size]
+    assert estimate(model, 4096, gpu_free_bytes=free, ram_bytes=PLENTY_OF_RAM).verdict == "gpu"
+    # Another model is judged against what is really free: the 7b holds its memory.
+    assert free_vram_for("deepseek-r1:14b", [nvml_free], loaded) == [nvml_free]
+    assert free_vram_for("deepseek-r1:1.5b", [nvml_free], loaded) == [nvml_free + 2 * GIB]
+    assert free_vram_for("deepseek-r1:7b", [nvml_free], []) == [nvml_free]
+    assert free_vram_for("deepseek-r1:7b", [], loaded) == []
+
+
+def test_a_name_without_a_tag_means_latest() -> None:
+    assert free_vram_for("deepseek-r1", [GIB], [Row("deepseek-r1:latest", GIB)]) == [2 * GIB]
+    assert free_vram_for("deepseek-r1:latest", [GIB], [Row("deepseek-r1", GIB)]) == [2 * GIB]
+    assert free_vram_for("deepseek-r1:7b", [GIB], [Row("deepseek-r1", GIB)]) == [GIB]
+
+
+def test_a_model_split_over_two_gpus_goes_back_where_memory_is_used() -> None:
+    # 30 GiB loaded: 20 on GPU 0, 10 on GPU 1 (plus 2 GiB of another process on GPU 0).
+    totals, free = [24 * GIB, 24 * GIB], [2 * GIB, 14 * GIB]
+    back = free_vram_for("deepseek-r1:70b", free, [Row("deepseek-r1:70b", 30 * GIB)], totals)
+    assert 0 <= sum(free) + 30 * GIB - sum(back) <= 1  # every byte back, but for rounding
+    assert back[0] - free[0] == pytest.approx(22 / 32 * 30 * GIB, abs=1) and back[0] <= totals[0]
+    assert back[1] - free[1] == pytest.approx(10 / 32 * 30 * GIB, abs=1) and back[1] <= totals[1]
+    # Never more than a GPU's total, even if /api/ps says more than NVML counts as used.
+    assert free_vram_for("m:1", [20 * GIB], [Row("m:1", 10 * GIB)], [24 * GIB]) == [24 * GIB]
+    # Without totals: split evenly, every byte given back.
+    assert free_vram_for("m:1", [GIB, GIB], [Row("m:1", 3)]) == [GIB + 2, GIB + 1]
+
+
+def test_recommend_counts_a_loaded_model_as_fitting_its_own_memory() -> None:
+    loaded_size = estimate(entry("7b"), 8192, ram_bytes=PLENTY_OF_RAM).total_bytes
+    nvml_free = [8 * GIB - loaded_size]
+    plain = recommend(catalog.CATALOG, 8192, gpu_free_bytes=nvml_free, ram_bytes=64 * GIB)
+    aware = recommend(catalog.CATALOG, 8192, gpu_free_bytes=nvml_free, ram_bytes=64 * GIB,
+                      loaded=[Row("deepseek-r1:7b", loaded_size)], gpu_total_bytes=[8 * GIB])
+    by_tag = {e.tag: e for e in aware.estimates}
+    assert {e.tag: e for e in plain.estimates}["deepseek-r1:7b"].verdict == "partial"
+    assert by_tag["deepseek-r1:7b"].verdict == "gpu" and aware.best == "deepseek-r1:7b"
+    assert by_tag["deepseek-r1:14b"].verdict == "partial"
