@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from tui.core import catalog
@@ -250,3 +252,111 @@ def test_recommend_counts_a_loaded_model_as_fitting_its_own_memory() -> None:
     assert {e.tag: e for e in plain.estimates}["deepseek-r1:7b"].verdict == "partial"
     assert by_tag["deepseek-r1:7b"].verdict == "gpu" and aware.best == "deepseek-r1:7b"
     assert by_tag["deepseek-r1:14b"].verdict == "partial"
+
+
+# -- boundaries the mutation run found unpinned (benchmarks/MUTATION.md) ------------------------------
+
+
+def test_graph_uses_the_architectures_own_vocabulary_or_a_typical_one() -> None:
+    from tui.core.catalog import Architecture
+    from tui.core.fit import TYPICAL_VOCAB, graph_bytes
+
+    small_vocab = Architecture("llama", 32, 32, 8, 128, 8192, 4096, vocab_size=32_000)
+    assert graph_bytes(small_vocab, 512) == 4 * 512 * (4096 + 32_000)  # logits win at a short context
+    unknown = Architecture("llama", 32, 32, 8, 128, 8192, 4096, vocab_size=None)
+    assert graph_bytes(unknown, 512) == 4 * 512 * (4096 + TYPICAL_VOCAB)
+
+
+def test_the_largest_free_gpu_is_tried_first() -> None:
+    est = estimate(entry("7b"), 4096, gpu_free_bytes=[4 * GIB, 24 * GIB], ram_bytes=PLENTY_OF_RAM)
+    assert est.verdict == "gpu" and est.gpus_used == 1
+
+
+def test_a_gpu_with_no_room_past_its_overhead_adds_nothing() -> None:
+    model = entry("7b")
+    total = estimate(model, 4096, ram_bytes=PLENTY_OF_RAM).total_bytes
+    # One byte short on the big card; the other holds exactly its overhead: still short.
+    est = estimate(model, 4096, gpu_free_bytes=[total - 1, GPU_OVERHEAD_BYTES], ram_bytes=PLENTY_OF_RAM)
+    assert est.verdict == "partial"
+
+
+def test_context_of_one_is_allowed_and_zero_is_refused_with_a_message() -> None:
+    assert estimate(entry("7b"), 1, ram_bytes=PLENTY_OF_RAM).verdict == "cpu"
+    with pytest.raises(ValueError, match="^context length must be positive$"):
+        estimate(entry("7b"), 0, ram_bytes=PLENTY_OF_RAM)
+
+
+def test_one_byte_short_leaves_exactly_one_layer_on_the_cpu() -> None:
+    model = entry("14b")
+    need = estimate(model, 8192, ram_bytes=PLENTY_OF_RAM).total_bytes
+    short = estimate(model, 8192, gpu_free_bytes=[need - 1], ram_bytes=PLENTY_OF_RAM)
+    assert (short.verdict, short.gpu_layers, short.layers) == ("partial", 47, 48)
+
+
+def test_less_than_a_layer_of_room_is_cpu_only_and_one_layer_is_a_partial_offload() -> None:
+    model = entry("14b")
+    est = estimate(model, 8192, ram_bytes=PLENTY_OF_RAM)
+    per_layer = (est.weights_bytes + est.kv_bytes) / est.layers
+    base = GPU_OVERHEAD_BYTES + est.graph_bytes
+    half = estimate(model, 8192, gpu_free_bytes=[base + int(per_layer / 2)], ram_bytes=PLENTY_OF_RAM)
+    assert (half.verdict, half.gpu_layers, half.gpus_used) == ("cpu", 0, 0) and half.cpu_layer_share == 1.0
+    one = estimate(model, 8192, gpu_free_bytes=[base + int(per_layer * 1.5)], ram_bytes=PLENTY_OF_RAM)
+    assert (one.verdict, one.gpu_layers, one.gpus_used) == ("partial", 1, 1)
+
+
+def test_a_partial_offload_needs_ram_for_the_cpu_layers_and_the_graph() -> None:
+    model = entry("70b")
+    est = estimate(model, 8192, gpu_free_bytes=[24 * GIB], ram_bytes=PLENTY_OF_RAM)
+    per_layer = (est.weights_bytes + est.kv_bytes) / est.layers
+    on_cpu = (est.layers - est.gpu_layers) * per_layer + est.graph_bytes
+    enough = estimate(model, 8192, gpu_free_bytes=[24 * GIB], ram_bytes=math.ceil(on_cpu))
+    assert enough.verdict == "partial"
+    short = estimate(model, 8192, gpu_free_bytes=[24 * GIB], ram_bytes=math.ceil(on_cpu - est.graph_bytes))
+    assert short.verdict == "none"
+
+
+def test_cpu_only_when_ram_holds_exactly_the_model() -> None:
+    model = entry("7b")
+    est = estimate(model, 4096, ram_bytes=PLENTY_OF_RAM)
+    need = est.weights_bytes + est.kv_bytes + est.graph_bytes
+    exactly = estimate(model, 4096, ram_bytes=need)
+    assert (exactly.verdict, exactly.gpu_layers, exactly.gpus_used, exactly.cpu_layer_share) == ("cpu", 0, 0, 1.0)
+    short = estimate(model, 4096, ram_bytes=need - 1)
+    assert (short.verdict, short.gpu_layers, short.gpus_used, short.cpu_layer_share) == ("none", 0, 0, 1.0)
+
+
+def test_free_vram_for_ignores_rows_without_figures_and_stays_in_whole_bytes() -> None:
+    class Bare:
+        pass
+
+    nameless = Bare()
+    nameless.size_vram = GIB  # type: ignore[attr-defined]
+    sizeless = Bare()
+    sizeless.name = "deepseek-r1:7b"  # type: ignore[attr-defined]
+    assert free_vram_for("deepseek-r1:7b", [GIB], [nameless, sizeless, Row("deepseek-r1:7b", 0)]) == [GIB]
+    assert free_vram_for("deepseek-r1:7b", [GIB], [Row("deepseek-r1:7b", 1)]) == [GIB + 1]
+    # Nothing in use on either card (NVML and /api/ps disagree): nothing to give back, no division by zero.
+    assert free_vram_for("m:1", [8 * GIB, 8 * GIB], [Row("m:1", GIB)], [8 * GIB, 8 * GIB]) == [8 * GIB] * 2
+    # All of it back to the card that has memory in use; none to the idle one.
+    back = free_vram_for("m:1", [8 * GIB, 2 * GIB], [Row("m:1", 5 * GIB)], [8 * GIB, 8 * GIB])
+    assert back == [8 * GIB, 7 * GIB]
+    odd = free_vram_for("m:1", [GIB, GIB], [Row("m:1", 7)], [GIB + 3, GIB + 5])
+    assert odd == [GIB + 2, GIB + 4] and all(type(x) is int for x in odd)
+
+
+def test_context_labels() -> None:
+    from tui.core.fit import context_label
+
+    assert [context_label(c) for c in (4096, 131072, 1000, 1536)] == ["4k", "128k", "1000", "1536"]
+
+
+def test_recommend_reasons_word_for_word() -> None:
+    ram = recommend(catalog.CATALOG, 8192, gpu_free_bytes=[], ram_bytes=16 * GIB)
+    assert ram.reason == ("no GPU; recommending for CPU: largest that fits in 16.0 GiB of RAM at 8k context "
+                          "(CPU only: expect a few tokens/s)") and ram.best == "deepseek-r1:14b"
+    nothing = recommend(catalog.CATALOG, 8192, gpu_free_bytes=[0], ram_bytes=GIB)
+    assert not nothing.on_gpu and nothing.best is None
+    assert nothing.reason == "no GPU; recommending for CPU: no size fits in 1.0 GiB of RAM at 8k context"
+    # A card with nothing free is not a second GPU in the sentence.
+    one = recommend(catalog.CATALOG, 8192, gpu_free_bytes=[24 * GIB, 0], ram_bytes=64 * GIB)
+    assert one.reason == "largest that fits fully in 24.0 GiB at 8k context" and one.best == "deepseek-r1:32b"

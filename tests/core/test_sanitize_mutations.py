@@ -31,3 +31,14 @@ def test_each_bidi_isolate_is_shown_by_its_code_point(code: int) -> None:
 def test_tab_newline_and_plain_text_pass_unchanged() -> None:
     text = "a\tb\nc — ünïcode ∑ 数学"
     assert inert(text) is text
+
+
+def test_each_class_gets_its_own_stand_in() -> None:
+    # C0 up to 0x1F as control pictures; space (0x20) is text; DEL as ␡; C1 (0x80…) by code point.
+    assert inert("\x00\x1f \x7f\x80\x9f") == "\u2400\u241f \u2421<U+0080><U+009F>"
+    assert inert("a b\x1b") == "a b\u241b"
+
+
+def test_windows_line_ends_stay_line_breaks_when_cleaning() -> None:
+    """CRLF is a line break, not a carriage return to show; a lone CR is shown."""
+    assert inert("one\r\ntwo\x1b\rthree") == "one\ntwo\u241b\u240dthree"
