@@ -23,9 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psutil  # noqa: E402
 from bench_scaling import RATE, TimedBackend  # noqa: E402
-from harness import SimProcess, in_fresh_process, median, print_table, send_quietly  # noqa: E402
+from harness import SimProcess, in_fresh_process, median, print_table, send_quietly, sizes_argument  # noqa: E402
 
 from tests.apphelpers import make_app, wait_connected  # noqa: E402
 from tui.core.conversation import Turn, TurnState  # noqa: E402
@@ -73,15 +71,15 @@ async def last_answer_in_sight(app: "R1App") -> None:
         await asyncio.sleep(0.01)
 
 
-async def one_run(conversation_id: int | None) -> dict[str, float]:
+async def one_run(conversation_id: int | None, cols: int = 160, rows: int = 50) -> dict[str, float]:
     """Stream one long turn, in a new conversation or after resuming `conversation_id`."""
     sim = SimProcess(RATE, REASONING, ANSWER)
     try:
-        app = make_app(sim.url, model="deepseek-r1:1.5b")
+        app = make_app(sim.url, model="deepseek-r1:1.5b", show_panel=True)  # the panel on, as users have it
         backend = TimedBackend(sim.url)
         app.backend = backend
         figures: dict[str, float] = {}
-        async with app.run_test(size=(120, 40), headless=True) as pilot:
+        async with app.run_test(size=(cols, rows), headless=True) as pilot:
             await wait_connected(pilot)
             if conversation_id is not None:
                 started = time.perf_counter()
@@ -91,6 +89,8 @@ async def one_run(conversation_id: int | None) -> dict[str, float]:
                 await pilot.pause()  # waits for the app to be idle: earlier text drawn in the background
                 figures["resume_idle_s"] = time.perf_counter() - started
             await send_quietly(pilot, "one more long answer please")
+            await pilot.pause()  # the finished turn's last frame
+            finished = time.process_time()
             figures["rss_mb"] = psutil.Process().memory_info().rss / 2**20
             scroll = app.screen.query_one("#conversation")
             await pilot.pause()  # let the finished turn's background drawing end first
@@ -101,7 +101,8 @@ async def one_run(conversation_id: int | None) -> dict[str, float]:
             scroll.scroll_end(animate=False)
             await pilot.pause()
         times = backend.cpu
-        figures["cpu_us"] = (times[-1] - times[0]) / (len(times) - 1) * 1e6
+        # From the first token to the finished turn on screen: the work after the last token counts too.
+        figures["cpu_us"] = (finished - times[0]) / (len(times) - 1) * 1e6
         return figures
     finally:
         sim.stop()
@@ -111,20 +112,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--turns", type=int, default=100)
+    sizes_argument(parser)
     parser.add_argument("--single-run", metavar="CONVERSATION_ID", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.single_run is not None:  # one measured run, in a process of its own (see in_fresh_process)
-        print(json.dumps(asyncio.run(one_run(args.single_run or None))))
+        [(cols, rows)] = args.sizes
+        print(json.dumps(asyncio.run(one_run(args.single_run or None, cols, rows))))
         return
-    scratch = tempfile.mkdtemp(prefix="r1tui-bench-")
-    for name in ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME"):
-        os.environ[name] = os.path.join(scratch, name.lower())  # never touch the user's history
+    # The scratch history of harness.SCRATCH (never the user's), shared with the measured processes.
     conversation_id = seed_history(args.turns - 1)
+    for cols, rows in args.sizes:
+        measure(args, conversation_id, cols, rows)
 
+
+def measure(args: argparse.Namespace, conversation_id: int, cols: int, rows: int) -> None:
+    size = f"{cols}x{rows}"
     fresh, long = [], []
     for _ in range(args.runs):
-        fresh.append(in_fresh_process(__file__, "0"))
-        long.append(in_fresh_process(__file__, str(conversation_id)))
+        fresh.append(in_fresh_process(__file__, "0", "--sizes", size))
+        long.append(in_fresh_process(__file__, str(conversation_id), "--sizes", size))
     ratios = [late["cpu_us"] / first["cpu_us"] for first, late in zip(fresh, long)]
 
     def runs(results: list[dict[str, float]], key: str, fmt: str) -> str:
@@ -136,7 +142,7 @@ def main() -> None:
     resume_idle = median([r["resume_idle_s"] for r in long])
     scroll = median([r["scroll_s"] for r in long])
     ratio = median(ratios)
-    print(f"{args.turns} turns of {REASONING:,} + {ANSWER:,} tokens, {args.runs} runs\n")
+    print(f"\nterminal {size}, panel on: {args.turns} turns of {REASONING:,} + {ANSWER:,} tokens, {args.runs} runs\n")
     print_table([
         ("CPU per token, turn 1 of a new chat (µs)", "informative", runs(fresh, "cpu_us", "{:.0f}"), "-"),
         (f"CPU per token, turn {args.turns} (µs)", "informative", runs(long, "cpu_us", "{:.0f}"), "-"),

@@ -24,6 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # for the stand-in NVML
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import harness  # noqa: E402, F401  (its own config/history folders, like every benchmark)
+
 from tui.core.hardware import HardwareSampler  # noqa: E402
 
 TARGET_PERCENT = 1.0
@@ -42,12 +45,17 @@ def cpu_percent_over(seconds: float, sampler: HardwareSampler | None) -> float:
 
 
 def sampler_cost(seconds: float, runs: int, interval: float, nvml: Any | None) -> list[float]:
-    """Per run: % of a core with the sampler minus % idle, the idle window taken right before."""
+    """Per run: % of a core with the sampler minus % idle, the idle window taken right before.
+
+    Kept signed: a run where noise made the idle window the busier one is as much
+    evidence as one where it went the other way; clipping those to 0 would push
+    the median up.
+    """
     costs = []
     for _ in range(runs):
         idle = cpu_percent_over(seconds, None)
         busy = cpu_percent_over(seconds, HardwareSampler(interval=interval, nvml=nvml))
-        costs.append(max(0.0, busy - idle))
+        costs.append(busy - idle)
     return costs
 
 
@@ -89,8 +97,8 @@ def main() -> None:
         durations = sorted(sample_durations_ms(nvml))
         median = statistics.median(costs)
         rows.append((f"sampler CPU at {args.interval:g} s, {label}", f"< {TARGET_PERCENT:g}% of a core",
-                     f"{median:.3f}% (runs: {', '.join(f'{c:.3f}' for c in costs)})",
-                     f"{median / TARGET_PERCENT:.2f}"))
+                     f"{median:+.3f}% (runs: {', '.join(f'{c:+.3f}' for c in costs)})",
+                     f"{max(0.0, median) / TARGET_PERCENT:.2f}"))
         rows.append((f"one sample between process scans, {label}", "(informative)",
                      f"{statistics.median(durations):.2f} ms (max {durations[-1]:.2f} ms)", "-"))
 

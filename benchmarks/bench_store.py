@@ -20,6 +20,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import harness  # noqa: E402, F401  (its own config/history folders, like every benchmark)
 
 from tui.core.conversation import Turn, TurnState  # noqa: E402
 from tui.core.store import HistoryStore  # noqa: E402

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
+import re
 import select
 import socket
 import statistics
@@ -26,9 +27,70 @@ from typing import TYPE_CHECKING
 import psutil
 
 if TYPE_CHECKING:
+    import argparse
+
     from textual.pilot import Pilot
 
 ROOT = Path(__file__).resolve().parent.parent
+# Terminal sizes users meet: a wide SSH window and the classic default.
+USER_SIZES: tuple[tuple[int, int], ...] = ((160, 50), (80, 24))
+
+
+def isolate_user_dirs() -> Path:
+    """Give this benchmark (and every process it starts) its own XDG config, data and state folders.
+
+    A benchmark must neither read the user's config (their theme, panel or model
+    would change the figures) nor write chats into their history. Child processes
+    inherit the folders through the environment; the process that made them
+    removes them on exit.
+    """
+    inherited = os.environ.get("R1TUI_BENCH_SCRATCH")
+    if inherited:
+        return Path(inherited)
+    import atexit
+    import shutil
+    import tempfile
+
+    scratch = tempfile.mkdtemp(prefix="r1tui-bench-")
+    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
+        os.environ[name] = os.path.join(scratch, name.lower())
+    os.environ["R1TUI_BENCH_SCRATCH"] = scratch
+    os.environ.pop("OLLAMA_HOST", None)
+    atexit.register(shutil.rmtree, scratch, True)
+    return Path(scratch)
+
+
+SCRATCH = isolate_user_dirs()  # on import: every benchmark imports this module first
+
+
+def parse_sizes(text: str) -> list[tuple[int, int]]:
+    """"160x50,80x24" → [(160, 50), (80, 24)]."""
+    sizes = []
+    for part in text.split(","):
+        cols, _, rows = part.strip().lower().partition("x")
+        sizes.append((int(cols), int(rows)))
+    return sizes
+
+
+def sizes_argument(parser: "argparse.ArgumentParser") -> None:
+    parser.add_argument("--sizes", type=parse_sizes, default=list(USER_SIZES),
+                        help="terminal sizes COLSxROWS, comma-separated (default: 160x50,80x24)")
+
+
+_ESCAPES = rb"(?:\x1b\[[0-9;?]*[A-Za-z])*"
+
+
+def loose(text: str) -> "re.Pattern[bytes]":
+    """`text` as the terminal receives it: style changes and cursor moves may fall between any two characters."""
+    return re.compile(_ESCAPES.join(re.escape(bytes([b])) for b in text.encode()))
+
+
+def terminal_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """A user's terminal: TERM=xterm-256color, COLORTERM unset (no truecolor claim)."""
+    environment = {key: value for key, value in os.environ.items() if key != "COLORTERM"}
+    environment["TERM"] = "xterm-256color"
+    environment.update(extra or {})
+    return environment
 
 
 def free_port() -> int:
@@ -72,10 +134,10 @@ class Output:
 class AppInPty:
     """The r1tui command in a pty of a given size; reads everything it writes."""
 
-    def __init__(self, args: list[str], cols: int = 120, rows: int = 40, env: dict[str, str] | None = None) -> None:
+    def __init__(self, args: list[str], cols: int = 160, rows: int = 50, env: dict[str, str] | None = None) -> None:
         self.master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-        environment = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor", **(env or {})}
+        environment = terminal_env(env)
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tui", *args], stdin=slave, stdout=slave, stderr=slave,
@@ -117,6 +179,16 @@ class AppInPty:
             start = max(start, len(self.output.text) - len(needle))
             time.sleep(0.02)
         raise TimeoutError(f"{needle!r} did not appear within {timeout} s")
+
+    def wait_for_pattern(self, pattern: "re.Pattern[bytes]", timeout: float = 30.0, start: int = 0) -> float:
+        """Like wait_for_text, for a regular expression (searched from `start`, a little before the new output)."""
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            if pattern.search(self.output.text, start):
+                return time.perf_counter()
+            start = max(start, len(self.output.text) - 256)
+            time.sleep(0.02)
+        raise TimeoutError(f"{pattern.pattern!r} did not appear within {timeout} s")
 
     def wait_quiet(self, seconds: float, timeout: float = 300.0) -> float:
         """Wait until nothing was written for `seconds`; returns the time of the last write."""

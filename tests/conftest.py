@@ -1,21 +1,48 @@
-"""Shared fixtures: a simulated Ollama server per test, on a free port of 127.0.0.1."""
+"""Shared fixtures: a simulated Ollama server per test, on a free port of 127.0.0.1.
+
+`R1TUI_TEST_FAKE_GPU=1` runs the suite as on a GPU box: wherever r1tui would load
+the real `pynvml`, it gets a stand-in 24 GiB card (tests/fake_nvml.py) whose used
+memory follows what the test's simulated server has loaded. Every test passes
+both ways; a test needing "no GPU" says so by passing its own `nvml=`.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
 
 import pytest
 
+from tests.fake_nvml import GIB, FakeGpu, FakeNvml
 from tui.demo import SimulatedOllama
+
+FAKE_GPU = os.environ.get("R1TUI_TEST_FAKE_GPU", "") not in ("", "0")
+
+
+def default_fake_gpu() -> FakeNvml:
+    """The card plugged in under R1TUI_TEST_FAKE_GPU=1: a 24 GiB RTX 4090 with a desktop's 0.5 GiB in use."""
+    return FakeNvml([FakeGpu(name="NVIDIA GeForce RTX 4090", total=24 * GIB, used=GIB // 2, processes=[])])
+
+
+@pytest.fixture(autouse=True)
+def default_nvml(monkeypatch) -> FakeNvml | None:
+    """The NVML r1tui finds when a test passes none: the fake card under R1TUI_TEST_FAKE_GPU=1, else the real one."""
+    if not FAKE_GPU:
+        return None
+    fake = default_fake_gpu()
+    monkeypatch.setattr("tui.core.hardware._import_pynvml", lambda: fake)
+    return fake
 
 
 @pytest.fixture
-def sim() -> Iterator[SimulatedOllama]:
+def sim(default_nvml: FakeNvml | None) -> Iterator[SimulatedOllama]:
     """A fresh simulated server, unthrottled, reasoning in the `thinking` field."""
     server = SimulatedOllama(rate=0.0)
+    if default_nvml is not None:
+        default_nvml.gpus[0].follows = server  # what it loads takes memory on the fake card
     server.start()
     try:
         yield server

@@ -90,6 +90,19 @@ class FakeGpu:
     power_mw: int | None = 312_000
     power_limit_mw: int | None = 450_000
     processes: list[FakeProcess] | None = field(default_factory=list)
+    # A SimulatedOllama whose loaded models hold memory here, as a real server's would:
+    # NVML's "used" then grows and shrinks with what the server loads (`used` is the rest).
+    follows: Any = None
+
+    def used_now(self) -> int:
+        return self.used + loaded_vram_bytes(self.follows)
+
+
+def loaded_vram_bytes(sim: Any) -> int:
+    """VRAM the simulated server's loaded models hold (`size_vram` of its /api/ps rows); 0 for no server."""
+    if sim is None:
+        return 0
+    return sum(int(entry.get("size_vram", 0)) for entry in list(sim.loaded.values()))
 
 
 @dataclass
@@ -177,7 +190,8 @@ class FakeNvml:
 
     def nvmlDeviceGetMemoryInfo(self, handle: FakeGpu) -> _Memory:  # noqa: N802
         self._check()
-        return _Memory(total=handle.total, free=handle.total - handle.used, used=handle.used)
+        used = min(handle.total, handle.used_now())
+        return _Memory(total=handle.total, free=handle.total - used, used=used)
 
     def nvmlDeviceGetUtilizationRates(self, handle: FakeGpu) -> _Utilization:  # noqa: N802
         self._check()

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.fake_nvml import GIB, FakeGpu, FakeNvml, no_library
 from tui.cli import main
 from tui.demo import Faults, Reply, SimulatedOllama
 
@@ -30,8 +31,11 @@ def bench(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str
     return code, out, err
 
 
-def test_figures_match_what_the_server_reported(sim: SimulatedOllama,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_figures_match_what_the_server_reported(sim: SimulatedOllama, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # The same 8 GiB card on every machine (a real GPU box too): its used memory follows the server's loads.
+    card = FakeGpu(total=8 * GIB, used=GIB // 2, follows=sim)
+    monkeypatch.setattr("tui.core.hardware._import_pynvml", lambda: FakeNvml([card]))
     sim.rate, sim.reply, sim.load_seconds = 200.0, REPLY, 0.3
     code, out, err = bench(capsys, "--host", sim.url, "--models", "deepseek-r1:7b,deepseek-r1:1.5b",
                            "--prompt", "Chickens and rabbits: 35 heads, 94 legs?", "--runs", "2", "--json")
@@ -53,14 +57,28 @@ def test_figures_match_what_the_server_reported(sim: SimulatedOllama,
         assert row["load_s"] == pytest.approx(final["load_duration"] / 1e9, rel=0.01)
         prompt_tps = final["prompt_eval_count"] / (final["prompt_eval_duration"] / 1e9)
         assert row["prompt_eval_tps"] == pytest.approx(prompt_tps, rel=0.01)
-        assert row["error"] is None and row["peak_vram_bytes"] is None  # no GPU here
+        assert row["error"] is None
         # the client's clock: thinking took about reasoning_tokens / rate, the whole run about all tokens / rate
         assert row["think_s"] == pytest.approx(row["reasoning_tokens"] / 200.0, rel=0.25)
         assert row["total_s"] >= row["load_s"] + row["eval_count"] / 200.0 * 0.95
+    # The peak is what the card held with the model loaded: the desktop's 0.5 GiB, the 7b, then the 1.5b beside it.
+    held = {name: entry["size_vram"] for name, entry in sim.loaded.items()}
+    assert set(held) == {"deepseek-r1:7b", "deepseek-r1:1.5b"}
+    assert [r["peak_vram_bytes"] for r in results] == [GIB // 2 + held["deepseek-r1:7b"]] * 2 + [
+        GIB // 2 + held["deepseek-r1:7b"] + held["deepseek-r1:1.5b"]] * 2
     first, second = results[0], results[1]
     assert first["load_s"] == pytest.approx(0.3) and second["load_s"] == 0.0  # loading is the first run's cost
     assert first["ttft_s"] >= 0.3 > second["ttft_s"]  # time to first token includes the load
     assert "[1/4] deepseek-r1:7b run 1/2" in err and "✓" in err  # progress on stderr
+
+
+def test_without_a_gpu_the_peak_is_null_and_the_runs_still_count(sim: SimulatedOllama, capsys: pytest.CaptureFixture[str],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("tui.core.hardware._import_pynvml", no_library)
+    code, out, err = bench(capsys, "--host", sim.url, "--models", "deepseek-r1:1.5b", "--prompt", "Hi", "--json")
+    assert code == 0, err
+    [row] = json.loads(out)["results"]
+    assert row["peak_vram_bytes"] is None and row["error"] is None and row["eval_count"] > 0
 
 
 def test_missing_models_stop_the_bench_before_any_run(sim: SimulatedOllama,

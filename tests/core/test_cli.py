@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -20,10 +21,18 @@ def test_version_prints_the_version() -> None:
 
 
 def test_help_lists_the_options_and_subcommands() -> None:
+    from tui.cli import command_modules
+
     result = run("--help")
     assert result.returncode == 0
-    for word in ("--host", "--model", "--config", "--demo"):
-        assert word in result.stdout
+    for word in ("--host", "--model", "--config", "--demo", "--version"):
+        assert re.search(rf"^  {word}\b", result.stdout, flags=re.M), word
+    commands = command_modules()
+    assert commands == ["bench", "doctor", "export", "history", "pull", "recommend"]
+    for command in commands:
+        assert re.search(rf"^    {command} +\S", result.stdout, flags=re.M), command  # with its one-line help
+        sub = run(command, "--help")
+        assert sub.returncode == 0 and sub.stdout.startswith(f"usage: r1tui {command}"), command
 
 
 def test_host_resolution_order(monkeypatch) -> None:

@@ -280,7 +280,9 @@ def test_ollama_process_names(name: str, expected: bool) -> None:
 
 
 def test_real_pynvml_without_a_gpu_gives_a_reason_not_a_crash() -> None:
-    gpus, error = read_gpus()  # the real pynvml module
+    import pynvml
+
+    gpus, error = read_gpus(pynvml)  # the real module, even with R1TUI_TEST_FAKE_GPU=1
 
     if gpus:
         pytest.skip("this machine has an NVIDIA GPU")
@@ -312,3 +314,43 @@ def test_a_lost_gpu_is_retried_after_the_wait_not_every_sample() -> None:
     clock[0] = 10.5
     gpus, error = reader.read()
     assert error is None and len(gpus) == 1 and nvml.init_calls == 2
+
+
+def test_the_fake_gpu_holds_what_the_simulated_server_loads(sim) -> None:
+    """As on a real card: NVML's used VRAM includes the models the server has loaded."""
+    import httpx
+
+    from tests.fake_nvml import FakeGpu, FakeNvml
+
+    nvml = FakeNvml([FakeGpu(total=8 * GIB, used=GIB // 2, follows=sim)])
+    reader = hardware.NvmlReader(nvml, retry_seconds=0.0)
+
+    def used() -> int:
+        gpus, error = reader.read()
+        assert error is None
+        return gpus[0].vram_used_bytes
+
+    assert used() == GIB // 2
+    httpx.post(f"{sim.url}/api/generate", json={"model": "deepseek-r1:7b", "keep_alive": "5m"}).raise_for_status()
+    [row] = httpx.get(f"{sim.url}/api/ps").json()["models"]
+    assert row["size_vram"] > 4 * GIB
+    assert used() == GIB // 2 + row["size_vram"]
+    httpx.post(f"{sim.url}/api/generate", json={"model": "deepseek-r1:1.5b", "keep_alive": "5m"}).raise_for_status()
+    both = sum(m["size_vram"] for m in httpx.get(f"{sim.url}/api/ps").json()["models"])
+    assert used() == GIB // 2 + both
+    httpx.post(f"{sim.url}/api/generate", json={"model": "deepseek-r1:7b", "keep_alive": 0}).raise_for_status()
+    assert used() == GIB // 2 + sim.loaded["deepseek-r1:1.5b"]["size_vram"]
+    httpx.post(f"{sim.url}/api/generate", json={"model": "deepseek-r1:1.5b", "keep_alive": 0}).raise_for_status()
+    assert used() == GIB // 2
+    reader.close()
+
+
+def test_under_the_fake_gpu_switch_r1tui_finds_the_fake_card(default_nvml) -> None:
+    """R1TUI_TEST_FAKE_GPU=1: code that loads pynvml itself gets the stand-in; otherwise it is left alone."""
+    from tui.core.hardware import read_gpus
+
+    gpus, error = read_gpus()
+    if default_nvml is None:
+        return  # the real pynvml (or none) decides: nothing to check on an unknown machine
+    assert error is None and [g.name for g in gpus] == ["NVIDIA GeForce RTX 4090"]
+    assert gpus[0].vram_total_bytes == 24 * GIB

@@ -187,3 +187,74 @@ async def test_ollama_api_key_goes_to_no_host_it_was_not_configured_for(auth_pro
         await backend.aclose()
     assert seen == ["", ""]
     assert "cloud-key-abcdef" not in redact("echo: cloud-key-abcdef", secrets([]))
+def test_redact_removes_a_token_that_contains_another_whole() -> None:
+    """Shortest first would cut "lab-1" out of "lab-1-rotated-9f3e" and leave "-rotated-9f3e" readable."""
+    short, long = "lab-1", "lab-1-rotated-9f3e"
+    for known in ([short, long], [long, short]):
+        cleaned = redact(f"401 for token {long} (was {short})", known)
+        assert cleaned == "401 for token [redacted] (was [redacted])"
+    hosts = {"a": HostProfile("a", "http://a:11434", token=short), "b": HostProfile("b", "http://b:1", token=long)}
+    assert redact(f"echo {long}", secrets(hosts.values(), {})) == "echo [redacted]"
+
+
+# -- cases the mutation run found unpinned (benchmarks/MUTATION.md) ------------------------------------
+
+
+def test_redact_order_is_by_length_not_by_spelling() -> None:
+    """"abc" sorts after "aabc-zz" alphabetically: removed first, it would leave "a…-zz" of the longer token."""
+    known = ["abc", "aabc-zz"]
+    assert redact("tokens aabc-zz and abc", known) == "tokens [redacted] and [redacted]"
+    hosts = [HostProfile("a", "http://a:1", token="abc"), HostProfile("b", "http://b:1", token="aabc-zz")]
+    assert secrets(hosts, {}) == ["aabc-zz", "abc"]
+    assert redact("tokens aabc-zz and abc", secrets(hosts, {})) == "tokens [redacted] and [redacted]"
+
+
+def test_the_process_environment_is_read_when_none_is_given(monkeypatch) -> None:
+    host = HostProfile("lab", "http://lab:11434", token_env="LAB_TOKEN")
+    monkeypatch.setenv("LAB_TOKEN", "from-env")
+    assert host.bearer_token() == "from-env"
+    assert host.problems() == ["host `lab`: the token goes to http://lab:11434 over plain http; use https://"]
+    monkeypatch.delenv("LAB_TOKEN")
+    assert host.bearer_token() == ""
+    assert host.problems() == ["host `lab`: $LAB_TOKEN is not set, so no token is sent"]
+
+
+def test_a_bad_host_does_not_stop_the_ones_after_it() -> None:
+    text = """
+[hosts."bad name"]
+url = "a"
+[hosts.notatable]
+[hosts.nourl]
+token = "t"
+[hosts.ftp]
+url = "ftp://files.example.org"
+[hosts.good]
+url = "gpu-box"
+token_env = ""
+unknown = 1
+"""
+    table = tomllib.loads(text)["hosts"]
+    table["notatable"] = "http://x"
+    hosts, problems = parse_hosts(table, "/c.toml")
+    assert list(hosts) == ["good"] and hosts["good"].url == "http://gpu-box:11434" and hosts["good"].token_env == ""
+    assert "/c.toml: `hosts.ftp.url` = 'ftp://files.example.org' is not allowed: use a server address" in problems[3]
+    assert len(problems) == 6
+
+
+@pytest.mark.parametrize(("key", "value", "allowed"), [
+    ("token_env", "'1BAD'", 'use the name of an environment variable, like "LAB_TOKEN"'),
+    ("token", '"has space"', "use the token as a string in quotes, without spaces"),
+])
+def test_bad_host_keys_say_what_is_allowed(key: str, value: str, allowed: str) -> None:
+    hosts, problems = load(f'[hosts.gpu]\nurl = "gpu"\n{key} = {value}\n')
+    assert list(hosts) == ["gpu"] and len(problems) == 1 and problems[0].endswith(allowed)
+
+
+def test_an_address_that_is_no_configured_host_is_named_by_its_host_and_port() -> None:
+    profile = choose_host("gpu-box", {})
+    assert (profile.name, profile.url, profile.token) == ("gpu-box:11434", "http://gpu-box:11434", "")
+
+
+def test_no_warning_when_the_config_file_cannot_be_read(tmp_path) -> None:
+    hosts = {"p": HostProfile("p", "https://p:443", token="secret-1")}
+    assert token_file_warning(tmp_path / "missing.toml", hosts) == ""

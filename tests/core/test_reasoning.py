@@ -136,3 +136,15 @@ def test_in_reasoning_property_tracks_the_block() -> None:
     assert splitter.in_reasoning
     splitter.feed("</think>done")
     assert not splitter.in_reasoning
+
+
+@pytest.mark.parametrize(("in_reasoning", "chunk", "expected"), [
+    (False, "<thi", ("", "<thi")),       # a partial tag at the end is answer text after all
+    (False, "  <th", ("", "  <th")),
+    (True, "  <thi", ("<thi", "")),      # inside a pre-filled block it is reasoning, leading space dropped
+])
+def test_finish_flushes_a_partial_opening_tag(in_reasoning: bool, chunk: str, expected: tuple[str, str]) -> None:
+    splitter = ThinkSplitter(in_reasoning=in_reasoning)
+    assert splitter.feed(chunk) == ("", "")  # held back: it could still become <think>
+    assert splitter.finish() == expected
+    assert splitter.finish() == ("", "") and not splitter.in_reasoning

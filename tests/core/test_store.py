@@ -90,9 +90,12 @@ def test_a_turn_still_streaming_is_readable_from_another_process() -> None:
     turn_id = store.start_turn(conversation_id, Turn("Why is the sky blue?", "deepseek-r1:7b"), {})
     store.append(turn_id, "Rayleigh ", "")
     store.append(turn_id, "scattering.", "Blue light ")
+    # Once the answer starts, chunks carry answer text only: a crash then must not lose them.
+    store.append(turn_id, "", "scatters ")
+    store.append(turn_id, answer_delta="most.")
     with HistoryStore() as reader:
         turn = reader.load(conversation_id).turns[0]
-    assert (turn.reasoning, turn.answer) == ("Rayleigh scattering.", "Blue light ")
+    assert (turn.reasoning, turn.answer) == ("Rayleigh scattering.", "Blue light scatters most.")
     assert turn.finished  # nothing streams it in the reader, so it must not look live there
 
 
@@ -148,6 +151,7 @@ def test_new_files_are_private_to_the_user() -> None:
         assert [f.name for f in files] == ["history.db", "history.db-shm", "history.db-wal"]
         for file in files:
             assert file.stat().st_mode & 0o777 == 0o600, file
+        assert os.stat(default_path().parent).st_mode & 0o777 == 0o700
 
 
 def test_a_schema_0_file_is_set_up_and_a_schema_1_file_is_migrated_keeping_its_chats(tmp_path: Path) -> None:
@@ -215,12 +219,24 @@ def test_a_history_folder_that_cannot_be_made_gives_a_message(tmp_path: Path) ->
         HistoryStore(in_the_way / "history.db")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
-def test_a_folder_that_cannot_be_written_gives_a_message(tmp_path: Path) -> None:
+def test_a_folder_that_cannot_be_written_gives_a_message(tmp_path: Path, monkeypatch) -> None:
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
-    with pytest.raises(StoreError, match=f"cannot open the chat history {locked}"):
+    assert os.stat(locked).st_mode & 0o777 == 0o500
+    if os.geteuid() == 0:
+        # Root writes into a 0500 folder anyway (CI runs as root): refuse the way the kernel
+        # refuses anyone else, so the message is still checked.
+        real_open = os.open
+
+        def refusing_open(path, flags, *args):
+            if Path(path).parent == locked and flags & os.O_CREAT:
+                raise PermissionError(13, "Permission denied", str(path))
+            return real_open(path, flags, *args)
+
+        monkeypatch.setattr(os, "open", refusing_open)
+    with pytest.raises(StoreError, match=f"cannot open the chat history {locked}.*Permission denied"):
         HistoryStore(locked / "history.db")
+    assert list(locked.iterdir()) == []
 
 
 def test_search_finds_words_anywhere_in_a_conversation() -> None:
@@ -322,3 +338,90 @@ def test_unknown_ids_raise_conversation_not_found() -> None:
                 call(42)
         with pytest.raises(ConversationNotFound):
             store.start_turn(42, Turn("x", "m"), {})
+
+
+# -- cases the mutation run found unpinned (benchmarks/MUTATION.md) ------------------------------------
+
+
+def test_titles_are_cut_at_sixty_characters_without_a_space_before_the_ellipsis() -> None:
+    from tui.core.store import TITLE_LENGTH, make_title
+
+    exact = "x" * TITLE_LENGTH
+    assert make_title(exact) == exact
+    assert make_title(exact + "y") == "x" * (TITLE_LENGTH - 1) + "…"
+    spaced = "a" * (TITLE_LENGTH - 2) + " bcd"  # character 59 is the space
+    assert make_title(spaced) == "a" * (TITLE_LENGTH - 2) + "…"
+
+
+def test_unknown_ids_are_named_in_the_exception() -> None:
+    with HistoryStore() as store:
+        for call in (lambda: store.start_turn(42, Turn("x", "m"), {}), lambda: store.rename(42, "t"),
+                     lambda: store.delete(42), lambda: store.info(42)):
+            with pytest.raises(ConversationNotFound) as caught:
+                call()
+            assert caught.value.conversation_id == 42
+        with pytest.raises(LookupError, match="^no saved turn has the id 7$"):
+            store.finish_turn(7, Turn("x", "m", state=TurnState.DONE))
+        conversation_id = store.new_conversation("m")
+        streamed_turn(store, conversation_id, "q", "r", "a")
+        with pytest.raises(ValueError, match="^a conversation's title cannot be empty$"):
+            store.rename(conversation_id, " ")
+
+
+def test_search_takes_percent_underscore_and_backslash_literally() -> None:
+    with HistoryStore() as store:
+        plain = store.new_conversation("m")
+        streamed_turn(store, plain, "axb and a-b and path c:xdir", "", "ok")
+        special = store.new_conversation("m")
+        streamed_turn(store, special, "a_b and 50% and c:\\dir", "", "ok")
+
+        def found(text: str) -> set[int]:
+            return {c.id for c in store.list_conversations(text)}
+
+        assert found("a_b") == {special}
+        assert found("50%") == {special}
+        assert found("c:\\dir") == {special}
+
+
+def test_listing_without_a_limit_and_the_default_limit() -> None:
+    with HistoryStore() as store:
+        for index in range(201):
+            conversation_id = store.new_conversation("m")
+            store.start_turn(conversation_id, Turn(f"q{index}", "m"), {})
+        assert len(store.list_conversations()) == 200
+        assert len(store.list_conversations(limit=None)) == 201
+
+
+def test_the_system_prompt_comes_back_with_the_conversation() -> None:
+    with HistoryStore() as store:
+        conversation_id = store.new_conversation("m", system_prompt="Answer in French.")
+        streamed_turn(store, conversation_id, "q", "r", "a")
+        assert store.load_record(conversation_id).system_prompt == "Answer in French."
+        assert store.load(conversation_id).system_prompt == "Answer in French."
+
+
+def test_an_interrupted_turn_keeps_the_text_it_started_with_and_its_chunks() -> None:
+    with HistoryStore() as store:
+        conversation_id = store.new_conversation("m")
+        turn_id = store.start_turn(conversation_id, Turn("q", "m", reasoning="Pre-filled. ", answer="So: "), {})
+        store.append(turn_id, "More.")  # the answer defaults to nothing
+        store.append(turn_id, answer_delta="42")
+        [record] = store.load_record(conversation_id).turns
+        assert (record.turn.reasoning, record.turn.answer, record.interrupted) == ("Pre-filled. More.", "So: 42", True)
+
+
+def test_finishing_a_turn_still_marked_streaming_saves_it_as_stopped() -> None:
+    with HistoryStore() as store:
+        conversation_id = store.new_conversation("m")
+        turn_id = store.start_turn(conversation_id, Turn("q", "m"), {})
+        store.finish_turn(turn_id, Turn("q", "m", answer="partial", state=TurnState.STREAMING))
+        [record] = store.load_record(conversation_id).turns
+        assert record.turn.state is TurnState.STOPPED and not record.interrupted and record.turn.answer == "partial"
+
+
+def test_a_foreign_file_with_tables_but_no_version_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    foreign = tmp_path / "notes.db"
+    sqlite3.connect(foreign).execute("CREATE TABLE notes (body TEXT)").connection.commit()
+    with pytest.raises(StoreError, match=f"^{foreign} is an SQLite file of another program, not an r1tui history; "
+                                         "move it aside and r1tui will start a new one$"):
+        HistoryStore(foreign)

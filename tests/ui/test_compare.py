@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, SelectionList
 
 from tests.apphelpers import make_app, screen_text, wait_connected, wait_for
+from tests.fake_nvml import GIB, FakeGpu, FakeNvml
 from tui.core.conversation import TurnState
-from tui.core.hardware import GpuSnapshot
+from tui.core.hardware import GpuSnapshot, NvmlReader
 from tui.screens.chat import ChatScreen
 from tui.screens.compare import CompareScreen, summary_table
 from tui.demo import Faults, Reply, SimulatedOllama
@@ -22,19 +23,26 @@ REPLY = Reply(
 MODELS = ["deepseek-r1:1.5b", "deepseek-r1:7b", "deepseek-r1:14b"]
 
 
-def fake_gpu() -> tuple[list[GpuSnapshot], str | None]:
-    return [GpuSnapshot(0, "NVIDIA RTX 4090", 24 * 2**30, int(5.5 * 2**30))], None
+DESKTOP = GIB // 2  # what the card holds before any model loads
+
+
+# The GPU each test's server runs on, by server URL: see open_compare.
+READERS: dict[str, Callable[[], tuple[list[GpuSnapshot], str | None]]] = {}
 
 
 @pytest.fixture
 def csim(sim: SimulatedOllama) -> Iterator[SimulatedOllama]:
+    """The server, on a 24 GiB card whose used memory grows with every model it loads."""
     sim.reply = REPLY
+    READERS[sim.url] = NvmlReader(FakeNvml([FakeGpu(total=24 * GIB, used=DESKTOP, follows=sim)]),
+                                  retry_seconds=0.0).read
     yield sim
+    READERS.pop(sim.url, None)
 
 
 async def open_compare(pilot: Pilot, models: list[str] = MODELS) -> CompareScreen:
     await wait_connected(pilot)
-    screen = CompareScreen("deepseek-r1:7b", gpu_reader=fake_gpu)
+    screen = CompareScreen("deepseek-r1:7b", gpu_reader=READERS[pilot.app.backend.url])
     await pilot.app.push_screen(screen)
     await wait_for(pilot, lambda: bool(screen.installed))
     selection = screen.query_one("#compare-models", SelectionList)
@@ -81,7 +89,13 @@ async def test_every_column_shows_its_answer_and_figures(csim: SimulatedOllama) 
             assert "thought for" in text and "c + r = 35" not in text  # reasoning folded by default
         summary = [line for line in shown.splitlines() if line.strip().startswith(tuple(MODELS))]
         assert len(summary) == 3
-        assert all("40.0" in line and "5.5G" in line and "done" in line for line in summary)
+        # Peak VRAM per run: the card's desktop share plus every model the server holds by then
+        # (one after another, the earlier ones stay loaded).
+        held = [csim.loaded[model]["size_vram"] for model in MODELS]
+        peaks = [f"{(DESKTOP + sum(held[:i + 1])) / GIB:.1f}G" for i in range(len(MODELS))]
+        assert len(set(peaks)) == 3
+        for line, model, peak in zip(summary, MODELS, peaks):
+            assert line.split()[0] == model and "40.0" in line and peak in line.split() and "done" in line
         chats = [body["model"] for _, path, body in csim.requests if path == "/api/chat"]
         assert chats == MODELS  # one prompt, every model, in the list's order
         assert all(r.error is None and r.eval_tps == pytest.approx(40.0) for r in screen.results())
@@ -208,7 +222,10 @@ def snapshot_sim() -> Iterator[SimulatedOllama]:
     server = SimulatedOllama(rate=0.0, reply=REPLY)
     server.reported_rate = 50.0
     server.start()
+    # A steady 5.5 GiB in use: the snapshot must not depend on the loaded models' sizes.
+    READERS[server.url] = lambda: ([GpuSnapshot(0, "NVIDIA RTX 4090", 24 * GIB, int(5.5 * GIB))], None)
     yield server
+    READERS.pop(server.url, None)
     server.stop()
 
 

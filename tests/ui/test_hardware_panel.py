@@ -159,13 +159,18 @@ async def test_a_gpu_lost_mid_run_turns_into_the_reason_and_cpu_ram_stay() -> No
         assert "GeForce RTX 4090" in visible(app)
 
         nvml.break_now()
-        panel.show_hardware(sampler.sample_once())
+        lost = sampler.sample_once()
+        panel.show_hardware(lost)
         await pilot.pause()
         text = visible(app)
     sampler.stop()
     assert "no NVIDIA GPU: GPU is lost" in flat(text)
     assert "GeForce RTX 4090" not in text
-    assert "RAM" in text and "CPU" in text
+    # CPU and RAM keep their figures from the same sample.
+    assert lost.gpus == () and lost.memory.total_bytes > 0
+    assert f" CPU {lost.cpu.percent:3.0f}% of {lost.cpu.count} cores" in text
+    memory = lost.memory
+    assert f"{memory.used_bytes / 2**30:.1f}/{memory.total_bytes / 2**30:.1f} GiB" in text
 
 
 async def test_figures_change_in_place_as_new_samples_arrive() -> None:

@@ -123,6 +123,25 @@ async def test_lists_installed_tags_verdicts_and_the_recommendation(picker: Pick
         assert picker.screen.selected_tag() == BIG  # the cursor starts on the pick
 
 
+async def test_a_loaded_model_fits_in_the_memory_it_already_holds(sim: SimulatedOllama) -> None:
+    """8 GiB card with deepseek-r1:7b loaded: NVML counts its memory as used, yet the 7b plainly fits."""
+    sim.mark_loaded("deepseek-r1:7b", "5m", 8192)
+    held = sim.loaded["deepseek-r1:7b"]["size_vram"]
+    used = int(0.6 * GIB) + held
+    machine = MachineFigures((GpuSnapshot(0, "NVIDIA GeForce RTX 3070", 8 * GIB, used),), None, 23 * GIB)
+    picker = Picker(sim, machine)
+    try:
+        async with picker.app.run_test(size=(120, 40)) as pilot:
+            await picker.open(pilot)
+            assert [m.name for m in picker.screen.loaded_models] == ["deepseek-r1:7b"]
+            assert picker.cell("deepseek-r1:7b", "verdict") == "fits on GPU"
+            # The others are judged against what is really free beside the loaded 7b.
+            assert picker.cell("deepseek-r1:8b", "verdict").startswith("partial: ")
+            assert picker.cell("deepseek-r1:1.5b", "verdict") == "fits on GPU"
+    finally:
+        await picker.pulls.aclose()
+
+
 async def test_installed_models_outside_the_catalog_are_listed_with_estimates(sim: SimulatedOllama) -> None:
     sim.models["r1-custom:7b"] = SimModel("r1-custom:7b", 4_683_075_271, "7.6B")  # built from a Modelfile
     picker = Picker(sim)

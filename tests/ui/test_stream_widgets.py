@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from textual.app import App, ComposeResult
 from tests.apphelpers import wait_for
 from tui.widgets.markdown_render import MarkdownRenderer, settled_pieces
@@ -192,9 +194,18 @@ def test_a_wide_table_in_a_narrow_pane_wraps_its_cells_rather_than_cutting_them(
     row = "| " + " | ".join(f"value{n}" for n in range(10)) + " |"
     rows = ["".join(s.text for s in line) for line in MarkdownRenderer().render(f"{header}\n{rule}\n{row}\n", 50)]
     assert not any("…" in line for line in rows)
-    joined = "".join(line.replace(" ", "") for line in rows)
-    assert all(f"value{n}"[:3] in joined for n in range(10))
     assert rows[0].strip()  # no blank edge row above the header
+    rule_at = next(i for i, line in enumerate(rows) if set(line.strip()) == {"─"})
+    head, body = rows[:rule_at], [line for line in rows[rule_at + 1:] if line.strip()]
+
+    def cells(block: list[str]) -> list[str]:
+        """Each column's text read down its wrapped lines (a column starts where any line has a word start)."""
+        starts = sorted({m.start() for line in block for m in re.finditer(r"\S+", line)})
+        spans = list(zip(starts, starts[1:] + [None]))
+        return ["".join(line[a:b].strip() for line in block) for a, b in spans]
+
+    assert cells(head) == [f"column{n}" for n in range(10)]
+    assert cells(body) == [f"value{n}" for n in range(10)]  # every character of every cell, in its column
 
 
 DEEP_QUOTE = ">" * 30 + " the answer is 42"

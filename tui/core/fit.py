@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Iterable, Literal, Sequence
+from typing import Any, Iterable, Literal, Sequence
 
-from tui.core.catalog import Architecture, CatalogEntry
+from tui.core.catalog import Architecture, CatalogEntry, normalize_tag
 
 from tui.core.units import GIB  # noqa: F401 - fit's callers import it from here
 MIB = 1024**2
@@ -153,6 +153,34 @@ def estimate(entry: CatalogEntry, ctx: int, *, gpu_free_bytes: Sequence[int] = (
     return result("none", 0, 0)
 
 
+def free_vram_for(model: str, gpu_free_bytes: Sequence[int], loaded: Iterable[Any] = (),
+                  gpu_total_bytes: Sequence[int] | None = None) -> list[int]:
+    """Free VRAM per GPU as `model` would find it: its own loaded memory counts as free.
+
+    NVML's free VRAM is total minus used, and "used" includes a model the server
+    has already loaded; judged against that, a loaded 7b on an 8 GiB card looks
+    like it no longer fits itself. `loaded` is `/api/ps`'s rows (anything with
+    `name` and `size_vram`, e.g. backend.LoadedModel); only rows naming `model`
+    count. Where the GPUs' totals are given, that memory goes back to each GPU
+    in proportion to what it has in use (Ollama splits a model over the GPUs it
+    uses), never past a GPU's total; without them it is split evenly.
+    """
+    free = [int(f) for f in gpu_free_bytes]
+    wanted = normalize_tag(model)
+    own = sum(int(getattr(row, "size_vram", 0) or 0) for row in loaded
+              if normalize_tag(str(getattr(row, "name", ""))) == wanted)
+    if own <= 0 or not free:
+        return free
+    if gpu_total_bytes is not None and len(gpu_total_bytes) == len(free):
+        used = [max(0, int(total) - f) for total, f in zip(gpu_total_bytes, free)]
+        in_use = sum(used)
+        if in_use <= 0:
+            return free
+        return [f + min(u, own * u // in_use) for f, u in zip(free, used)]
+    share, rest = divmod(own, len(free))
+    return [f + share + (1 if i < rest else 0) for i, f in enumerate(free)]
+
+
 @dataclass(frozen=True)
 class Recommendation:
     """The pick and why, plus every estimate it was chosen from (in the order given)."""
@@ -169,15 +197,19 @@ def context_label(ctx: int) -> str:
 
 
 def recommend(entries: Iterable[CatalogEntry], ctx: int, *, gpu_free_bytes: Sequence[int] = (),
-              ram_bytes: int, kv_cache: str = "f16", no_gpu_reason: str | None = None) -> Recommendation:
+              ram_bytes: int, kv_cache: str = "f16", no_gpu_reason: str | None = None,
+              loaded: Sequence[Any] = (), gpu_total_bytes: Sequence[int] | None = None) -> Recommendation:
     """The largest default tag that fits fully on the GPU(s), with a one-line reason.
 
     Only default tags compete (a user asks "which size"), compared by
     parameter count. Without a GPU, the same rule runs against RAM and the
     reason says so: a CPU-only pick is still a useful answer, just a slow one.
+    A model in `loaded` (`/api/ps` rows) is judged with its own memory counted
+    as free (see `free_vram_for`).
     """
     entries = list(entries)
-    estimates = tuple(estimate(e, ctx, gpu_free_bytes=gpu_free_bytes, ram_bytes=ram_bytes, kv_cache=kv_cache)
+    estimates = tuple(estimate(e, ctx, gpu_free_bytes=free_vram_for(e.tag, gpu_free_bytes, loaded, gpu_total_bytes),
+                               ram_bytes=ram_bytes, kv_cache=kv_cache)
                       for e in entries)
     on_gpu = any(f > 0 for f in gpu_free_bytes)
     wanted: Verdict = "gpu" if on_gpu else "cpu"

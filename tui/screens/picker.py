@@ -25,7 +25,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Label, Select, Static
 
 from tui.core import catalog
-from tui.core.backend import BackendError, InstalledModel, ModelDetails, OllamaBackend
+from tui.core.backend import BackendError, InstalledModel, LoadedModel, ModelDetails, OllamaBackend
 from tui.core.catalog import Architecture, CatalogEntry
 from tui.core.fit import GIB, CpuRecommendation, Estimate, Recommendation, context_label, recommend_usable
 from tui.core.hardware import GpuSnapshot
@@ -273,6 +273,8 @@ class ModelPickerScreen(Screen[str | None]):
         self.unestimated: list[InstalledModel] = []
         self.recommendation: Recommendation | None = None
         self.loaded = False
+        # /api/ps rows: a loaded model is judged with its own VRAM counted as free (fit.free_vram_for).
+        self.loaded_models: list[LoadedModel] = []
         self.server_error: str | None = None
         self._wide: bool | None = None
         self._cursor_placed = False
@@ -364,10 +366,20 @@ class ModelPickerScreen(Screen[str | None]):
             else:
                 entries.append(extra)
         self.installed, self.entries, self.unestimated = installed, entries, unestimated
+        self.loaded_models = await self._loaded_here()
         self.server_error = None
         self._set_server_note(f"{len(installed)} installed")
         self.loaded = True
         self._refresh()
+
+    async def _loaded_here(self) -> list[LoadedModel]:
+        """What the server has loaded, when its GPUs are the ones NVML reads (a local server)."""
+        if not self.backend.is_local or not self.machine.gpus:
+            return []
+        try:
+            return await self.backend.ps()
+        except BackendError:
+            return []
 
     async def _show(self, tag: str) -> ModelDetails | None:
         try:
@@ -379,7 +391,8 @@ class ModelPickerScreen(Screen[str | None]):
         """Recompute every estimate for the current context and KV type, then redraw."""
         self.recommendation = recommend_usable(
             self.entries, self.ctx, gpu_free_bytes=self.machine.gpu_free_bytes, ram_bytes=self.machine.ram_bytes,
-            kv_cache=self.kv_cache, no_gpu_reason=None if self.machine.gpus else "no GPU")
+            kv_cache=self.kv_cache, no_gpu_reason=None if self.machine.gpus else "no GPU",
+            loaded=self.loaded_models, gpu_total_bytes=[gpu.vram_total_bytes for gpu in self.machine.gpus])
         self._render_recommendation()
         self._fill_table()
 

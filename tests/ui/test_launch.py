@@ -1,0 +1,47 @@
+"""`r1tui` without a subcommand: the settings from the config file reach the app and its backend."""
+
+from __future__ import annotations
+
+import pytest
+
+from tui.app import R1App
+from tui.cli import main
+
+
+@pytest.fixture
+def started(monkeypatch) -> list[R1App]:
+    """R1App.run records the app instead of taking over the terminal."""
+    apps: list[R1App] = []
+
+    def run(self: R1App, *args, **kwargs) -> None:
+        apps.append(self)
+
+    monkeypatch.setattr(R1App, "run", run)
+    return apps
+
+
+@pytest.mark.parametrize("demo", [False, True])
+def test_config_stall_timeout_and_model_reach_the_backend(tmp_path, started, demo: bool) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[server]\nstall_timeout = 42\nhost = "http://127.0.0.1:9"\n'
+                      '[chat]\nmodel = "deepseek-r1:14b"\ntemperature = 0.3\n')
+    argv = ["--config", str(config)] + (["--demo"] if demo else [])
+    assert main(argv) == 0
+    [app] = started
+    assert app.backend.client._client.timeout.read == 42
+    assert app.settings.stall_timeout == 42 and app.settings.temperature == 0.3
+    assert app.requested_model == "deepseek-r1:14b"
+    assert app.config_path == config
+    assert app.demo is demo
+    if demo:
+        assert app.backend.url != "http://127.0.0.1:9"  # the built-in simulated server
+    else:
+        assert app.backend.url == "http://127.0.0.1:9"
+
+
+def test_default_stall_timeout_without_a_config(started) -> None:
+    from tui.core.backend import DEFAULT_STALL_TIMEOUT
+
+    assert main(["--host", "http://127.0.0.1:9"]) == 0
+    [app] = started
+    assert app.backend.client._client.timeout.read == DEFAULT_STALL_TIMEOUT
