@@ -269,7 +269,7 @@ class R1App(App[None]):
         sampler = self.sampler
         if not self.backend.is_local or sampler is None or sampler.latest is None:
             return {}
-        return fit_verdicts(self.server.installed, sampler.latest, self.settings.num_ctx)
+        return fit_verdicts(self.server.installed, sampler.latest, self.settings.num_ctx, self.loaded)
 
     @work(exclusive=True, group="fit")
     async def check_fit(self) -> None:
@@ -285,7 +285,7 @@ class R1App(App[None]):
         except BackendError:
             return
         size = next((m.size for m in self.server.installed if m.name == model), None)
-        fit = estimate_installed(model, size, details.model_info, snapshot, self.settings.num_ctx)
+        fit = estimate_installed(model, size, details.model_info, snapshot, self.settings.num_ctx, self.loaded)
         message = fit and first_prompt_warning(model, fit, self.settings.num_ctx, bool(snapshot.gpus))
         if message:
             self.report(message, severity="warning", timeout=20)
@@ -298,7 +298,8 @@ class R1App(App[None]):
         loaded: set[str] = set()
         try:
             await self.reload_installed()
-            loaded = {m.name for m in await self.backend.ps()}
+            self.loaded = tuple(await self.backend.ps())  # fit verdicts count a loaded model's own VRAM
+            loaded = {m.name for m in self.loaded}
         except BackendError as error:
             self.report(error)
         choice = await self.push_screen_wait(

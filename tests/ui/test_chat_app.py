@@ -418,3 +418,23 @@ async def test_ctrl_n_on_the_welcome_screen_keeps_the_app_and_the_draft(sim: Sim
         await pilot.press("ctrl+n")
         await pilot.pause()
         assert app.is_running and len(app.screen.query("#welcome")) == 1 and not app.screen.conversation.turns
+
+
+async def test_quick_switch_judges_a_loaded_model_with_its_own_memory(sim: SimulatedOllama) -> None:
+    """An 8 GiB card whose used memory grows with what the server loads (as a real card's does):
+    the loaded 7b still "fits on GPU" in Ctrl+O; it used to read "partial, 82% of layers on CPU"."""
+    from tests.fake_nvml import GIB, FakeGpu, FakeNvml
+
+    card = FakeNvml([FakeGpu(name="NVIDIA GeForce RTX 3070", total=8 * GIB, used=int(0.6 * GIB), processes=[])])
+    card.gpus[0].follows = sim
+    sim.reply = REPLY
+    app = make_app(sim.url, nvml=card)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await send_and_wait(pilot, "first")  # loads deepseek-r1:7b: the card's used memory grows by its size
+        await wait_for(pilot, lambda: app.sampler.latest is not None
+                       and app.sampler.latest.gpus[0].vram_used_bytes > 4 * GIB, timeout=20)
+        await pilot.press("ctrl+o")
+        shown = await wait_for_text(pilot, "deepseek-r1:14b", "loaded")
+        line_7b = next(line for line in shown.splitlines() if "deepseek-r1:7b " in line and "GiB" in line)
+        assert "fits on GPU" in line_7b and "loaded" in line_7b

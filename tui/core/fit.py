@@ -330,9 +330,12 @@ def recommend_for_cpu(entries: Iterable[CatalogEntry], ctx: int, *, ram_bytes: i
 
 def recommend_usable(entries: Iterable[CatalogEntry], ctx: int, *, gpu_free_bytes: Sequence[int] = (),
                      ram_bytes: int, kv_cache: str = "f16", no_gpu_reason: str | None = None,
-                     cpu_bandwidth: float | None = None) -> Recommendation:
-    """`recommend` on a GPU; `recommend_for_cpu` without one. What screens and commands should call."""
+                     cpu_bandwidth: float | None = None, loaded: Sequence[Any] = (),
+                     gpu_total_bytes: Sequence[int] | None = None) -> Recommendation:
+    """`recommend` on a GPU (a loaded model judged with its own VRAM, see `free_vram_for`);
+    `recommend_for_cpu` without one. What screens and commands should call."""
     if any(f > 0 for f in gpu_free_bytes):
-        return recommend(entries, ctx, gpu_free_bytes=gpu_free_bytes, ram_bytes=ram_bytes, kv_cache=kv_cache)
+        return recommend(entries, ctx, gpu_free_bytes=gpu_free_bytes, ram_bytes=ram_bytes, kv_cache=kv_cache,
+                         loaded=loaded, gpu_total_bytes=gpu_total_bytes)
     return recommend_for_cpu(entries, ctx, ram_bytes=ram_bytes, kv_cache=kv_cache, bandwidth=cpu_bandwidth,
                              no_gpu_reason=no_gpu_reason)

@@ -3,32 +3,37 @@ the warning before the first prompt), from a hardware snapshot and the server's 
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from tui.core import catalog
-from tui.core.backend import InstalledModel
-from tui.core.fit import Estimate, estimate
+from tui.core.backend import InstalledModel, LoadedModel
+from tui.core.fit import Estimate, estimate, free_vram_for
 from tui.core.hardware import HardwareSnapshot
 
 __all__ = ["estimate_installed", "first_prompt_warning", "fit_verdicts"]
 
 
 def estimate_installed(name: str, size: int | None, model_info: dict[str, Any] | None,
-                       snapshot: HardwareSnapshot, ctx: int) -> Estimate | None:
-    """How `name` fits this machine now at `ctx` tokens of context; None for tags outside the catalog."""
+                       snapshot: HardwareSnapshot, ctx: int, loaded: Sequence[LoadedModel] = ()) -> Estimate | None:
+    """How `name` fits this machine now at `ctx` tokens of context; None for tags outside the catalog.
+
+    `loaded` is the server's `/api/ps`: a model already in VRAM is judged with its own memory
+    counted as free (NVML counts it as used, and it would seem not to fit itself)."""
     entry = catalog.find(name)
     if entry is None:
         return None
     entry = catalog.with_server_figures(entry, model_info, size)
-    return estimate(entry, ctx, gpu_free_bytes=[g.vram_free_bytes for g in snapshot.gpus],
-                    ram_bytes=snapshot.memory.available_bytes)
+    free = free_vram_for(name, [g.vram_free_bytes for g in snapshot.gpus], loaded,
+                         [g.vram_total_bytes for g in snapshot.gpus])
+    return estimate(entry, ctx, gpu_free_bytes=free, ram_bytes=snapshot.memory.available_bytes)
 
 
-def fit_verdicts(installed: Iterable[InstalledModel], snapshot: HardwareSnapshot, ctx: int) -> dict[str, str]:
+def fit_verdicts(installed: Iterable[InstalledModel], snapshot: HardwareSnapshot, ctx: int,
+                 loaded: Sequence[LoadedModel] = ()) -> dict[str, str]:
     """Each installed catalog tag's fit label ("fits", "partial 40% CPU", ...)."""
     verdicts = {}
     for model in installed:
-        fit = estimate_installed(model.name, model.size, None, snapshot, ctx)
+        fit = estimate_installed(model.name, model.size, None, snapshot, ctx, loaded)
         if fit is not None:
             verdicts[model.name] = fit.label
     return verdicts
