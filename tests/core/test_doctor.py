@@ -18,7 +18,8 @@ import pytest
 
 from tests.fake_nvml import GIB, FakeProcess, no_library, one_gpu, two_gpus
 from tui.core.backend import OllamaBackend
-from tui.commands.doctor import collect, human_bytes, render_text
+from tui.commands.doctor import collect, render_text
+from tui.core.units import ps_size as human_bytes
 from tui.demo import SimulatedOllama
 
 ROOT = Path(__file__).resolve().parents[2]

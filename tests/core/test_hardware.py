@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import dataclasses
 import os
 import threading
@@ -222,29 +224,20 @@ def test_a_failing_callback_does_not_stop_sampling() -> None:
         assert done.wait(10)
 
 
-def test_vram_history_is_bounded_to_the_window() -> None:
+def test_the_history_keeps_only_its_window_oldest_first() -> None:
+    """What the panel's sparkline and swap warning read: the last `seconds` of samples, nothing older."""
+    from tui.core.hardware_watch import HardwareHistory
+
     nvml = one_gpu()
-    sampler = HardwareSampler(interval=1.0, nvml=nvml, history_seconds=3.0)
+    sampler = HardwareSampler(interval=1.0, nvml=nvml)
+    history = HardwareHistory(seconds=3.0)
     for used in range(1, 11):
         nvml.gpus[0].used = used * GIB
-        sampler.sample_once()
-
-    history = sampler.vram_history(0)
-    assert history == tuple(u * GIB for u in range(7, 11))  # the newest window's worth, oldest first
-    assert sampler.vram_history(5) == ()
-
-
-def test_vram_history_drops_samples_older_than_the_window(monkeypatch: pytest.MonkeyPatch) -> None:
-    now = [1000.0]
-    monkeypatch.setattr(hardware.time, "time", lambda: now[0])
-    nvml = one_gpu()
-    sampler = HardwareSampler(interval=1.0, nvml=nvml, history_seconds=300.0)
-    sampler.sample_once()
-    now[0] += 301.0  # e.g. the laptop slept
-    nvml.gpus[0].used = 9 * GIB
-    sampler.sample_once()
-
-    assert sampler.vram_history(0) == (9 * GIB,)
+        snapshot = sampler.sample_once()
+        history.add(replace(snapshot, taken_at=float(used)))
+    assert [p.vram_used for p in history.points] == [u * GIB for u in range(7, 11)]
+    history.add(replace(snapshot, taken_at=400.0))  # e.g. the laptop slept
+    assert [p.taken_at for p in history.points] == [400.0]
 
 
 def test_ollama_vram_is_what_nvml_lists_for_ollama_pids() -> None:

@@ -16,6 +16,8 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
+from tui.core.units import ps_size
+
 # Long enough for psutil's non-blocking CPU % to mean something in a one-shot run.
 MIN_CPU_WINDOW_SECONDS = 0.25
 # Exit status when the server cannot be reached (the report is still printed), as `bench` and `pull` use.
@@ -242,15 +244,6 @@ def _cpu_ram_lines(cpu: dict[str, Any], ram: dict[str, Any], processes: list[dic
     return lines
 
 
-def human_bytes(value: int) -> str:
-    """Sizes the way `ollama ps` prints them (decimal units), so the two can be compared by eye."""
-    for unit, scale in (("TB", 1000**4), ("GB", 1000**3), ("MB", 1000**2), ("KB", 1000)):
-        if value >= scale:
-            amount = value / scale
-            return f"{int(amount)} {unit}" if amount >= 10 or amount == int(amount) else f"{amount:.1f} {unit}"
-    return f"{value} B"
-
-
 def _until(expires_at: str | None, now: datetime) -> str:
     from tui.core.keep_alive import until_column
 
@@ -264,7 +257,7 @@ def _model_lines(models: list[dict[str, Any]], server: dict[str, Any], now: date
         return ["Loaded models: none"]
     header = ("NAME", "SIZE", "VRAM", "PROCESSOR", "CONTEXT", "UNTIL")
     rows = [header] + [
-        (m["name"], human_bytes(m["size_bytes"]), human_bytes(m["size_vram_bytes"]), m["processor"],
+        (m["name"], ps_size(m["size_bytes"]), ps_size(m["size_vram_bytes"]), m["processor"],
          str(m["context_length"] or ""), _until(m.get("expires_at"), now))
         for m in models
     ]

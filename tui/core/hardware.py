@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Callable, Iterable, TypeVar
@@ -29,7 +28,6 @@ log = logging.getLogger(__name__)
 
 NO_GPU_PREFIX = "no NVIDIA GPU: "
 DEFAULT_INTERVAL = 1.0
-DEFAULT_HISTORY_SECONDS = 300.0
 # After NVML failed to start, wait this long before trying again: a box without
 # a driver would otherwise retry (and fail) every second for the whole session.
 DEFAULT_NVML_RETRY_SECONDS = 10.0
@@ -425,7 +423,6 @@ class HardwareSampler:
         nvml: ModuleType | Any | None = None,
         on_sample: Callable[[HardwareSnapshot], None] | None = None,
         *,
-        history_seconds: float = DEFAULT_HISTORY_SECONDS,
         nvml_retry_seconds: float = DEFAULT_NVML_RETRY_SECONDS,
         process_rescan_seconds: float = DEFAULT_PROCESS_RESCAN_SECONDS,
     ) -> None:
@@ -433,11 +430,8 @@ class HardwareSampler:
             raise ValueError("interval must be positive")
         self.interval = interval
         self.on_sample = on_sample
-        self.history_seconds = history_seconds
         self._gpus = NvmlReader(nvml, retry_seconds=nvml_retry_seconds)
         self._processes = OllamaProcesses(process_rescan_seconds)
-        self._history_len = int(history_seconds / interval) + 1
-        self._vram_history: dict[int, deque[tuple[float, int]]] = {}
         self._latest: HardwareSnapshot | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -486,23 +480,8 @@ class HardwareSampler:
                 memory=read_memory(),
                 ollama_processes=self._processes.read(),
             )
-            self._remember(snapshot)
             self._latest = snapshot
         return snapshot
-
-    def vram_history(self, index: int) -> tuple[int, ...]:
-        """VRAM used on GPU `index` over the last `history_seconds`, oldest first (for a sparkline)."""
-        with self._lock:
-            return tuple(used for _, used in self._vram_history.get(index, ()))
-
-    def _remember(self, snapshot: HardwareSnapshot) -> None:
-        cutoff = snapshot.taken_at - self.history_seconds
-        for gpu in snapshot.gpus:
-            history = self._vram_history.setdefault(gpu.index, deque(maxlen=self._history_len))
-            history.append((snapshot.taken_at, gpu.vram_used_bytes))
-        for history in self._vram_history.values():
-            while history and history[0][0] < cutoff:
-                history.popleft()
 
     def _run(self) -> None:
         # Ticks on a fixed schedule, so a slow sample does not push every later one back.

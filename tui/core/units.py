@@ -36,3 +36,13 @@ def format_gib(count: float, *, digits: int = 1, unit: bool = True) -> str:
     """A memory figure in GiB: "1.9 GiB" (or "1.9" with unit=False, for columns headed GiB)."""
     text = f"{count / GIB:.{digits}f}"
     return f"{text} GiB" if unit else text
+
+
+def ps_size(value: int) -> str:
+    """A size as `ollama ps` prints it ("5.6 GB", "19 GB": whole numbers from 10 up), so the panel
+    and `r1tui doctor` can be read beside it."""
+    for unit, scale in (("TB", 1000**4), ("GB", GB), ("MB", MB), ("KB", KB)):
+        if value >= scale:
+            amount = value / scale
+            return f"{int(amount)} {unit}" if amount >= 10 or amount == int(amount) else f"{amount:.1f} {unit}"
+    return f"{value} B"

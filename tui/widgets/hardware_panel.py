@@ -21,8 +21,6 @@ wobbles by one megabyte would look like the model doubling its memory.
 from __future__ import annotations
 
 import statistics
-from collections import deque
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Iterable, Sequence
 
@@ -34,30 +32,25 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from tui.core.backend import LoadedModel
-from tui.commands.doctor import human_bytes
 from tui.core.hardware import NO_GPU_PREFIX, GpuSnapshot, HardwareSnapshot, ProcessSnapshot
+from tui.core.hardware_watch import (
+    HISTORY_SECONDS,
+    VRAM_FULL_FRACTION,
+    HardwareHistory,
+    HistoryPoint,
+    cpu_share_percent,
+    warnings_for,
+)
+from tui.core.keep_alive import unloads_in
 from tui.core.metrics import TokenMeter
 from tui.core.sanitize import inert
-
-GIB = 1024**3
-MIB = 1024**2
+from tui.core.units import format_gib, ps_size as human_bytes
 
 LINE_WIDTH = 37  # the full panel's text width (42 columns less border, padding and scrollbar)
 BAR_WIDTH = 12
 COMPACT_BAR_WIDTH = 8
 SPARK_WIDTH = 34
-HISTORY_SECONDS = 300.0
-
-VRAM_FULL_FRACTION = 0.95
 BUSY_FRACTION = 0.80
-# "Swapping" is swap use growing, not swap being used: Linux parks idle pages in
-# swap for days, which costs nothing. Growth this large within the window means
-# pages are being pushed out now, which is what stalls generation.
-SWAP_GROWTH_BYTES = 32 * MIB
-SWAP_WINDOW_SECONDS = 60.0
-LOW_AVAILABLE_FRACTION = 0.05
-# Beyond this, expires_at is keep_alive=-1 (Ollama reports a date centuries away).
-FOREVER_SECONDS = 365 * 86400.0
 
 LEVELS = "▁▂▃▄▅▆▇█"
 WallClock = Callable[[], datetime]
@@ -71,7 +64,7 @@ def _utc_now() -> datetime:
 
 
 def gib(value: int | float) -> str:
-    return f"{value / GIB:.1f}"
+    return format_gib(value, unit=False)
 
 
 def level_style(fraction: float) -> str:
@@ -136,81 +129,6 @@ def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def unloads_in(expires_at: datetime | None, now: datetime) -> str:
-    """`ollama ps`'s UNTIL column in words: "unloads in 4 min", "stays loaded"."""
-    if expires_at is None:
-        return ""
-    if expires_at.tzinfo is None:
-        expires_at = expires_at.astimezone()  # naive: the server's clock is this machine's local time
-    seconds = (expires_at - now).total_seconds()
-    if seconds <= 0:
-        return "unloading now"
-    if seconds > FOREVER_SECONDS:
-        return "stays loaded"
-    if seconds < 60:
-        return f"unloads in {seconds:.0f} s"
-    if seconds < 2 * 3600:
-        return f"unloads in {round(seconds / 60)} min"
-    return f"unloads in {round(seconds / 3600)} h"
-
-
-def cpu_share_percent(model: LoadedModel) -> int:
-    """The CPU part of `ollama ps`'s PROCESSOR column, rounded the same way."""
-    if not model.size:
-        return 0
-    return 100 - round(model.gpu_fraction * 100)
-
-
-@dataclass(frozen=True)
-class _Point:
-    """What the panel remembers of one snapshot, for the VRAM sparkline and swap growth."""
-
-    taken_at: float
-    vram_used: int | None
-    vram_total: int | None
-    swap_used: int
-
-
-def swap_growth(history: Sequence[_Point], window: float = SWAP_WINDOW_SECONDS) -> int:
-    """Bytes swap use grew over the last `window` seconds (from its lowest point in it)."""
-    if not history:
-        return 0
-    newest = history[-1]
-    recent = [p.swap_used for p in history if p.taken_at >= newest.taken_at - window]
-    return newest.swap_used - min(recent)
-
-
-def warnings_for(
-    snapshot: HardwareSnapshot | None, models: Sequence[LoadedModel], history: Sequence[_Point]
-) -> list[str]:
-    """What a user should act on, in order of cost to them: CPU offload, full VRAM, swapping."""
-    warnings = []
-    for model in models:
-        share = cpu_share_percent(model)
-        if share >= 100:
-            warnings.append(f"{inert(model.name)} runs entirely on the CPU: expect several times "
-                            "fewer tokens/s than on a GPU")
-        elif share > 0:
-            warnings.append(f"{inert(model.name)}: {share}% of the model on CPU: expect several "
-                            "times fewer tokens/s")
-    if snapshot is None:
-        return warnings
-    for gpu in snapshot.gpus:
-        if gpu.vram_fraction > VRAM_FULL_FRACTION:
-            warnings.append(f"GPU {gpu.index} VRAM {gpu.vram_fraction * 100:.0f}% full: a longer context "
-                            "or a bigger model will spill onto the CPU")
-    memory = snapshot.memory
-    growth = swap_growth(history)
-    if growth >= SWAP_GROWTH_BYTES:
-        warnings.append(f"RAM is swapping: swap grew {growth / MIB:.0f} MiB in the last minute "
-                        f"({gib(memory.swap_used_bytes)} GiB in swap); everything slows down")
-    elif (memory.swap_used_bytes and memory.total_bytes
-          and memory.available_bytes / memory.total_bytes < LOW_AVAILABLE_FRACTION):
-        warnings.append(f"RAM almost full ({gib(memory.available_bytes)} GiB available) with swap "
-                        "in use: the system may start swapping")
-    return warnings
-
-
 # -- sections ----------------------------------------------------------------------
 
 
@@ -248,7 +166,7 @@ def _span_words(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
-def gpu_section(snapshot: HardwareSnapshot | None, history: Sequence[_Point], compact: bool) -> Content:
+def gpu_section(snapshot: HardwareSnapshot | None, history: Sequence[HistoryPoint], compact: bool) -> Content:
     if snapshot is None:
         return Content.styled("reading the hardware…", "dim")
     if not snapshot.gpus:
@@ -477,8 +395,7 @@ class HardwarePanel(VerticalScroll, can_focus=False):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._wall_clock = wall_clock
-        self._history_seconds = history_seconds
-        self._history: deque[_Point] = deque()
+        self._history = HardwareHistory(history_seconds)
         self._snapshot: HardwareSnapshot | None = None
         self._models: list[LoadedModel] | None = None
         self._models_error: str | None = None
@@ -502,7 +419,7 @@ class HardwarePanel(VerticalScroll, can_focus=False):
         if snapshot is None or snapshot is self._snapshot:
             return
         self._snapshot = snapshot
-        self._remember(snapshot)
+        self._history.add(snapshot)
         self._update_sections("gpus", "cpu", "warnings", "models")  # models: "unloads in" moves with time
 
     def show_loaded(self, models: list[LoadedModel], error: str | None = None) -> None:
@@ -530,18 +447,6 @@ class HardwarePanel(VerticalScroll, can_focus=False):
 
     # -- rendering -----------------------------------------------------------------
 
-    def _remember(self, snapshot: HardwareSnapshot) -> None:
-        gpus = snapshot.gpus
-        self._history.append(_Point(
-            taken_at=snapshot.taken_at,
-            vram_used=sum(g.vram_used_bytes for g in gpus) if gpus else None,
-            vram_total=sum(g.vram_total_bytes for g in gpus) if gpus else None,
-            swap_used=snapshot.memory.swap_used_bytes,
-        ))
-        cutoff = snapshot.taken_at - self._history_seconds
-        while self._history and self._history[0].taken_at < cutoff:
-            self._history.popleft()
-
     def _update_sections(self, *names: str) -> None:
         if not self.display:
             # Hidden (F2, or a small terminal): drawing would only cost a relayout of the
@@ -560,9 +465,9 @@ class HardwarePanel(VerticalScroll, can_focus=False):
         if name == "remote":
             return remote_section(self._remote, compact)
         if name == "warnings":
-            return warnings_section(warnings_for(self._snapshot, self._models or (), self._history))
+            return warnings_section(warnings_for(self._snapshot, self._models or (), self._history.points))
         if name == "gpus":
-            return gpu_section(self._snapshot, self._history, compact)
+            return gpu_section(self._snapshot, self._history.points, compact)
         if name == "cpu":
             return cpu_section(self._snapshot, compact)
         if name == "models":
