@@ -93,26 +93,16 @@ def _server_entries(host: str) -> tuple[list[Any], set[str]]:
     """
     import asyncio
 
-    from tui.core import catalog
     from tui.commands._shared import open_backend
+    from tui.core import catalog
     from tui.core.backend import BackendError
+    from tui.core.installed_catalog import installed_catalog
 
     async def query() -> tuple[list[Any], set[str]]:
         backend = open_backend(host)
         try:
-            installed = {catalog.normalize_tag(m.name): m for m in await backend.list_models()}
-            entries = []
-            for entry in catalog.CATALOG:
-                model = installed.get(entry.tag)
-                if model is None:
-                    entries.append(entry)
-                    continue
-                try:
-                    details = await backend.show(entry.tag)
-                    entries.append(catalog.with_server_figures(entry, details.model_info, model.size))
-                except BackendError:
-                    entries.append(catalog.with_server_figures(entry, None, model.size))
-            return entries, set(installed)
+            merged = await installed_catalog(backend, await backend.list_models())
+            return merged.catalog_entries, set(merged.installed)
         finally:
             await backend.aclose()
 

@@ -26,9 +26,10 @@ from textual.widgets import DataTable, Footer, Header, Label, Select, Static
 
 from tui.core import catalog
 from tui.core.backend import BackendError, InstalledModel, LoadedModel, ModelDetails, OllamaBackend
-from tui.core.catalog import Architecture, CatalogEntry
+from tui.core.catalog import CatalogEntry
 from tui.core.fit import GIB, CpuRecommendation, Estimate, Recommendation, context_label, recommend_usable
 from tui.core.hardware import GpuSnapshot
+from tui.core.installed_catalog import installed_catalog
 from tui.core.pull_progress import describe_layer, format_bytes, format_duration, format_speed, render_bar
 from tui.core.pulls import DiskSpace, Pull, PullManager, PullState, disk_refusal, local_disk_space
 from tui.core.sanitize import inert
@@ -122,24 +123,6 @@ def memory_text(gib: float) -> str:
 def quality_text(entry: CatalogEntry) -> str:
     quality = entry.quality
     return f"{quality.aime_2024:.1f} / {quality.math_500:.1f}" if quality else "–"
-
-
-def entry_for_installed(model: InstalledModel, details: ModelDetails | None) -> CatalogEntry | None:
-    """An installed tag the catalog doesn't know (a custom build, another family), estimated from the server.
-
-    None when `/api/show` gives no architecture: better no estimate than one made from zeros.
-    """
-    architecture: Architecture | None = None
-    if details is not None:
-        architecture = catalog.architecture_from_model_info(details.model_info)
-    if architecture is None:
-        return None
-    parameters = details.model_info.get("general.parameter_count") if details else None
-    return CatalogEntry(
-        tag=model.name, size=model.parameter_size, base_model=details.family if details else model.family,
-        quantization=model.quantization, download_bytes=model.size,
-        parameter_count=int(parameters) if isinstance(parameters, (int, float)) else 0,
-        architecture=architecture, quality=None, default=False)
 
 
 # -- the modals ------------------------------------------------------------------------------
@@ -345,26 +328,8 @@ class ModelPickerScreen(Screen[str | None]):
             self._say(f"Could not list the installed models: {error}", "error")
             self.loaded = True
             return
-        installed = {catalog.normalize_tag(m.name): m for m in models}
-        entries: list[CatalogEntry] = []
-        known = {entry.tag for entry in catalog.CATALOG}
-        for entry in catalog.CATALOG:
-            model = installed.get(entry.tag)
-            if model is None:
-                entries.append(entry)
-                continue
-            details = await self._show(entry.tag)
-            entries.append(catalog.with_server_figures(entry, details.model_info if details else None, model.size))
-        unestimated = []
-        for tag, model in sorted(installed.items(), key=lambda item: catalog.tag_sort_key(item[0],
-                                                                                         item[1].parameter_size)):
-            if tag in known:
-                continue
-            extra = entry_for_installed(model, await self._show(model.name))
-            if extra is None:
-                unestimated.append(model)
-            else:
-                entries.append(extra)
+        merged = await installed_catalog(self.backend, models)
+        installed, entries, unestimated = merged.installed, merged.entries, merged.unestimated
         self.installed, self.entries, self.unestimated = installed, entries, unestimated
         self.loaded_models = await self._loaded_here()
         self.server_error = None
