@@ -66,6 +66,9 @@ class R1App(App[None]):
         history_path: Path | None = None,
     ) -> None:
         super().__init__()
+        from tui.terminal_keys import install
+
+        install()  # Alt+Enter arrives as ESC CR: read it as alt+enter, not Enter
         self.backend = backend
         self.settings = settings or Settings()
         self.config_path = config_path or default_config_path()

@@ -400,3 +400,34 @@ async def test_ctrl_n_on_the_welcome_screen_keeps_the_app_and_the_draft(sim: Sim
         await pilot.press("ctrl+n")
         await pilot.pause()
         assert app.is_running and len(app.screen.query("#welcome")) == 1 and not app.screen.conversation.turns
+
+
+async def _feed_terminal(pilot, data: str) -> None:
+    """Bytes as the terminal sends them, read by the parser the app's driver uses."""
+    import time as _time
+
+    from textual.drivers import linux_driver
+
+    parser = linux_driver.XTermParser()
+    keys = list(parser.feed(data))
+    _time.sleep(0.15)  # past Textual's ESC delay: the parser decides what a lone ESC was
+    keys += list(parser.tick())
+    for key in keys:
+        pilot.app._driver.send_message(key)
+    await pilot.pause(0.1)
+
+
+async def test_alt_enter_from_tmux_adds_a_newline_and_lone_esc_still_stops(sim: SimulatedOllama) -> None:
+    """tmux and xterm send Alt+Enter as ESC CR: a new line, not a sent prompt; a lone ESC stops."""
+    sim.reply = Reply("thinking " * 400, "answer")
+    sim.rate = 200
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await _feed_terminal(pilot, "line1\x1b\rline2")
+        assert app.screen.query_one("#prompt").text == "line1\nline2"
+        assert app.screen.conversation.turns == []
+        await _feed_terminal(pilot, "\r")
+        await wait_for(pilot, lambda: app.screen.conversation.streaming)
+        await _feed_terminal(pilot, "\x1b")
+        await wait_for(pilot, lambda: app.screen.conversation.turns[-1].state is TurnState.STOPPED)

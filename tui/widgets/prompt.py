@@ -40,7 +40,7 @@ class PromptArea(TextArea):
             event.prevent_default()
             self.action_submit()
             return
-        if event.key == "ctrl+j":
+        if event.key in ("ctrl+j", "alt+enter"):
             # Here, not only as a binding: a binding runs later than typed keys, so a
             # fast burst ("a", ctrl+j, "b") would put the newline after the "b".
             event.stop()
