@@ -431,3 +431,14 @@ async def test_alt_enter_from_tmux_adds_a_newline_and_lone_esc_still_stops(sim: 
         await wait_for(pilot, lambda: app.screen.conversation.streaming)
         await _feed_terminal(pilot, "\x1b")
         await wait_for(pilot, lambda: app.screen.conversation.turns[-1].state is TurnState.STOPPED)
+
+
+async def test_keys_typed_in_a_burst_after_enter_stay_in_the_prompt(sim: SimulatedOllama) -> None:
+    sim.reply = REPLY
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await _feed_terminal(pilot, "abc\rdef")
+        await wait_turn_finished(pilot)
+        assert app.screen.conversation.turns[0].prompt == "abc"
+        assert app.screen.query_one("#prompt").text == "def"

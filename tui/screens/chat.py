@@ -127,7 +127,7 @@ class ChatScreen(Screen[None]):
         if not self.app.connected:
             self.app.report(f"Not connected to {self.app.backend.url} yet; your prompt is kept.", severity="warning")
             return
-        event.prompt.clear()
+        event.prompt.remove_sent(event.text)
         self.send(text)
 
     def send(self, text: str) -> None:

@@ -52,6 +52,15 @@ class PromptArea(TextArea):
     def action_submit(self) -> None:
         self.post_message(self.Submitted(self, self.text))
 
+    def remove_sent(self, sent: str) -> None:
+        """Clear what was sent, and only that: keys typed in the same burst after Enter reach the
+        prompt before the screen handles the send, and stay."""
+        text = self.text
+        if not text.startswith(sent):
+            return  # edited meanwhile: leave it to the user
+        end = self.document.get_location_from_index(len(sent))
+        self.delete((0, 0), end)
+
     def action_newline(self) -> None:
         start, end = self.selection
         self._replace_via_keyboard("\n", start, end)
