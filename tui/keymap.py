@@ -12,7 +12,7 @@ from typing import Iterable
 
 from textual.binding import Binding
 
-__all__ = ["APP_BINDINGS", "CHAT_BINDINGS", "PROMPT_BINDINGS", "SCROLL_KEYS", "SECTION_ORDER", "TEXTUAL_KEYS", "documented",
+__all__ = ["APP_BINDINGS", "CHAT_BINDINGS", "PROMPT_BINDINGS", "PROMPT_KEYS", "SCROLL_KEYS", "SECTION_ORDER", "TEXTUAL_KEYS", "documented",
            "key_label", "section_of"]
 
 # F1's sections. Not Textual's Binding.group: the footer would squeeze a group's keys into one label.
@@ -24,6 +24,12 @@ PROMPT_BINDINGS = [
     Binding("ctrl+j", "newline", "Newline", show=False,
             tooltip="new line in the prompt (also Alt+Enter)"),
     Binding("alt+enter", "newline", "Newline", show=False),  # documented with Ctrl+J
+]
+
+# Keys the prompt handles itself (`tui.widgets.prompt`), listed in F1 with the bindings.
+PROMPT_KEYS = [
+    Binding("up,down", "recall", "Recall",
+            tooltip="on the prompt's first / last line: earlier prompts of this chat (Down returns to the draft)"),
 ]
 
 TURN_BINDINGS = [
@@ -74,7 +80,7 @@ TEXTUAL_KEYS = [
     Binding("ctrl+q", "quit", "Quit", tooltip="quit"),
 ]
 
-_KEY_NAMES = {"escape": "Esc", "enter": "Enter", "pageup": "PgUp", "pagedown": "PgDn"}
+_KEY_NAMES = {"escape": "Esc", "enter": "Enter", "pageup": "PgUp", "pagedown": "PgDn", "up": "Up", "down": "Down"}
 
 
 def key_label(key: str) -> str:
@@ -102,7 +108,7 @@ def documented(bindings: Iterable[Binding]) -> list[Binding]:
 
 
 _SECTIONS = {
-    CHAT: [*PROMPT_BINDINGS, *TURN_BINDINGS, *SCROLL_KEYS],
+    CHAT: [*PROMPT_BINDINGS, *PROMPT_KEYS, *TURN_BINDINGS, *SCROLL_KEYS],
     SCREENS: SCREEN_BINDINGS,
     EVERYWHERE: [*APP_BINDINGS, *TEXTUAL_KEYS],
 }

@@ -442,3 +442,30 @@ async def test_keys_typed_in_a_burst_after_enter_stay_in_the_prompt(sim: Simulat
         await wait_turn_finished(pilot)
         assert app.screen.conversation.turns[0].prompt == "abc"
         assert app.screen.query_one("#prompt").text == "def"
+
+
+async def test_up_and_down_recall_earlier_prompts_and_keep_the_draft(sim: SimulatedOllama) -> None:
+    sim.reply = REPLY
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await send_and_wait(pilot, "first question")
+        await send_and_wait(pilot, "second\nquestion")
+        prompt = app.screen.query_one("#prompt")
+        await pilot.press("d", "r", "a", "f", "t")
+        await pilot.press("up")
+        assert prompt.text == "second\nquestion"
+        await pilot.press("up")  # the cursor is on the recalled prompt's last line: up moves within it
+        assert prompt.text == "second\nquestion"
+        await pilot.press("up")
+        assert prompt.text == "first question"
+        await pilot.press("up")  # the oldest: stays
+        assert prompt.text == "first question"
+        await pilot.press("down")
+        assert prompt.text == "second\nquestion"
+        await pilot.press("down")
+        assert prompt.text == "draft"
+        await pilot.press("up", "up", "up", "enter")
+        await wait_turn_finished(pilot)
+        assert app.screen.conversation.turns[-1].prompt == "first question"
+        assert prompt.text == ""

@@ -26,7 +26,7 @@ from tui.core.metrics import FramePacer, TokenMeter
 from tui.core.recorder import HistoryRecorder
 from tui.core.sanitize import inert
 from tui.core.session import stream_turn
-from tui.keymap import CHAT_BINDINGS, PROMPT_BINDINGS, SCROLL_KEYS, TEXTUAL_KEYS
+from tui.keymap import CHAT_BINDINGS, PROMPT_BINDINGS, PROMPT_KEYS, SCROLL_KEYS, TEXTUAL_KEYS
 from tui.widgets.conversation import ConversationScroll, Welcome
 from tui.widgets.hardware_panel import HardwarePanel
 from tui.widgets.prompt import PromptArea
@@ -45,7 +45,7 @@ PANEL_MIN_WIDTH = 140  # narrower: the panel becomes a short strip, so the chat 
 
 class ChatScreen(Screen[None]):
     BINDINGS = CHAT_BINDINGS
-    HELP_BINDINGS = [*PROMPT_BINDINGS, *CHAT_BINDINGS, *SCROLL_KEYS, *TEXTUAL_KEYS]
+    HELP_BINDINGS = [*PROMPT_BINDINGS, *PROMPT_KEYS, *CHAT_BINDINGS, *SCROLL_KEYS, *TEXTUAL_KEYS]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
     app: "R1App"
@@ -82,7 +82,9 @@ class ChatScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(ConversationScroll).anchor()
-        self.query_one(PromptArea).focus()
+        prompt = self.query_one(PromptArea)
+        prompt.recall_source = lambda: [turn.prompt for turn in self.conversation.turns]
+        prompt.focus()
         self.query_one(HardwarePanel).display = self.app.settings.show_panel
         # Poll the sampler's latest snapshot on the loop: nothing crosses threads,
         # and the panel ignores a snapshot it has already shown.
