@@ -418,8 +418,8 @@ class R1App(App[None]):
         if not isinstance(screen, ChatScreen):
             return
         for binding in documented(CHAT_BINDINGS):
-            if binding.action == "stop":
-                continue
+            if binding.action == "stop" or "(" in binding.action:
+                continue  # Esc, and keys that take a step (the previous / next turn or answer)
             owner, _, name = binding.action.rpartition(".")
             action = getattr(self if owner == "app" else screen, f"action_{name}")
             title = binding.tooltip.split(":")[0].split(" (")[0]

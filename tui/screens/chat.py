@@ -26,7 +26,8 @@ from tui.core.metrics import FramePacer, TokenMeter
 from tui.core.recorder import HistoryRecorder
 from tui.core.sanitize import inert
 from tui.core.session import stream_turn
-from tui.keymap import CHAT_BINDINGS, PROMPT_BINDINGS, PROMPT_KEYS, SCROLL_KEYS, TEXTUAL_KEYS
+from tui.keymap import CHAT_BINDINGS, FOCUSED_TURN_BINDINGS, PROMPT_BINDINGS, PROMPT_KEYS, SCROLL_KEYS, TEXTUAL_KEYS
+from tui.screens.chat_turns import TurnActions
 from tui.widgets.conversation import ConversationScroll, Welcome
 from tui.widgets.hardware_panel import HardwarePanel
 from tui.widgets.prompt import PromptArea
@@ -43,9 +44,10 @@ SMALL_TERMINAL_ROWS = 30
 PANEL_MIN_WIDTH = 140  # narrower: the panel becomes a short strip, so the chat keeps its width
 
 
-class ChatScreen(Screen[None]):
+class ChatScreen(TurnActions, Screen[None]):
     BINDINGS = CHAT_BINDINGS
-    HELP_BINDINGS = [*PROMPT_BINDINGS, *PROMPT_KEYS, *CHAT_BINDINGS, *SCROLL_KEYS, *TEXTUAL_KEYS]
+    HELP_BINDINGS = [*PROMPT_BINDINGS, *PROMPT_KEYS, *CHAT_BINDINGS, *FOCUSED_TURN_BINDINGS, *SCROLL_KEYS,
+                     *TEXTUAL_KEYS]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
     app: "R1App"
@@ -118,32 +120,46 @@ class ChatScreen(Screen[None]):
 
     def on_prompt_area_submitted(self, event: PromptArea.Submitted) -> None:
         text = event.text.strip()
-        if not text:
-            return
-        if self.conversation.streaming:
-            self.notify("Still generating: press Esc to stop it first.", severity="warning")
-            return
-        if self.app.model is None:
-            self.notify("No model chosen yet: press Ctrl+O (or wait for the server).", severity="warning")
-            return
-        if not self.app.connected:
-            self.app.report(f"Not connected to {self.app.backend.url} yet; your prompt is kept.", severity="warning")
+        if not text or not self.ready_to_send():
             return
         event.prompt.remove_sent(event.text)
-        self.send(text)
+        if self._fork_from is not None:
+            self.run_worker(self.fork_at(self._fork_from, text), group="fork")
+        else:
+            self.send(text)
+
+    def ready_to_send(self) -> bool:
+        if self.conversation.streaming:
+            self.notify("Still generating: press Esc to stop it first.", severity="warning")
+        elif self.app.model is None:
+            self.notify("No model chosen yet: press Ctrl+O (or wait for the server).", severity="warning")
+        elif not self.app.connected:
+            self.app.report(f"Not connected to {self.app.backend.url} yet; your prompt is kept.", severity="warning")
+        else:
+            return True
+        return False
 
     def send(self, text: str) -> None:
+        self.start_turn_view(self.conversation.start_turn(text, self.app.model or ""))
+
+    def start_turn_view(self, turn: Turn, replacing: TurnView | None = None) -> None:
+        """Show `turn` (new, or a new answer in place of `replacing`) and stream the model's reply into it."""
         for view in self.query(TurnView):
             view.set_folded(True)  # earlier turns keep their reasoning, folded
         welcome = self.query("#welcome")
         if welcome:
             welcome.remove()
-        turn = self.conversation.start_turn(text, self.app.model or "")
         meter = TokenMeter(clock=self.app.clock)
-        view = TurnView(turn, meter)
+        index = len(self.conversation.turns) - 1
+        number, count = self.conversation.version_of(index)
+        view = TurnView(turn, meter, version=(number, count) if count > 1 else None)
         conversation = self.query_one(ConversationScroll)
         view.set_live_rows(self._live_rows())
-        conversation.mount(view)
+        if replacing is not None:
+            conversation.mount(view, after=replacing)
+            replacing.remove()
+        else:
+            conversation.mount(view)
         conversation.anchor()
         self.call_later(self._summarise_old_turns)
         self._streaming_view = view
@@ -215,9 +231,12 @@ class ChatScreen(Screen[None]):
         return True
 
     def action_stop(self) -> None:
-        """Cancel the stream; closing the HTTP response makes Ollama stop generating."""
+        """Cancel the stream; closing the HTTP response makes Ollama stop generating. Idle: Esc ends an
+        edit of an earlier prompt, or brings the focus back to the prompt."""
         if self._chat_worker is not None and self._chat_worker.is_running:
             self._chat_worker.cancel()
+        elif not self.cancel_edit():
+            self.query_one(PromptArea).focus()
 
     async def action_new_chat(self) -> None:
         if not self._idle_or_warn():

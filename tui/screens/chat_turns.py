@@ -1,0 +1,171 @@
+"""What the chat does to one turn: regenerate it, flip between its answers, edit its prompt as a
+fork, move the focus between turns. A mixin of `ChatScreen`, kept apart so the screen stays short.
+
+What a user sees: Ctrl+R writes a new answer to the last prompt with the model chosen now; the
+earlier answers stay, and the turn says "answer 2 of 3" ([ and ] or Alt+←/→ flip). Only the answer
+shown goes back to the model. `e` on a focused turn puts its prompt in the prompt box; Enter then
+forks: the chat continues from that turn with the new prompt, and the original conversation stays
+in the history as it was (the fork is saved as "<title> (fork)").
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from tui.core.metrics import TokenMeter
+from tui.widgets.conversation import ConversationScroll
+from tui.widgets.prompt import PromptArea
+from tui.widgets.turn import TurnView
+
+if TYPE_CHECKING:
+    from tui.screens.chat import ChatScreen
+
+    _Base = ChatScreen
+else:
+    _Base = object
+
+
+class TurnActions(_Base):
+    _fork_from: int | None = None  # the turn whose prompt is being edited (Enter forks from there)
+
+    # -- which turn -----------------------------------------------------------------------
+
+    def _views(self) -> list[TurnView]:
+        return list(self.query(TurnView))
+
+    def _target_view(self) -> TurnView | None:
+        """The focused turn (or the one holding the focus), else the last turn."""
+        node = self.focused
+        while node is not None and not isinstance(node, TurnView):
+            node = node.parent  # type: ignore[assignment]
+        if isinstance(node, TurnView):
+            return node
+        views = self._views()
+        return views[-1] if views else None
+
+    def action_focus_turn(self, step: int) -> None:
+        """Alt+Up/Alt+Down (and Up/Down on a turn): move the focus between turns; past the last, the prompt."""
+        views = self._views()
+        if not views:
+            return
+        node = self.focused
+        while node is not None and not isinstance(node, TurnView):
+            node = node.parent  # type: ignore[assignment]
+        if isinstance(node, TurnView) and node in views:
+            index = views.index(node) + step
+        else:
+            index = len(views) if step > 0 else len(views) - 1
+        if index >= len(views):
+            self.query_one(PromptArea).focus()
+            self.query_one(ConversationScroll).scroll_end(animate=False)
+            return
+        view = views[max(0, index)]
+        view.focus()
+        self.query_one(ConversationScroll).scroll_to_widget(view, animate=False, top=True)
+
+    # -- regenerate and flip ----------------------------------------------------------------
+
+    def action_regenerate(self) -> None:
+        """Ctrl+R: a new answer to the last prompt (on an earlier turn: its prompt again, as a fork)."""
+        view = self._target_view()
+        if view is None:
+            self.notify("Nothing to regenerate yet: send a prompt first.", severity="warning")
+            return
+        if not self.ready_to_send():
+            return
+        views = self._views()
+        index = views.index(view)
+        if index < len(views) - 1:
+            self.run_worker(self.fork_at(index, view.turn.prompt), group="fork")
+            return
+        model = self.app.model or ""
+        turn = self.conversation.regenerate(model)
+        store, conversation_id = self.app.store, self.conversation_id
+        if store is not None and conversation_id is not None:
+            store.expect_alternative(conversation_id, index)
+        self.start_turn_view(turn, replacing=view)
+
+    async def action_flip_answer(self, step: int) -> None:
+        """[ and ] (or Alt+←/→): show an earlier or later answer of the turn; the model sees that one."""
+        view = self._target_view()
+        if view is None or not self._idle_or_warn():
+            return
+        index = self._views().index(view)
+        number, count = self.conversation.version_of(index)
+        if count == 1:
+            self.notify("This turn has one answer: Ctrl+R on the last turn writes another.", severity="warning")
+            return
+        wanted = max(1, min(count, number + step))
+        if wanted == number:
+            return
+        turn = self.conversation.show_version(index, wanted)
+        new = TurnView(turn, TokenMeter(clock=self.app.clock), folded=view.folded, version=(wanted, count))
+        had_focus = view.has_focus_within
+        await self.query_one(ConversationScroll).mount(new, after=view)
+        await view.remove()
+        if had_focus:
+            new.focus()
+        store, conversation_id = self.app.store, self.conversation_id
+        if store is not None and conversation_id is not None:
+            from tui.core.store import StoreError
+
+            try:
+                await asyncio.to_thread(store.show_alternative, conversation_id, index, wanted)
+            except (StoreError, LookupError) as error:
+                self.app.report(f"Which answer is shown was not saved: {error}", severity="warning")
+
+    # -- edit and fork ------------------------------------------------------------------------
+
+    def action_edit_prompt(self) -> None:
+        """e on a turn: its prompt into the prompt box; Enter forks the chat from that turn."""
+        view = self._target_view()
+        if view is None:
+            return
+        prompt = self.query_one(PromptArea)
+        self._fork_from = self._views().index(view)
+        prompt.load_text(view.turn.prompt)
+        prompt.move_cursor(prompt.document.end)
+        prompt.border_title = f"editing turn {self._fork_from + 1}: Enter forks the chat from there · Esc cancels"
+        prompt.add_class("-forking")
+        prompt.focus()
+
+    def cancel_edit(self) -> bool:
+        if self._fork_from is None:
+            return False
+        self._fork_from = None
+        prompt = self.query_one(PromptArea)
+        prompt.border_title = None
+        prompt.remove_class("-forking")
+        return True
+
+    async def fork_at(self, index: int, prompt_text: str) -> None:
+        """Continue from before turn `index` with `prompt_text`; the original stays in the history."""
+        self.cancel_edit()
+        store, conversation_id = self.app.store, self.conversation_id
+        new_id = None
+        if store is not None and conversation_id is not None:
+            from tui.core.store import StoreError
+
+            try:
+                new_id = await asyncio.to_thread(store.fork, conversation_id, index)
+            except (StoreError, LookupError) as error:
+                self.app.report(f"The fork could not be saved apart: {error}", severity="warning")
+        self.recorder = self._new_recorder(new_id)
+        for view in self._views()[index:]:
+            await view.remove()
+        turn = self.conversation.fork(index, prompt_text, self.app.model or "")
+        self.start_turn_view(turn)
+        where = "; the original conversation is kept in history (F5)" if new_id is not None else ""
+        self.notify(f"Forked from turn {index + 1}{where}.", timeout=6)
+
+    # -- copy ----------------------------------------------------------------------------------
+
+    def action_copy_menu(self) -> None:
+        """c on a turn: copy its answer."""
+        view = self._target_view()
+        if view is None or not view.turn.answer:
+            self.notify("No answer to copy yet.", severity="warning")
+            return
+        self.app.copy_to_clipboard(view.turn.answer)
+        self.notify(f"Copied the answer ({len(view.turn.answer)} characters).")
