@@ -12,7 +12,7 @@ from typing import Iterable
 
 from textual.binding import Binding
 
-__all__ = ["APP_BINDINGS", "CHAT_BINDINGS", "FOCUSED_TURN_BINDINGS", "PROMPT_BINDINGS", "PROMPT_KEYS", "SCROLL_KEYS", "SECTION_ORDER", "TEXTUAL_KEYS", "documented",
+__all__ = ["APP_BINDINGS", "CHAT_BINDINGS", "FOCUSED_TURN_BINDINGS", "SCROLL_BINDINGS", "PROMPT_BINDINGS", "PROMPT_KEYS", "SCROLL_KEYS", "SECTION_ORDER", "TEXTUAL_KEYS", "documented",
            "key_label", "section_of"]
 
 # F1's sections. Not Textual's Binding.group: the footer would squeeze a group's keys into one label.
@@ -93,10 +93,18 @@ APP_BINDINGS = [
     Binding("f1", "toggle_help", "Help", tooltip="every key of the current screen (Esc closes it)"),
 ]
 
+# Priority: the prompt (a TextArea) moves its cursor with these; they scroll the chat from anywhere.
+SCROLL_BINDINGS = [
+    Binding("pageup", "scroll_chat(-1)", "Scroll", priority=True, show=False,
+            tooltip="scroll the chat up (PgDn: down), also while typing"),
+    Binding("pagedown", "scroll_chat(1)", "Scroll", priority=True, show=False),
+    Binding("home", "chat_edge(-1)", "Top", priority=True, show=False,
+            tooltip="top of the chat (End: bottom, following again); in a typed prompt: the line"),
+    Binding("end", "chat_edge(1)", "Bottom", priority=True, show=False),
+]
+
 # Keys handled by Textual's own widgets, shown in F1 with the bindings.
 SCROLL_KEYS = [
-    Binding("pageup,pagedown", "scroll", "Scroll",
-            tooltip="scroll the chat (Shift+Tab first to leave the prompt); End follows again"),
     Binding("enter", "open", "Show turn",
             tooltip="on an older turn shown as a one-line summary (Tab to it): show it in full"),
 ]
@@ -137,7 +145,7 @@ def documented(bindings: Iterable[Binding]) -> list[Binding]:
 
 
 _SECTIONS = {
-    CHAT: [*PROMPT_BINDINGS, *PROMPT_KEYS, *TURN_BINDINGS[:-4], *SCROLL_KEYS],
+    CHAT: [*PROMPT_BINDINGS, *PROMPT_KEYS, *TURN_BINDINGS[:-4], *SCROLL_BINDINGS, *SCROLL_KEYS],
     TURN: [*TURN_BINDINGS[-4:], *FOCUSED_TURN_BINDINGS],
     SCREENS: SCREEN_BINDINGS,
     EVERYWHERE: [*APP_BINDINGS, *TEXTUAL_KEYS],

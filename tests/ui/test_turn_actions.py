@@ -115,3 +115,29 @@ async def test_up_and_down_on_a_focused_turn_move_between_turns(sim: SimulatedOl
         assert not views[0].folded  # earlier turns are folded; t unfolds
         await pilot.press("down", "down", "down")
         assert app.focused is app.screen.query_one("#prompt")
+
+
+async def test_page_keys_scroll_the_chat_from_the_prompt_and_typing_on_a_turn_goes_to_the_prompt(
+        sim: SimulatedOllama) -> None:
+    sim.reply = Reply("r", "\n\n".join(f"paragraph {i}" for i in range(30)))
+    app = make_app(sim.url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_connected(pilot)
+        await send_and_wait(pilot, "one")
+        await send_and_wait(pilot, "two")
+        chat = app.screen.query_one("#conversation")
+        prompt = app.screen.query_one("#prompt")
+        await wait_for(pilot, lambda: chat.scroll_y == chat.max_scroll_y and chat.max_scroll_y > 20)
+        bottom = chat.scroll_y
+        await pilot.press("pageup")
+        assert app.focused is prompt and chat.scroll_y < bottom
+        await pilot.press("home")  # empty prompt: the top of the chat
+        await wait_for(pilot, lambda: chat.scroll_y == 0)
+        await pilot.press("end")
+        await wait_for(pilot, lambda: chat.scroll_y == chat.max_scroll_y)
+        await pilot.press("a", "b", "home")  # a typed prompt: Home is the line's start
+        assert prompt.cursor_location == (0, 0) and chat.scroll_y == chat.max_scroll_y
+        await pilot.press("end", "alt+up")
+        assert isinstance(app.focused, TurnView)
+        await pilot.press("c", "d")  # c is bound on a turn (copy); d is typed into the prompt
+        assert app.focused is prompt and prompt.text == "abd"

@@ -26,7 +26,8 @@ from tui.core.metrics import FramePacer, TokenMeter
 from tui.core.recorder import HistoryRecorder
 from tui.core.sanitize import inert
 from tui.core.session import stream_turn
-from tui.keymap import CHAT_BINDINGS, FOCUSED_TURN_BINDINGS, PROMPT_BINDINGS, PROMPT_KEYS, SCROLL_KEYS, TEXTUAL_KEYS
+from tui.keymap import (CHAT_BINDINGS, FOCUSED_TURN_BINDINGS, PROMPT_BINDINGS, PROMPT_KEYS, SCROLL_BINDINGS,
+                        SCROLL_KEYS, TEXTUAL_KEYS)
 from tui.screens.chat_turns import TurnActions
 from tui.widgets.conversation import ConversationScroll, Welcome
 from tui.widgets.hardware_panel import HardwarePanel
@@ -45,9 +46,9 @@ PANEL_MIN_WIDTH = 140  # narrower: the panel becomes a short strip, so the chat 
 
 
 class ChatScreen(TurnActions, Screen[None]):
-    BINDINGS = CHAT_BINDINGS
-    HELP_BINDINGS = [*PROMPT_BINDINGS, *PROMPT_KEYS, *CHAT_BINDINGS, *FOCUSED_TURN_BINDINGS, *SCROLL_KEYS,
-                     *TEXTUAL_KEYS]
+    BINDINGS = [*CHAT_BINDINGS, *SCROLL_BINDINGS]
+    HELP_BINDINGS = [*PROMPT_BINDINGS, *PROMPT_KEYS, *CHAT_BINDINGS, *SCROLL_BINDINGS, *FOCUSED_TURN_BINDINGS,
+                     *SCROLL_KEYS, *TEXTUAL_KEYS]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
     app: "R1App"

@@ -13,6 +13,9 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from textual import events
+from textual.actions import SkipAction
+
 from tui.core.metrics import TokenMeter
 from tui.widgets.conversation import ConversationScroll
 from tui.widgets.prompt import PromptArea
@@ -63,6 +66,39 @@ class TurnActions(_Base):
         view = views[max(0, index)]
         view.focus()
         self.query_one(ConversationScroll).scroll_to_widget(view, animate=False, top=True)
+
+    # -- scrolling and typing from anywhere -----------------------------------------------------
+
+    def action_scroll_chat(self, pages: int) -> None:
+        """PgUp/PgDn scroll the chat, wherever the focus is (the prompt too)."""
+        chat = self.query_one(ConversationScroll)
+        if pages < 0:
+            chat.scroll_page_up(animate=False)
+        else:
+            chat.scroll_page_down(animate=False)
+
+    def action_chat_edge(self, side: int) -> None:
+        """Home/End: the top or bottom of the chat, except in a prompt with text (the line's start/end)."""
+        prompt = self.query_one(PromptArea)
+        if self.focused is prompt and prompt.text:
+            raise SkipAction()
+        chat = self.query_one(ConversationScroll)
+        if side < 0:
+            chat.scroll_home(animate=False)
+        else:
+            chat.scroll_end(animate=False)
+            chat.anchor()
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key typed while a turn or the chat has the focus goes to the prompt (unless bound there)."""
+        prompt = self.query_one(PromptArea)
+        if (self.focused is prompt or not event.is_printable or event.character is None
+                or event.key in self.app.active_bindings):
+            return
+        event.stop()
+        event.prevent_default()
+        prompt.focus()
+        prompt.insert(event.character)
 
     # -- regenerate and flip ----------------------------------------------------------------
 
