@@ -40,7 +40,7 @@ TURN_BINDINGS = [
             tooltip="fold or unfold the last turn's reasoning (or click its header)"),
     # Priority: over the prompt's own Ctrl+Y (redo).
     Binding("ctrl+y", "copy_answer", "Copy", priority=True, show=False,
-            tooltip="copy the last answer to the clipboard"),
+            tooltip="copy the last (or focused) answer to the clipboard"),
     Binding("ctrl+n", "new_chat", "New chat", tooltip="start an empty conversation"),
     # Priority: over the prompt, so they work while typing.
     Binding("ctrl+r", "regenerate", "Retry", priority=True,

@@ -139,5 +139,5 @@ async def test_page_keys_scroll_the_chat_from_the_prompt_and_typing_on_a_turn_go
         assert prompt.cursor_location == (0, 0) and chat.scroll_y == chat.max_scroll_y
         await pilot.press("end", "alt+up")
         assert isinstance(app.focused, TurnView)
-        await pilot.press("c", "d")  # c is bound on a turn (copy); d is typed into the prompt
+        await pilot.press("t", "d")  # t is bound on a turn (fold); d is typed into the prompt
         assert app.focused is prompt and prompt.text == "abd"

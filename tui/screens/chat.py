@@ -254,14 +254,6 @@ class ChatScreen(TurnActions, Screen[None]):
         if views:
             views[-1].set_folded(not views[-1].folded)
 
-    def action_copy_answer(self) -> None:
-        answered = [turn for turn in self.conversation.turns if turn.answer]
-        if not answered:
-            self.notify("No answer to copy yet.", severity="warning")
-            return
-        self.app.copy_to_clipboard(answered[-1].answer)
-        self.notify(f"Copied the last answer ({len(answered[-1].answer)} characters) to the clipboard.")
-
     def action_toggle_panel(self) -> None:
         panel = self.query_one(HardwarePanel)
         panel.display = not panel.display

@@ -11,9 +11,10 @@ in the history as it was (the fork is saved as "<title> (fork)").
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import TYPE_CHECKING
 
-from textual import events
+from textual import events, work
 from textual.actions import SkipAction
 
 from tui.core.metrics import TokenMeter
@@ -116,6 +117,7 @@ class TurnActions(_Base):
             self.run_worker(self.fork_at(index, view.turn.prompt), group="fork")
             return
         model = self.app.model or ""
+        self.query_one(PromptArea).focus()  # the turn's view is replaced
         turn = self.conversation.regenerate(model)
         store, conversation_id = self.app.store, self.conversation_id
         if store is not None and conversation_id is not None:
@@ -197,11 +199,47 @@ class TurnActions(_Base):
 
     # -- copy ----------------------------------------------------------------------------------
 
-    def action_copy_menu(self) -> None:
-        """c on a turn: copy its answer."""
-        view = self._target_view()
-        if view is None or not view.turn.answer:
+    def copy_text(self, what: str, text: str) -> None:
+        """Copy by OSC 52 and say honestly what that did (inside tmux it may not arrive)."""
+        from tui.core.clipboard import copy_notice
+
+        self.app.copy_to_clipboard(text)
+        tmux = bool(os.environ.get("TMUX"))
+        self.notify(copy_notice(what, len(text), tmux=tmux), severity="warning" if tmux else "information",
+                    timeout=12 if tmux else 5, markup=False)
+
+    def action_copy_answer(self) -> None:
+        """Ctrl+Y: the focused turn's answer, else the last answer."""
+        view = self._target_view() if isinstance(self.focused, TurnView) else None
+        turns = [view.turn] if view is not None else [t for t in self.conversation.turns if t.answer]
+        if not turns or not turns[-1].answer:
             self.notify("No answer to copy yet.", severity="warning")
             return
-        self.app.copy_to_clipboard(view.turn.answer)
-        self.notify(f"Copied the answer ({len(view.turn.answer)} characters).")
+        self.copy_text("the answer" if view is not None else "the last answer", turns[-1].answer)
+
+    @work(group="copy")
+    async def action_copy_menu(self) -> None:
+        """c on a turn: copy its answer, its reasoning or one code block, or save one to a file."""
+        from tui.core.clipboard import copyables, save_text
+        from tui.core.config import data_dir
+        from tui.screens.copy_menu import CopyMenu
+
+        view = self._target_view()
+        items = copyables(view.turn.answer, view.turn.reasoning) if view is not None else []
+        if not items:
+            self.notify("Nothing to copy in this turn yet.", severity="warning")
+            return
+        choice = await self.app.push_screen_wait(CopyMenu(items))
+        if choice is None:
+            return
+        how, index = choice
+        item = items[index]
+        if how == "copy":
+            self.copy_text(item.label.split(" (")[0], item.text)
+            return
+        try:
+            path = await asyncio.to_thread(save_text, item.text, data_dir() / "saved")
+        except OSError as error:
+            self.app.report(f"Could not save it: {error}")
+            return
+        self.app.report(f"Saved {item.label} to {path} (readable only by you).", severity="information", timeout=20)
