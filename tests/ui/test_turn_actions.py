@@ -141,3 +141,25 @@ async def test_page_keys_scroll_the_chat_from_the_prompt_and_typing_on_a_turn_go
         assert isinstance(app.focused, TurnView)
         await pilot.press("t", "d")  # t is bound on a turn (fold); d is typed into the prompt
         assert app.focused is prompt and prompt.text == "abd"
+
+
+async def test_while_reasoning_streams_the_answer_pane_says_thinking_and_header_and_panel_agree(
+        sim: SimulatedOllama) -> None:
+    import re
+
+    sim.reply = Reply("step " * 400, "done")
+    sim.rate = 40
+    app = make_app(sim.url, show_panel=True)
+    now = [1000.0]
+    app.clock = lambda: now[0]
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_connected(pilot)
+        await pilot.press(*"q", "enter")
+        await wait_for_text(pilot, "the model is thinking…")
+        assert "waiting for the model" not in screen_text(app)
+        for _ in range(6):
+            now[0] += 0.37
+            await pilot.pause(0.2)
+            shown = set(re.findall(r"thinking (\d+\.\d) s", screen_text(app)))
+            assert len(shown) == 1, shown  # the turn's header and the panel: one number
+        await pilot.press("escape")

@@ -168,9 +168,15 @@ class ChatScreen(TurnActions, Screen[None]):
         panel = self.query_one(HardwarePanel)
         panel.show_speed(meter, streaming=True)
         self._stream_timers = [self.set_interval(self._pacer.slow_interval, self._flush),
-                        self.set_interval(SPEED_REFRESH_SECONDS, lambda: panel.show_speed(meter, streaming=True))]
+                        self.set_interval(SPEED_REFRESH_SECONDS, lambda: self._show_speed(view, panel))]
         self._chat_worker = self.stream(turn, view)
         self.app.remember_model(turn.model)
+
+    @staticmethod
+    def _show_speed(view: TurnView, panel: HardwarePanel) -> None:
+        """The turn's header and the panel read the think time at the same moment: they never disagree."""
+        view.sample_think_time()
+        panel.show_speed(view.meter, streaming=True)
 
     def _live_rows(self) -> int:
         """The streaming turn's panes fill the conversation's height, less the prompt and figure lines."""

@@ -97,6 +97,7 @@ class TurnView(Vertical, can_focus=True):
         self._answer_started = False
         self._reasoning_seen = False
         self._said_thinking = False
+        self._think_sample: float | None = None  # the think time as last sampled with the panel's figures
         self._last_header = ""
         self._flush_lock = asyncio.Lock()
 
@@ -296,8 +297,17 @@ class TurnView(Vertical, can_focus=True):
         tokens = self.meter.reasoning_tokens or self.turn.reasoning_tokens
         seconds = self.meter.think_seconds if not self.turn.finished else self.turn.think_seconds
         if self.meter.thinking and not self.turn.finished:
+            if self._think_sample is not None:
+                seconds = self._think_sample
             return Content.styled(f"{arrow} thinking {seconds:.1f} s", "bold $warning")
         return Content.styled(f"{arrow} thought for {seconds:.1f} s · {tokens:,} tokens", "bold")
+
+    def sample_think_time(self) -> None:
+        """While thinking, the header's time moves when the chat's speed figures do (twice a second),
+        from the same reading of the meter, so the header and the panel show the same number."""
+        self._think_sample = self.meter.think_seconds
+        if not self.summarised and self.is_mounted:
+            self._update_header()
 
     def _update_header(self) -> None:
         header = self._header_text()
