@@ -469,3 +469,26 @@ async def test_up_and_down_recall_earlier_prompts_and_keep_the_draft(sim: Simula
         await wait_turn_finished(pilot)
         assert app.screen.conversation.turns[-1].prompt == "first question"
         assert prompt.text == ""
+
+
+async def test_model_flag_counts_while_the_server_is_down_at_start() -> None:
+    """`--model deepseek-r1:14b` with nothing answering yet: the title says 14b, and the first prompt
+    once the server is back goes to 14b, not to the last-used or first installed tag."""
+    server = SimulatedOllama(reply=REPLY)
+    server.start()
+    url, port = server.url, int(server.url.rsplit(":", 1)[1])
+    server.stop()
+    app = make_app(url, model="deepseek-r1:14b")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: "Cannot reach" in screen_text(pilot.app))
+        assert app.model == "deepseek-r1:14b"
+        assert "deepseek-r1:14b @" in screen_text(app)
+        revived = SimulatedOllama(reply=REPLY, port=port).start()
+        try:
+            await wait_connected(pilot)
+            await send_and_wait(pilot, "q")
+            assert app.screen.conversation.turns[-1].model == "deepseek-r1:14b"
+            body = [body for _, path, body in revived.requests if path == "/api/chat"][-1]
+            assert body["model"] == "deepseek-r1:14b"
+        finally:
+            revived.stop()
