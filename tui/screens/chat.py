@@ -112,7 +112,7 @@ class ChatScreen(TurnActions, Screen[None]):
         self.query_one(HardwarePanel).show_loaded(list(loaded))
 
     def _update_title(self, _: object = None) -> None:
-        demo = " · simulated server" if self.app.demo else ""
+        demo = " · simulated server, demo history" if self.app.demo else ""
         url = self.app.backend.url
         self.app.sub_title = inert(f"{self.app.model or 'no model'} @ {url}{demo}")
         self.query_one(HardwarePanel).set_remote(None if is_local_host(url) else url)
