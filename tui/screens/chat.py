@@ -215,6 +215,7 @@ class ChatScreen(TurnActions, Screen[None]):
                               recording=self.recorder, on_delta=on_delta, redact=self.app.redact)
         finally:
             await self._show_finished(view)
+            self.notify_finished(turn, view.meter)
         if turn.state is TurnState.FAILED and turn.error_kind in ("unreachable", "dropped"):
             self.app.server_lost()
 

@@ -23,6 +23,7 @@ from tui.widgets.prompt import PromptArea
 from tui.widgets.turn import TurnView
 
 if TYPE_CHECKING:
+    from tui.core.conversation import Turn
     from tui.screens.chat import ChatScreen
 
     _Base = ChatScreen
@@ -67,6 +68,19 @@ class TurnActions(_Base):
         view = views[max(0, index)]
         view.focus()
         self.query_one(ConversationScroll).scroll_to_widget(view, animate=False, top=True)
+
+    # -- a long answer ended --------------------------------------------------------------------
+
+    def notify_finished(self, turn: "Turn", meter: "TokenMeter") -> None:
+        """ui.notify_after_seconds: ring and notify the terminal when a long answer ends."""
+        from tui.core.notify import finished_sequences, should_notify
+
+        sent, done = meter.sent_at, meter.finished_at
+        elapsed = done - sent if sent is not None and done is not None else None
+        driver = self.app._driver
+        if driver is None or elapsed is None or not should_notify(self.app.settings.notify_after_seconds, elapsed):
+            return
+        driver.write(finished_sequences(turn.model, elapsed, {"done": "answered"}.get(turn.state.value, turn.state.value)))
 
     # -- scrolling and typing from anywhere -----------------------------------------------------
 
