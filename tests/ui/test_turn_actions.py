@@ -163,3 +163,27 @@ async def test_while_reasoning_streams_the_answer_pane_says_thinking_and_header_
             shown = set(re.findall(r"thinking (\d+\.\d) s", screen_text(app)))
             assert len(shown) == 1, shown  # the turn's header and the panel: one number
         await pilot.press("escape")
+
+
+async def test_esc_cancels_an_edit_and_r_on_an_earlier_turn_forks_with_its_prompt(sim: SimulatedOllama) -> None:
+    sim.reply = Reply("r", "an answer")
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await send_and_wait(pilot, "first")
+        await send_and_wait(pilot, "second")
+        await pilot.press("alt+up", "alt+up", "e")
+        await wait_for_text(pilot, "editing turn 1")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: "editing turn 1" not in screen_text(app))
+        prompt = app.screen.query_one("#prompt")
+        prompt.clear()
+        await send_and_wait(pilot, "third")  # an ordinary send again, not a fork
+        assert [t.prompt for t in app.screen.conversation.turns] == ["first", "second", "third"]
+        await pilot.press("alt+up", "alt+up", "alt+up", "r")
+        await wait_for(pilot, lambda: len(app.screen.conversation.turns) == 1
+                       and app.screen.conversation.turns[0].answer == "an answer")
+        await wait_turn_finished(pilot)
+        assert chat_requests(sim)[-1] == ["first"]
+        await app.screen.recorder.flush()
+        assert sorted(c.title for c in app.store.list_conversations()) == ["first", "first (fork)"]

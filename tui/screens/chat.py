@@ -249,6 +249,7 @@ class ChatScreen(TurnActions, Screen[None]):
     async def action_new_chat(self) -> None:
         if not self._idle_or_warn():
             return
+        self.cancel_edit()
         self.conversation = Conversation(system_prompt=self.app.settings.system_prompt)
         self.recorder = self._new_recorder()
         conversation = self.query_one(ConversationScroll)
@@ -336,6 +337,7 @@ class ChatScreen(TurnActions, Screen[None]):
         except (StoreError, LookupError) as error:
             self.app.report(f"Could not open that conversation: {error}")
             return
+        self.cancel_edit()
         self.conversation = conversation
         self.recorder = self._new_recorder(conversation_id)
         await self.query_one(ConversationScroll).show_saved(conversation, self.app.clock)
