@@ -65,3 +65,19 @@ def test_a_schema_2_file_loads_and_takes_alternatives(tmp_path: Path) -> None:
         conversation = store.load(3)
         assert [t.answer for t in conversation.turns] == ["A0", "A1 again"]
         assert conversation.version_of(1) == (2, 2)
+
+
+def test_a_regenerated_answer_saved_after_a_failed_try_is_still_an_alternative(tmp_path: Path) -> None:
+    import pytest
+
+    with HistoryStore(tmp_path / "h.db") as store:
+        cid = store.new_conversation("m")
+        streamed_turn(store, cid, "Q", "r", "first")
+        store.expect_alternative(cid, 0)
+        with pytest.raises(TypeError):  # the write fails midway (here: options it cannot encode)
+            store.start_turn(cid, Turn("Q", "m"), {"bad": object()})
+        streamed_turn(store, cid, "Q", "r", "second")  # the recorder's retry
+        record = store.load_record(cid)
+        assert [r.turn.answer for r in record.turns] == ["second"]
+        assert [r.turn.answer for r in record.alternatives[0]] == ["first", "second"]
+        assert [r.index for r in record.alternatives[0]] == [0, 0]

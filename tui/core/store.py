@@ -337,6 +337,7 @@ class HistoryStore:
             title = row["title"] or make_title(turn.prompt)
             db.execute("UPDATE conversations SET title = ?, model = ?, updated_at = ? WHERE id = ?",
                        (title, turn.model, now, conversation_id))
+        self._alternative_for.pop(conversation_id, None)  # saved: a failed try keeps it for the retry
         return int(cursor.lastrowid or 0)
 
     # -- regenerated answers and forks ---------------------------------------------------
@@ -352,7 +353,7 @@ class HistoryStore:
             (conversation_id,))]
 
     def _claim_alternative(self, db: sqlite3.Connection, conversation_id: int) -> int | None:
-        turn_index = self._alternative_for.pop(conversation_id, None)
+        turn_index = self._alternative_for.get(conversation_id)  # dropped once the turn is saved
         if turn_index is None:
             return None
         positions = self._positions(db, conversation_id)
@@ -525,6 +526,8 @@ class HistoryStore:
         alternatives: dict[int, list[TurnRecord]] = {}
         for place in sorted(places):
             answers = places[place]
+            for _, record in answers:
+                record.index = len(records)  # the turn's place in the conversation, alternatives alike
             shown = [record for row, record in answers if row["shown"]] or [answers[-1][1]]
             records.append(shown[-1])
             if len(answers) > 1:
