@@ -18,6 +18,7 @@ def test_a_regenerated_answer_is_kept_beside_the_first_and_the_shown_one_comes_b
         store.expect_alternative(cid, 0)
         streamed_turn(store, cid, "Q1", "r", "second answer", model="deepseek-r1:14b")
         streamed_turn(store, cid, "Q2", "r", "answer two")
+        assert store.info(cid).turn_count == 2 == store.list_conversations()[0].turn_count  # not 3
     with HistoryStore(path) as store:
         conversation = store.load(cid)
         assert [t.answer for t in conversation.turns] == ["second answer", "answer two"]

@@ -110,6 +110,7 @@ async def test_up_and_down_on_a_focused_turn_move_between_turns(sim: SimulatedOl
         assert app.focused is views[2]
         await pilot.press("up", "up")
         assert app.focused is views[0]
+        assert views[0].styles.background != views[1].styles.background  # the focused turn stands out
         assert "one" in screen_text(app)
         await pilot.press("t")
         assert not views[0].folded  # earlier turns are folded; t unfolds

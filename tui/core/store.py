@@ -473,7 +473,9 @@ class HistoryStore:
             parameters.append(pattern)
         where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
         limit_clause = f"LIMIT {int(limit)}" if limit is not None else ""
-        sql = (f"SELECT c.id, c.title, c.model, c.created_at, c.updated_at, COUNT(t.id) AS turn_count"
+        # A turn answered again counts once (its answers share a position).
+        sql = (f"SELECT c.id, c.title, c.model, c.created_at, c.updated_at,"
+               f" COUNT(DISTINCT COALESCE(t.position, t.idx)) AS turn_count"
                f" FROM conversations c JOIN turns t ON t.conversation_id = c.id {where}"
                f" GROUP BY c.id ORDER BY c.updated_at DESC, c.id DESC {limit_clause}")
         with self._errors():
@@ -500,7 +502,8 @@ class HistoryStore:
         with self._errors():
             row = self._db.execute(
                 "SELECT c.id, c.title, c.model, c.created_at, c.updated_at,"
-                " (SELECT COUNT(*) FROM turns t WHERE t.conversation_id = c.id) AS turn_count"
+                " (SELECT COUNT(DISTINCT COALESCE(t.position, t.idx)) FROM turns t WHERE t.conversation_id = c.id)"
+                " AS turn_count"
                 " FROM conversations c WHERE c.id = ?", (conversation_id,)).fetchone()
         if row is None:
             raise ConversationNotFound(conversation_id)
