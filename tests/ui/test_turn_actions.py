@@ -188,3 +188,14 @@ async def test_esc_cancels_an_edit_and_r_on_an_earlier_turn_forks_with_its_promp
         assert chat_requests(sim)[-1] == ["first"]
         await app.screen.recorder.flush()
         assert sorted(c.title for c in app.store.list_conversations()) == ["first", "first (fork)"]
+
+
+async def test_f1_lists_the_turn_keys(sim: SimulatedOllama) -> None:
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 60)) as pilot:
+        await wait_connected(pilot)
+        await pilot.press("f1")
+        shown = await wait_for_text(pilot, "Ctrl+R", "Alt+Up", "Alt+←", "PgUp", "Home")
+        for what in ("edit its prompt", "earlier answer", "fold or unfold its reasoning", "copy its answer",
+                     "answer it again", "earlier prompts"):
+            assert what in shown, what
