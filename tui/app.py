@@ -66,6 +66,9 @@ class R1App(App[None]):
         history_path: Path | None = None,
     ) -> None:
         super().__init__()
+        from tui.terminal_keys import install
+
+        install()  # Alt+Enter arrives as ESC CR: read it as alt+enter, not Enter
         self.backend = backend
         self.settings = settings or Settings()
         self.config_path = config_path or default_config_path()
@@ -423,8 +426,8 @@ class R1App(App[None]):
         if not isinstance(screen, ChatScreen):
             return
         for binding in documented(CHAT_BINDINGS):
-            if binding.action == "stop":
-                continue
+            if binding.action == "stop" or "(" in binding.action:
+                continue  # Esc, and keys that take a step (the previous / next turn or answer)
             owner, _, name = binding.action.rpartition(".")
             action = getattr(self if owner == "app" else screen, f"action_{name}")
             title = binding.tooltip.split(":")[0].split(" (")[0]

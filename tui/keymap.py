@@ -12,18 +12,24 @@ from typing import Iterable
 
 from textual.binding import Binding
 
-__all__ = ["APP_BINDINGS", "CHAT_BINDINGS", "PROMPT_BINDINGS", "SCROLL_KEYS", "SECTION_ORDER", "TEXTUAL_KEYS", "documented",
+__all__ = ["APP_BINDINGS", "CHAT_BINDINGS", "FOCUSED_TURN_BINDINGS", "SCROLL_BINDINGS", "PROMPT_BINDINGS", "PROMPT_KEYS", "SCROLL_KEYS", "SECTION_ORDER", "TEXTUAL_KEYS", "documented",
            "key_label", "section_of"]
 
 # F1's sections. Not Textual's Binding.group: the footer would squeeze a group's keys into one label.
-CHAT, SCREENS, EVERYWHERE = "Chat", "Screens", "Everywhere"
-SECTION_ORDER = ("This screen", CHAT, SCREENS, EVERYWHERE)
+CHAT, TURN, SCREENS, EVERYWHERE = "Chat", "Turns (Alt+Up focuses one)", "Screens", "Everywhere"
+SECTION_ORDER = ("This screen", CHAT, SCREENS, TURN, EVERYWHERE)
 
 PROMPT_BINDINGS = [
     Binding("enter", "submit", "Send", show=False, tooltip="send the prompt"),
     Binding("ctrl+j", "newline", "Newline", show=False,
             tooltip="new line in the prompt (also Alt+Enter)"),
     Binding("alt+enter", "newline", "Newline", show=False),  # documented with Ctrl+J
+]
+
+# Keys the prompt handles itself (`tui.widgets.prompt`), listed in F1 with the bindings.
+PROMPT_KEYS = [
+    Binding("up,down", "recall", "Recall",
+            tooltip="on the first / last line: earlier prompts (Down: the draft)"),
 ]
 
 TURN_BINDINGS = [
@@ -34,8 +40,35 @@ TURN_BINDINGS = [
             tooltip="fold or unfold the last turn's reasoning (or click its header)"),
     # Priority: over the prompt's own Ctrl+Y (redo).
     Binding("ctrl+y", "copy_answer", "Copy", priority=True, show=False,
-            tooltip="copy the last answer to the clipboard"),
+            tooltip="copy the last (or focused) answer to the clipboard"),
     Binding("ctrl+n", "new_chat", "New chat", tooltip="start an empty conversation"),
+    # Priority: over the prompt, so they work while typing.
+    Binding("ctrl+r", "regenerate", "Retry", priority=True,
+            tooltip="answer the last prompt again with the model chosen now"),
+    Binding("alt+left", "flip_answer(-1)", "Answers", show=False,
+            tooltip="earlier answer (Alt+→: later); the model sees the one shown"),
+    Binding("alt+right", "flip_answer(1)", "Answers", show=False),
+    Binding("alt+up", "focus_turn(-1)", "Turns", priority=True, show=False,
+            tooltip="focus the previous turn (Alt+Down: next; then the prompt)"),
+    Binding("alt+down", "focus_turn(1)", "Turns", priority=True, show=False),
+]
+
+# On a focused turn (Alt+Up from the prompt, or Tab to it).
+FOCUSED_TURN_BINDINGS = [
+    Binding("up", "screen.focus_turn(-1)", "Previous", show=False,
+            tooltip="the previous turn (Down: the next); Esc: back to the prompt"),
+    Binding("down", "screen.focus_turn(1)", "Next", show=False),
+    Binding("left_square_bracket", "screen.flip_answer(-1)", "Earlier answer", show=False,
+            tooltip="its earlier answer ([) or later one (])"),
+    Binding("right_square_bracket", "screen.flip_answer(1)", "Later answer", show=False),
+    Binding("e", "screen.edit_prompt", "Edit", show=False,
+            tooltip="edit its prompt; Enter forks the chat from there (original kept in F5)"),
+    Binding("r", "screen.regenerate", "Retry", show=False,
+            tooltip="answer it again (an earlier turn: as a fork)"),
+    Binding("t,space", "fold", "Fold", show=False, tooltip="fold or unfold its reasoning"),
+    Binding("c", "screen.copy_menu", "Copy", show=False,
+            tooltip="copy its answer, reasoning or a code block, or save it to a file"),
+    Binding("enter", "open", "Show", show=False),
 ]
 
 SCREEN_BINDINGS = [
@@ -60,10 +93,18 @@ APP_BINDINGS = [
     Binding("f1", "toggle_help", "Help", tooltip="every key of the current screen (Esc closes it)"),
 ]
 
+# Priority: the prompt (a TextArea) moves its cursor with these; they scroll the chat from anywhere.
+SCROLL_BINDINGS = [
+    Binding("pageup", "scroll_chat(-1)", "Scroll", priority=True, show=False,
+            tooltip="scroll the chat up (PgDn: down), also while typing"),
+    Binding("pagedown", "scroll_chat(1)", "Scroll", priority=True, show=False),
+    Binding("home", "chat_edge(-1)", "Top", priority=True, show=False,
+            tooltip="top of the chat (End: bottom, following again); in a typed prompt: the line"),
+    Binding("end", "chat_edge(1)", "Bottom", priority=True, show=False),
+]
+
 # Keys handled by Textual's own widgets, shown in F1 with the bindings.
 SCROLL_KEYS = [
-    Binding("pageup,pagedown", "scroll", "Scroll",
-            tooltip="scroll the chat (Shift+Tab first to leave the prompt); End follows again"),
     Binding("enter", "open", "Show turn",
             tooltip="on an older turn shown as a one-line summary (Tab to it): show it in full"),
 ]
@@ -74,7 +115,9 @@ TEXTUAL_KEYS = [
     Binding("ctrl+q", "quit", "Quit", tooltip="quit"),
 ]
 
-_KEY_NAMES = {"escape": "Esc", "enter": "Enter", "pageup": "PgUp", "pagedown": "PgDn"}
+_KEY_NAMES = {"escape": "Esc", "enter": "Enter", "pageup": "PgUp", "pagedown": "PgDn", "up": "Up", "down": "Down",
+              "left": "←", "right": "→", "space": "Space",
+              "left_square_bracket": "[", "right_square_bracket": "]"}
 
 
 def key_label(key: str) -> str:
@@ -82,8 +125,8 @@ def key_label(key: str) -> str:
     def one(name: str) -> str:
         if name in _KEY_NAMES:
             return _KEY_NAMES[name]
-        return "+".join(part.upper() if len(part) == 1 or part[0] == "f" else part.capitalize()
-                        for part in name.split("+"))
+        return "+".join(_KEY_NAMES.get(part) or (part.upper() if len(part) == 1 or part[0] == "f"
+                                                 else part.capitalize()) for part in name.split("+"))
 
     return "/".join(one(name) for name in key.split(","))
 
@@ -102,7 +145,8 @@ def documented(bindings: Iterable[Binding]) -> list[Binding]:
 
 
 _SECTIONS = {
-    CHAT: [*PROMPT_BINDINGS, *TURN_BINDINGS, *SCROLL_KEYS],
+    CHAT: [*PROMPT_BINDINGS, *PROMPT_KEYS, *TURN_BINDINGS[:-4], *SCROLL_BINDINGS, *SCROLL_KEYS],
+    TURN: [*TURN_BINDINGS[-4:], *FOCUSED_TURN_BINDINGS],
     SCREENS: SCREEN_BINDINGS,
     EVERYWHERE: [*APP_BINDINGS, *TEXTUAL_KEYS],
 }

@@ -38,8 +38,14 @@ def run_tui(args: argparse.Namespace) -> int:
     from tui.core.backend import OllamaBackend
 
     backend = OllamaBackend(host, stall_timeout=settings.stall_timeout, headers=headers)
+    history_path = None
+    if args.demo:
+        from tui.core.config import data_dir
+
+        # Demo chats are kept apart from the real ones (F5 in a demo shows only demo chats).
+        history_path = data_dir() / "demo-history.db"
     app = R1App(backend, settings, requested_model=args.model, demo=args.demo,
-                startup_messages=problems, runtime=runtime, config_path=loaded.path)
+                startup_messages=problems, runtime=runtime, config_path=loaded.path, history_path=history_path)
     try:
         app.run()
     finally:

@@ -438,3 +438,95 @@ async def test_quick_switch_judges_a_loaded_model_with_its_own_memory(sim: Simul
         shown = await wait_for_text(pilot, "deepseek-r1:14b", "loaded")
         line_7b = next(line for line in shown.splitlines() if "deepseek-r1:7b " in line and "GiB" in line)
         assert "fits on GPU" in line_7b and "loaded" in line_7b
+
+
+async def _feed_terminal(pilot, data: str) -> None:
+    """Bytes as the terminal sends them, read by the parser the app's driver uses."""
+    import time as _time
+
+    from textual.drivers import linux_driver
+
+    parser = linux_driver.XTermParser()
+    keys = list(parser.feed(data))
+    _time.sleep(0.15)  # past Textual's ESC delay: the parser decides what a lone ESC was
+    keys += list(parser.tick())
+    for key in keys:
+        pilot.app._driver.send_message(key)
+    await pilot.pause(0.1)
+
+
+async def test_alt_enter_from_tmux_adds_a_newline_and_lone_esc_still_stops(sim: SimulatedOllama) -> None:
+    """tmux and xterm send Alt+Enter as ESC CR: a new line, not a sent prompt; a lone ESC stops."""
+    sim.reply = Reply("thinking " * 400, "answer")
+    sim.rate = 200
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await _feed_terminal(pilot, "line1\x1b\rline2")
+        assert app.screen.query_one("#prompt").text == "line1\nline2"
+        assert app.screen.conversation.turns == []
+        await _feed_terminal(pilot, "\r")
+        await wait_for(pilot, lambda: app.screen.conversation.streaming)
+        await _feed_terminal(pilot, "\x1b")
+        await wait_for(pilot, lambda: app.screen.conversation.turns[-1].state is TurnState.STOPPED)
+
+
+async def test_keys_typed_in_a_burst_after_enter_stay_in_the_prompt(sim: SimulatedOllama) -> None:
+    sim.reply = REPLY
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await _feed_terminal(pilot, "abc\rdef")
+        await wait_turn_finished(pilot)
+        assert app.screen.conversation.turns[0].prompt == "abc"
+        assert app.screen.query_one("#prompt").text == "def"
+
+
+async def test_up_and_down_recall_earlier_prompts_and_keep_the_draft(sim: SimulatedOllama) -> None:
+    sim.reply = REPLY
+    app = make_app(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_connected(pilot)
+        await send_and_wait(pilot, "first question")
+        await send_and_wait(pilot, "second\nquestion")
+        prompt = app.screen.query_one("#prompt")
+        await pilot.press("d", "r", "a", "f", "t")
+        await pilot.press("up")
+        assert prompt.text == "second\nquestion"
+        await pilot.press("up")  # the cursor is on the recalled prompt's last line: up moves within it
+        assert prompt.text == "second\nquestion"
+        await pilot.press("up")
+        assert prompt.text == "first question"
+        await pilot.press("up")  # the oldest: stays
+        assert prompt.text == "first question"
+        await pilot.press("down")
+        assert prompt.text == "second\nquestion"
+        await pilot.press("down")
+        assert prompt.text == "draft"
+        await pilot.press("up", "up", "up", "enter")
+        await wait_turn_finished(pilot)
+        assert app.screen.conversation.turns[-1].prompt == "first question"
+        assert prompt.text == ""
+
+
+async def test_model_flag_counts_while_the_server_is_down_at_start() -> None:
+    """`--model deepseek-r1:14b` with nothing answering yet: the title says 14b, and the first prompt
+    once the server is back goes to 14b, not to the last-used or first installed tag."""
+    server = SimulatedOllama(reply=REPLY)
+    server.start()
+    url, port = server.url, int(server.url.rsplit(":", 1)[1])
+    server.stop()
+    app = make_app(url, model="deepseek-r1:14b")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: "Cannot reach" in screen_text(pilot.app))
+        assert app.model == "deepseek-r1:14b"
+        assert "deepseek-r1:14b @" in screen_text(app)
+        revived = SimulatedOllama(reply=REPLY, port=port).start()
+        try:
+            await wait_connected(pilot)
+            await send_and_wait(pilot, "q")
+            assert app.screen.conversation.turns[-1].model == "deepseek-r1:14b"
+            body = [body for _, path, body in revived.requests if path == "/api/chat"][-1]
+            assert body["model"] == "deepseek-r1:14b"
+        finally:
+            revived.stop()

@@ -243,3 +243,28 @@ def compared(url: str):
 def test_compare_view(snap_compare, snapshot_sim: SimulatedOllama, size: tuple[int, int]) -> None:
     app, run_before = compared(snapshot_sim.url)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def test_model_boxes_say_ticked_by_glyph_not_colour_alone(csim: SimulatedOllama) -> None:
+    app = make_app(csim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_compare(pilot, MODELS[:2])
+        lines = screen_text(app).splitlines()
+        ticked = [line for line in lines if "▐✓▌" in line]
+        unticked = [line for line in lines if "▐ ▌" in line]
+        assert any("deepseek-r1:1.5b" in line for line in ticked) and any("deepseek-r1:7b" in line for line in ticked)
+        assert unticked and not any(m in line for line in unticked for m in MODELS[:2])
+        assert "▐X▌" not in screen_text(app)
+
+
+async def test_reasoning_shows_while_a_model_streams_and_folds_after(csim: SimulatedOllama) -> None:
+    stall_every_stream(csim, after=12, seconds=1.5, once=True)
+    app = make_app(csim.url, frozen_clock=True)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_compare(pilot, MODELS[:2])
+        await screen.action_run()
+        first = screen.columns[0].model_run
+        await wait_for(pilot, lambda: first.meter.reasoning_tokens >= 12)
+        await wait_for(pilot, lambda: "c + r = 35" in _visible(screen, 1))  # the reasoning, as it streams
+        await wait_for(pilot, lambda: settled(screen))
+        assert "c + r = 35" not in _visible(screen, 1)  # folded once done: the answers line up

@@ -44,7 +44,7 @@ async def test_the_answer_streams_in_sight_beside_a_long_reasoning(sim: Simulate
         screen = app.screen
         # Mid-reasoning: its newest step is on screen (the pane follows it), the answer is still waiting.
         await wait_for(pilot, lambda: "Reasoning step 30 " in screen_text(app), timeout=30)
-        assert "waiting for the model" in screen_text(app)
+        assert "the model is thinking…" in screen_text(app)
         # Mid-answer: the answer's newest lines are on screen beside the reasoning's last ones.
         await wait_for(pilot, lambda: streaming_with_answer_in_sight(app), timeout=30)
         await wait_turn_finished(pilot, timeout=30)

@@ -46,6 +46,7 @@ class Settings:
     theme: str = "r1-dark"
     show_panel: bool = True
     sample_interval: float = 1.0
+    notify_after_seconds: float = 0.0  # ring/notify when an answer that took this long ends (0: off)
     # [runtime]: how r1tui starts `ollama serve` when nothing answers locally.
     runtime_autostart: bool = False
     runtime_binary: str = ""
@@ -77,6 +78,7 @@ KEYS: dict[tuple[str, str], tuple[str, Callable[[Any], Any]]] = {
     ("ui", "theme"): ("theme", validators.text),
     ("ui", "show_panel"): ("show_panel", validators.boolean),
     ("ui", "sample_interval"): ("sample_interval", validators.number(0.2, 60)),
+    ("ui", "notify_after_seconds"): ("notify_after_seconds", validators.number(0, 86400)),
 }
 
 

@@ -4,6 +4,10 @@ DeepSeek's guidance for R1 is that earlier turns go back to the model without
 their reasoning, so `messages_for_next` sends only prompts and answers. A turn
 that produced no answer (stopped or failed while thinking) is left out of the
 context entirely: a user message without its reply would confuse the model.
+
+A regenerated turn keeps its earlier answers as alternatives (`versions`); `turns`
+holds the one shown, and only that one goes back to the model. Editing an earlier
+prompt forks: the turns after it are dropped here (the history keeps the original).
 """
 
 from __future__ import annotations
@@ -48,11 +52,46 @@ class Turn:
 class Conversation:
     turns: list[Turn] = field(default_factory=list)
     system_prompt: str = ""
+    # Turn index → every answer written to that prompt, oldest first (only for turns answered more than once).
+    alternatives: dict[int, list[Turn]] = field(default_factory=dict)
 
     def start_turn(self, prompt: str, model: str) -> Turn:
         turn = Turn(prompt=prompt, model=model)
         self.turns.append(turn)
         return turn
+
+    def versions(self, index: int) -> list[Turn]:
+        """Every answer to turn `index`'s prompt, oldest first; the shown one is `turns[index]`."""
+        return self.alternatives.get(index) or [self.turns[index]]
+
+    def version_of(self, index: int) -> tuple[int, int]:
+        """(number of the shown answer, how many there are), counted from 1."""
+        versions = self.versions(index)
+        shown = self.turns[index]
+        return next(i for i, turn in enumerate(versions, 1) if turn is shown), len(versions)
+
+    def regenerate(self, model: str) -> Turn:
+        """A new answer to the last prompt from `model`; the earlier answers stay as alternatives."""
+        index = len(self.turns) - 1
+        if index < 0:
+            raise IndexError("no turn to regenerate")
+        versions = self.alternatives.setdefault(index, [self.turns[index]])
+        turn = Turn(prompt=self.turns[index].prompt, model=model)
+        versions.append(turn)
+        self.turns[index] = turn
+        return turn
+
+    def show_version(self, index: int, number: int) -> Turn:
+        """Show answer `number` (from 1) of turn `index`; later turns then follow from that answer."""
+        versions = self.versions(index)
+        self.turns[index] = versions[max(1, min(number, len(versions))) - 1]
+        return self.turns[index]
+
+    def fork(self, index: int, prompt: str, model: str) -> Turn:
+        """Continue from before turn `index` with a new prompt: that turn and those after it are dropped."""
+        del self.turns[index:]
+        self.alternatives = {i: versions for i, versions in self.alternatives.items() if i < index}
+        return self.start_turn(prompt, model)
 
     def messages_for_next(self) -> list[dict[str, str]]:
         """The chat history for the newest turn: earlier answers without reasoning, then its prompt."""

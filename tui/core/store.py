@@ -99,6 +99,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE turns ADD COLUMN done_reason TEXT",
         "ALTER TABLE conversations ADD COLUMN system_prompt TEXT NOT NULL DEFAULT ''",
     ),
+    # 3: regenerated answers. Every answer is a row of its own (idx stays the order rows were written);
+    # `position` is the place in the conversation it answers (NULL: its idx), `shown` the answer on screen.
+    (
+        "ALTER TABLE turns ADD COLUMN position INTEGER",
+        "ALTER TABLE turns ADD COLUMN shown INTEGER NOT NULL DEFAULT 1",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -144,10 +150,14 @@ class TurnRecord:
 class ConversationRecord:
     info: ConversationInfo
     system_prompt: str = ""
-    turns: list[TurnRecord] = field(default_factory=list)
+    turns: list[TurnRecord] = field(default_factory=list)  # the answers shown, one per place
+    # Index in `turns` → every answer to that prompt, oldest first (places answered more than once).
+    alternatives: dict[int, list[TurnRecord]] = field(default_factory=dict)
 
     def conversation(self) -> Conversation:
-        return Conversation(turns=[record.turn for record in self.turns], system_prompt=self.system_prompt)
+        return Conversation(turns=[record.turn for record in self.turns], system_prompt=self.system_prompt,
+                            alternatives={index: [record.turn for record in records]
+                                          for index, records in self.alternatives.items()})
 
 
 def default_path() -> Path:
@@ -205,6 +215,7 @@ class HistoryStore:
         self.path = Path(path) if path is not None else default_path()
         self._clock = clock
         self._lock = threading.RLock()
+        self._alternative_for: dict[int, int] = {}  # conversation id → turn index its next turn answers again
         self._db = self._open()
 
     # -- opening --------------------------------------------------------------------
@@ -317,16 +328,80 @@ class HistoryStore:
                 raise ConversationNotFound(conversation_id)
             index = db.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM turns WHERE conversation_id = ?",
                                (conversation_id,)).fetchone()[0]
+            position = self._claim_alternative(db, conversation_id)
             cursor = db.execute(
-                "INSERT INTO turns (conversation_id, idx, prompt, model, reasoning, answer, state, options, started_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO turns (conversation_id, idx, prompt, model, reasoning, answer, state, options, started_at,"
+                " position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (conversation_id, index, turn.prompt, turn.model, turn.reasoning, turn.answer,
-                 TurnState.STREAMING.value, json.dumps(options, sort_keys=True), now))
+                 TurnState.STREAMING.value, json.dumps(options, sort_keys=True), now, position))
             # The title comes from the first prompt unless the user has named the conversation.
             title = row["title"] or make_title(turn.prompt)
             db.execute("UPDATE conversations SET title = ?, model = ?, updated_at = ? WHERE id = ?",
                        (title, turn.model, now, conversation_id))
+        self._alternative_for.pop(conversation_id, None)  # saved: a failed try keeps it for the retry
         return int(cursor.lastrowid or 0)
+
+    # -- regenerated answers and forks ---------------------------------------------------
+
+    def expect_alternative(self, conversation_id: int, turn_index: int) -> None:
+        """The next turn saved in this conversation is another answer to its turn `turn_index`
+        (counted in places, as the chat shows them), and becomes the one shown."""
+        self._alternative_for[conversation_id] = turn_index
+
+    def _positions(self, db: sqlite3.Connection, conversation_id: int) -> list[int]:
+        return [row[0] for row in db.execute(
+            "SELECT DISTINCT COALESCE(position, idx) AS p FROM turns WHERE conversation_id = ? ORDER BY p",
+            (conversation_id,))]
+
+    def _claim_alternative(self, db: sqlite3.Connection, conversation_id: int) -> int | None:
+        turn_index = self._alternative_for.get(conversation_id)  # dropped once the turn is saved
+        if turn_index is None:
+            return None
+        positions = self._positions(db, conversation_id)
+        if not 0 <= turn_index < len(positions):
+            return None
+        position = positions[turn_index]
+        db.execute("UPDATE turns SET shown = 0 WHERE conversation_id = ? AND COALESCE(position, idx) = ?",
+                   (conversation_id, position))
+        return position
+
+    def show_alternative(self, conversation_id: int, turn_index: int, number: int) -> None:
+        """Answer `number` (from 1, oldest first) of turn `turn_index` is the one shown from now on."""
+        with self._transaction() as db:
+            positions = self._positions(db, conversation_id)
+            if not 0 <= turn_index < len(positions):
+                raise LookupError(f"conversation {conversation_id} has no turn {turn_index}")
+            ids = [row[0] for row in db.execute(
+                "SELECT id FROM turns WHERE conversation_id = ? AND COALESCE(position, idx) = ? ORDER BY idx",
+                (conversation_id, positions[turn_index]))]
+            if not 1 <= number <= len(ids):
+                raise LookupError(f"turn {turn_index} has no answer {number}")
+            for number_of, turn_id in enumerate(ids, 1):
+                db.execute("UPDATE turns SET shown = ? WHERE id = ?", (int(number_of == number), turn_id))
+
+    def fork(self, conversation_id: int, keep_turns: int) -> int:
+        """A new conversation, "<title> (fork)", holding copies of the first `keep_turns` turns
+        (with their other answers); the original stays as it is. Returns the new id."""
+        now = self._clock()
+        with self._transaction() as db:
+            row = db.execute("SELECT title, model, system_prompt FROM conversations WHERE id = ?",
+                             (conversation_id,)).fetchone()
+            if row is None:
+                raise ConversationNotFound(conversation_id)
+            title = f"{row['title']} (fork)" if row["title"] else ""
+            cursor = db.execute(
+                "INSERT INTO conversations (title, model, system_prompt, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                (title, row["model"], row["system_prompt"], now, now))
+            new_id = int(cursor.lastrowid or 0)
+            kept = self._positions(db, conversation_id)[:max(0, keep_turns)]
+            columns = [info[1] for info in db.execute("PRAGMA table_info(turns)")
+                       if info[1] not in ("id", "conversation_id")]
+            names = ", ".join(columns)
+            for position in kept:
+                db.execute(f"INSERT INTO turns (conversation_id, {names}) SELECT ?, {names} FROM turns"
+                           " WHERE conversation_id = ? AND COALESCE(position, idx) = ? ORDER BY idx",
+                           (new_id, conversation_id, position))
+        return new_id
 
     def append(self, turn_id: int, reasoning_delta: str = "", answer_delta: str = "") -> None:
         """Commit one batch of streamed text; cheap (one small insert), call it per UI batch."""
@@ -399,7 +474,9 @@ class HistoryStore:
             parameters.append(pattern)
         where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
         limit_clause = f"LIMIT {int(limit)}" if limit is not None else ""
-        sql = (f"SELECT c.id, c.title, c.model, c.created_at, c.updated_at, COUNT(t.id) AS turn_count"
+        # A turn answered again counts once (its answers share a position).
+        sql = (f"SELECT c.id, c.title, c.model, c.created_at, c.updated_at,"
+               f" COUNT(DISTINCT COALESCE(t.position, t.idx)) AS turn_count"
                f" FROM conversations c JOIN turns t ON t.conversation_id = c.id {where}"
                f" GROUP BY c.id ORDER BY c.updated_at DESC, c.id DESC {limit_clause}")
         with self._errors():
@@ -426,7 +503,8 @@ class HistoryStore:
         with self._errors():
             row = self._db.execute(
                 "SELECT c.id, c.title, c.model, c.created_at, c.updated_at,"
-                " (SELECT COUNT(*) FROM turns t WHERE t.conversation_id = c.id) AS turn_count"
+                " (SELECT COUNT(DISTINCT COALESCE(t.position, t.idx)) FROM turns t WHERE t.conversation_id = c.id)"
+                " AS turn_count"
                 " FROM conversations c WHERE c.id = ?", (conversation_id,)).fetchone()
         if row is None:
             raise ConversationNotFound(conversation_id)
@@ -444,8 +522,21 @@ class HistoryStore:
                                              (conversation_id,)).fetchone()[0]
             rows = self._db.execute("SELECT * FROM turns WHERE conversation_id = ? ORDER BY idx",
                                     (conversation_id,)).fetchall()
-            records = [self._turn_record(row) for row in rows]
-        return ConversationRecord(info=info, system_prompt=system_prompt, turns=records)
+            places: dict[int, list[tuple[sqlite3.Row, TurnRecord]]] = {}
+            for row in rows:  # the answers to one place, in the order they were written
+                place = row["position"] if row["position"] is not None else row["idx"]
+                places.setdefault(place, []).append((row, self._turn_record(row)))
+        records: list[TurnRecord] = []
+        alternatives: dict[int, list[TurnRecord]] = {}
+        for place in sorted(places):
+            answers = places[place]
+            for _, record in answers:
+                record.index = len(records)  # the turn's place in the conversation, alternatives alike
+            shown = [record for row, record in answers if row["shown"]] or [answers[-1][1]]
+            records.append(shown[-1])
+            if len(answers) > 1:
+                alternatives[len(records) - 1] = [record for _, record in answers]
+        return ConversationRecord(info=info, system_prompt=system_prompt, turns=records, alternatives=alternatives)
 
     def _turn_record(self, row: sqlite3.Row) -> TurnRecord:
         reasoning, answer = row["reasoning"], row["answer"]

@@ -26,7 +26,9 @@ from tui.core.metrics import FramePacer, TokenMeter
 from tui.core.recorder import HistoryRecorder
 from tui.core.sanitize import inert
 from tui.core.session import stream_turn
-from tui.keymap import CHAT_BINDINGS, PROMPT_BINDINGS, SCROLL_KEYS, TEXTUAL_KEYS
+from tui.keymap import (CHAT_BINDINGS, FOCUSED_TURN_BINDINGS, PROMPT_BINDINGS, PROMPT_KEYS, SCROLL_BINDINGS,
+                        SCROLL_KEYS, TEXTUAL_KEYS)
+from tui.screens.chat_turns import TurnActions
 from tui.widgets.conversation import ConversationScroll, Welcome
 from tui.widgets.hardware_panel import HardwarePanel
 from tui.widgets.prompt import PromptArea
@@ -43,9 +45,10 @@ SMALL_TERMINAL_ROWS = 30
 PANEL_MIN_WIDTH = 140  # narrower: the panel becomes a short strip, so the chat keeps its width
 
 
-class ChatScreen(Screen[None]):
-    BINDINGS = CHAT_BINDINGS
-    HELP_BINDINGS = [*PROMPT_BINDINGS, *CHAT_BINDINGS, *SCROLL_KEYS, *TEXTUAL_KEYS]
+class ChatScreen(TurnActions, Screen[None]):
+    BINDINGS = [*CHAT_BINDINGS, *SCROLL_BINDINGS]
+    HELP_BINDINGS = [*PROMPT_BINDINGS, *PROMPT_KEYS, *CHAT_BINDINGS, *SCROLL_BINDINGS, *FOCUSED_TURN_BINDINGS,
+                     *SCROLL_KEYS, *TEXTUAL_KEYS]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
     app: "R1App"
@@ -82,7 +85,9 @@ class ChatScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(ConversationScroll).anchor()
-        self.query_one(PromptArea).focus()
+        prompt = self.query_one(PromptArea)
+        prompt.recall_source = lambda: [turn.prompt for turn in self.conversation.turns]
+        prompt.focus()
         self.query_one(HardwarePanel).display = self.app.settings.show_panel
         # Poll the sampler's latest snapshot on the loop: nothing crosses threads,
         # and the panel ignores a snapshot it has already shown.
@@ -107,7 +112,7 @@ class ChatScreen(Screen[None]):
         self.query_one(HardwarePanel).show_loaded(list(loaded))
 
     def _update_title(self, _: object = None) -> None:
-        demo = " · simulated server" if self.app.demo else ""
+        demo = " · simulated server, demo history" if self.app.demo else ""
         url = self.app.backend.url
         self.app.sub_title = inert(f"{self.app.model or 'no model'} @ {url}{demo}")
         self.query_one(HardwarePanel).set_remote(None if is_local_host(url) else url)
@@ -116,32 +121,46 @@ class ChatScreen(Screen[None]):
 
     def on_prompt_area_submitted(self, event: PromptArea.Submitted) -> None:
         text = event.text.strip()
-        if not text:
+        if not text or not self.ready_to_send():
             return
+        event.prompt.remove_sent(event.text)
+        if self._fork_from is not None:
+            self.run_worker(self.fork_at(self._fork_from, text), group="fork")
+        else:
+            self.send(text)
+
+    def ready_to_send(self) -> bool:
         if self.conversation.streaming:
             self.notify("Still generating: press Esc to stop it first.", severity="warning")
-            return
-        if self.app.model is None:
+        elif self.app.model is None:
             self.notify("No model chosen yet: press Ctrl+O (or wait for the server).", severity="warning")
-            return
-        if not self.app.connected:
+        elif not self.app.connected:
             self.app.report(f"Not connected to {self.app.backend.url} yet; your prompt is kept.", severity="warning")
-            return
-        event.prompt.clear()
-        self.send(text)
+        else:
+            return True
+        return False
 
     def send(self, text: str) -> None:
+        self.start_turn_view(self.conversation.start_turn(text, self.app.model or ""))
+
+    def start_turn_view(self, turn: Turn, replacing: TurnView | None = None) -> None:
+        """Show `turn` (new, or a new answer in place of `replacing`) and stream the model's reply into it."""
         for view in self.query(TurnView):
             view.set_folded(True)  # earlier turns keep their reasoning, folded
         welcome = self.query("#welcome")
         if welcome:
             welcome.remove()
-        turn = self.conversation.start_turn(text, self.app.model or "")
         meter = TokenMeter(clock=self.app.clock)
-        view = TurnView(turn, meter)
+        index = len(self.conversation.turns) - 1
+        number, count = self.conversation.version_of(index)
+        view = TurnView(turn, meter, version=(number, count) if count > 1 else None)
         conversation = self.query_one(ConversationScroll)
         view.set_live_rows(self._live_rows())
-        conversation.mount(view)
+        if replacing is not None:
+            conversation.mount(view, after=replacing)
+            replacing.remove()
+        else:
+            conversation.mount(view)
         conversation.anchor()
         self.call_later(self._summarise_old_turns)
         self._streaming_view = view
@@ -149,9 +168,15 @@ class ChatScreen(Screen[None]):
         panel = self.query_one(HardwarePanel)
         panel.show_speed(meter, streaming=True)
         self._stream_timers = [self.set_interval(self._pacer.slow_interval, self._flush),
-                        self.set_interval(SPEED_REFRESH_SECONDS, lambda: panel.show_speed(meter, streaming=True))]
+                        self.set_interval(SPEED_REFRESH_SECONDS, lambda: self._show_speed(view, panel))]
         self._chat_worker = self.stream(turn, view)
         self.app.remember_model(turn.model)
+
+    @staticmethod
+    def _show_speed(view: TurnView, panel: HardwarePanel) -> None:
+        """The turn's header and the panel read the think time at the same moment: they never disagree."""
+        view.sample_think_time()
+        panel.show_speed(view.meter, streaming=True)
 
     def _live_rows(self) -> int:
         """The streaming turn's panes fill the conversation's height, less the prompt and figure lines."""
@@ -190,6 +215,7 @@ class ChatScreen(Screen[None]):
                               recording=self.recorder, on_delta=on_delta, redact=self.app.redact)
         finally:
             await self._show_finished(view)
+            self.notify_finished(turn, view.meter)
         if turn.state is TurnState.FAILED and turn.error_kind in ("unreachable", "dropped"):
             self.app.server_lost()
 
@@ -213,13 +239,17 @@ class ChatScreen(Screen[None]):
         return True
 
     def action_stop(self) -> None:
-        """Cancel the stream; closing the HTTP response makes Ollama stop generating."""
+        """Cancel the stream; closing the HTTP response makes Ollama stop generating. Idle: Esc ends an
+        edit of an earlier prompt, or brings the focus back to the prompt."""
         if self._chat_worker is not None and self._chat_worker.is_running:
             self._chat_worker.cancel()
+        elif not self.cancel_edit():
+            self.query_one(PromptArea).focus()
 
     async def action_new_chat(self) -> None:
         if not self._idle_or_warn():
             return
+        self.cancel_edit()
         self.conversation = Conversation(system_prompt=self.app.settings.system_prompt)
         self.recorder = self._new_recorder()
         conversation = self.query_one(ConversationScroll)
@@ -231,14 +261,6 @@ class ChatScreen(Screen[None]):
         views = list(self.query(TurnView))
         if views:
             views[-1].set_folded(not views[-1].folded)
-
-    def action_copy_answer(self) -> None:
-        answered = [turn for turn in self.conversation.turns if turn.answer]
-        if not answered:
-            self.notify("No answer to copy yet.", severity="warning")
-            return
-        self.app.copy_to_clipboard(answered[-1].answer)
-        self.notify(f"Copied the last answer ({len(answered[-1].answer)} characters) to the clipboard.")
 
     def action_toggle_panel(self) -> None:
         panel = self.query_one(HardwarePanel)
@@ -315,6 +337,7 @@ class ChatScreen(Screen[None]):
         except (StoreError, LookupError) as error:
             self.app.report(f"Could not open that conversation: {error}")
             return
+        self.cancel_edit()
         self.conversation = conversation
         self.recorder = self._new_recorder(conversation_id)
         await self.query_one(ConversationScroll).show_saved(conversation, self.app.clock)

@@ -25,7 +25,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.timer import Timer
+from rich.segment import Segment
+from textual.strip import Strip
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Select, SelectionList, Static, Tab, Tabs
+from textual.widgets._toggle_button import ToggleButton
+from textual.widgets.option_list import OptionDoesNotExist
 
 from tui.core.backend import BackendError, InstalledModel
 from tui.core.benchrun import GpuReader, ModelRun, RunResult
@@ -88,8 +92,35 @@ def summary_table(runs: list[ModelRun], width: int = 78) -> str:
     return "\n".join(lines)
 
 
+class TickList(SelectionList[str]):
+    """A SelectionList whose boxes say ticked or not by their glyph (✓ or blank), not by colour alone:
+    Textual draws every box as ▐X▌, which reads as "all ticked" in a 16-colour terminal or to a
+    colour-blind user."""
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        try:
+            option = self.get_option_at_index(self.scroll_offset.y + y)
+        except OptionDoesNotExist:
+            return strip
+        segments = list(strip)
+        if len(segments) < 3 or segments[1].text != ToggleButton.BUTTON_INNER:
+            return strip
+        segments[1] = Segment("✓" if option.value in self._selected else " ", segments[1].style)
+        return Strip(segments, strip.cell_length)
+
+
+class TickBox(Checkbox):
+    """A Checkbox whose box says ticked by its glyph (✓ or blank), as `TickList` does."""
+
+    @property
+    def _button(self) -> Content:
+        self.BUTTON_INNER = "✓" if self.value else " "
+        return super()._button
+
+
 class CompareColumn(Vertical):
-    """One model: its state and Stop button, then its turn (reasoning folded, answer streaming)."""
+    """One model: its state and Stop button, then its turn (reasoning shown while it streams, folded after)."""
 
     def __init__(self, index: int, run: ModelRun) -> None:
         super().__init__(id=f"column-{index}", classes="compare-column")
@@ -110,7 +141,6 @@ class CompareColumn(Vertical):
             yield self.view
 
     def on_mount(self) -> None:
-        self.view.set_folded(True)
         self.refresh_state()
 
     def state_text(self) -> Content:
@@ -148,9 +178,11 @@ class CompareColumn(Vertical):
             self._anchored_once = True
             body.anchor()
 
-    async def finish(self) -> None:
-        """Show the run's outcome (error, "stopped", no answer): the view reads the run's own turn."""
+    async def finish(self, fold: bool = True) -> None:
+        """Show the run's outcome (error, "stopped", no answer): the view reads the run's own turn.
+        The reasoning, shown while it streamed, folds so the answers line up (unless `fold` is False)."""
         await self.view.finish()
+        self.view.set_folded(fold)
         self.refresh_state()
 
 
@@ -158,6 +190,7 @@ class CompareScreen(Screen[None]):
     """Choose a prompt and models, run them, and read the answers and figures side by side."""
 
     BINDINGS = [
+        # Esc stops every model, as in the chat (s stops only the active column); idle, it goes back.
         Binding("escape", "stop_all_or_back", "Stop all / Back"),
         Binding("ctrl+r", "run", "Run", priority=True),
         Binding("s", "stop_active", "Stop column"),
@@ -212,6 +245,7 @@ class CompareScreen(Screen[None]):
         self._comparing = False
         self._last_summary = ""
         self._tabs: dict[int, Tab] = {}
+        self._fold_choice: bool | None = None  # set once the user folds or unfolds with t
 
     # -- layout ------------------------------------------------------------------------
 
@@ -227,9 +261,9 @@ class CompareScreen(Screen[None]):
                             id="compare-prompt")
                 yield Select(presets, prompt="Built-in prompt…", id="compare-preset")
             with Horizontal(id="setup-models-row"):
-                yield SelectionList[str](id="compare-models")
+                yield TickList(id="compare-models")
                 with Vertical(id="setup-actions"):
-                    yield Checkbox("at the same time", id="compare-concurrent", compact=True)
+                    yield TickBox("at the same time", id="compare-concurrent", compact=True)
                     yield Button("Run  ^r", id="compare-run", variant="primary", compact=True)
         yield Static("", id="compare-banner")
         yield Tabs(id="compare-tabs")
@@ -386,7 +420,7 @@ class CompareScreen(Screen[None]):
             column.model_run.turn.error = self.app.redact(f"{type(exc).__name__}: {exc}")
         finally:
             if column.is_attached:
-                await column.finish()
+                await column.finish(self._fold_choice is not False)
                 self._update_summary()
 
     def _finished_all(self) -> None:
@@ -438,7 +472,7 @@ class CompareScreen(Screen[None]):
             column.run_task.cancel()  # closes the stream: the server stops generating
             return
         column.model_run.skip()  # queued: it will be skipped
-        self.run_worker(column.finish(), group="compare-skip")
+        self.run_worker(column.finish(self._fold_choice is not False), group="compare-skip")
 
     def action_stop_active(self) -> None:
         if self.columns:
@@ -462,6 +496,7 @@ class CompareScreen(Screen[None]):
         if not self.columns:
             return
         fold = not self.columns[self.active - 1].view.folded
+        self._fold_choice = fold
         for column in self.columns:
             column.view.set_folded(fold)
 

@@ -25,10 +25,11 @@ def help_text(bindings: Iterable[Binding]) -> Content:
         what = binding.tooltip or binding.description
         if not what or (binding.key, what) in seen or binding.action.startswith("column("):
             continue
-        if binding.action in actions and not binding.tooltip:
-            continue  # a second key for an action already listed (Alt+Enter beside Ctrl+J)
+        action = binding.action.split("(")[0]
+        if action in actions and not binding.tooltip:
+            continue  # a second key for an action already listed (Alt+Enter beside Ctrl+J, Alt+→ beside Alt+←)
         seen.add((binding.key, what))
-        actions.add(binding.action)
+        actions.add(action)
         title = section_of(binding)
         sections.setdefault(title, []).append(Content.assemble((f"  {key_label(binding.key):<10}", "bold"), what))
     lines: list[Content] = []

@@ -55,7 +55,11 @@ class ConversationScroll(VerticalScroll):
             newest, pane_width = turns[-1], max(20, visible.width // 2 - 3)
             last_folded = reasoning_dwarfs_answer(newest, estimated_rows(newest.reasoning, pane_width),
                                                   estimated_rows(newest.answer, pane_width), visible.height)
+        def version(index: int) -> tuple[int, int] | None:
+            shown = conversation.version_of(index)
+            return shown if shown[1] > 1 else None
+
         await self.mount_all([TurnView(turn, TokenMeter(clock=clock), summarised=index in summarised,
-                                       folded=index < len(turns) - 1 or last_folded)
+                                       folded=index < len(turns) - 1 or last_folded, version=version(index))
                               for index, turn in enumerate(turns)])
         self.anchor()

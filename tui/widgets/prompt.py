@@ -7,10 +7,13 @@ The cursor does not blink: a blink is a redraw twice a second over the SSH link.
 
 from __future__ import annotations
 
+from typing import Callable, Sequence
+
 from textual import events
 from textual.message import Message
 from textual.widgets import TextArea
 
+from tui.core.prompt_recall import PromptRecall
 from tui.keymap import PROMPT_BINDINGS
 
 
@@ -33,6 +36,8 @@ class PromptArea(TextArea):
             **kwargs,  # type: ignore[arg-type]
         )
         self.cursor_blink = False
+        self.recall = PromptRecall()
+        self.recall_source: Callable[[], Sequence[str]] = lambda: ()  # earlier prompts, oldest first
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "enter":
@@ -40,17 +45,50 @@ class PromptArea(TextArea):
             event.prevent_default()
             self.action_submit()
             return
-        if event.key == "ctrl+j":
+        if event.key in ("ctrl+j", "alt+enter"):
             # Here, not only as a binding: a binding runs later than typed keys, so a
             # fast burst ("a", ctrl+j, "b") would put the newline after the "b".
             event.stop()
             event.prevent_default()
             self.action_newline()
             return
+        if event.key in ("up", "down") and self._recall(older=event.key == "up"):
+            event.stop()
+            event.prevent_default()
+            return
         await super()._on_key(event)
 
+    def _recall(self, *, older: bool) -> bool:
+        """Up on the first row: an earlier prompt; Down on the last row: a later one, then the draft."""
+        start, cursor = self.selection
+        if start != cursor:
+            return False
+        if older:
+            if not self.navigator.is_first_wrapped_line(cursor):
+                return False
+            text = self.recall.older(self.recall_source(), self.text)
+        else:
+            if not self.navigator.is_last_wrapped_line(cursor):
+                return False
+            text = self.recall.newer()
+        if text is None:
+            return False
+        self.replace(text, self.document.start, self.document.end)
+        self.move_cursor(self.document.end)
+        return True
+
     def action_submit(self) -> None:
+        self.recall.reset()
         self.post_message(self.Submitted(self, self.text))
+
+    def remove_sent(self, sent: str) -> None:
+        """Clear what was sent, and only that: keys typed in the same burst after Enter reach the
+        prompt before the screen handles the send, and stay."""
+        text = self.text
+        if not text.startswith(sent):
+            return  # edited meanwhile: leave it to the user
+        end = self.document.get_location_from_index(len(sent))
+        self.delete((0, 0), end)
 
     def action_newline(self) -> None:
         start, end = self.selection

@@ -23,6 +23,7 @@ from textual.widgets import Static
 from tui.core.conversation import Turn, TurnState, turn_figures
 from tui.core.metrics import TokenMeter
 from tui.core.sanitize import inert
+from tui.keymap import FOCUSED_TURN_BINDINGS
 from tui.widgets.answer import AnswerMarkdown
 from tui.widgets.stream_text import StreamingText
 
@@ -64,17 +65,27 @@ class TurnSummary(Static, can_focus=True):
         self.post_message(self.Open())
 
 
-class TurnView(Vertical):
+def shown_error(error: str) -> str:
+    """A turn's error as shown: the way to try again is Ctrl+R, not retyping the prompt."""
+    return error.replace("send the prompt again", "press Ctrl+R to retry")
+
+
+class TurnView(Vertical, can_focus=True):
     """A turn as the user sees it. The chat screen feeds it deltas and flushes it once per frame.
 
     Folding changes inline styles of a few widgets rather than a CSS class on
     the turn: a class change restyles every descendant of every turn.
+    Focused (Alt+Up, Tab), its keys act on it (`tui.keymap.FOCUSED_TURN_BINDINGS`).
     """
 
-    def __init__(self, turn: Turn, meter: TokenMeter, *, summarised: bool = False, folded: bool = False) -> None:
+    BINDINGS = FOCUSED_TURN_BINDINGS
+
+    def __init__(self, turn: Turn, meter: TokenMeter, *, summarised: bool = False, folded: bool = False,
+                 version: tuple[int, int] | None = None) -> None:
         super().__init__(classes="turn")
         self.turn = turn
         self.meter = meter
+        self.version = version  # (answer shown, answers) once the prompt was answered more than once
         self.summarised = summarised and turn.finished
         self.folded = folded
         self.live_rows: int | None = None
@@ -85,6 +96,8 @@ class TurnView(Vertical):
         self._pending_answer: list[str] = []
         self._answer_started = False
         self._reasoning_seen = False
+        self._said_thinking = False
+        self._think_sample: float | None = None  # the think time as last sampled with the panel's figures
         self._last_header = ""
         self._flush_lock = asyncio.Lock()
 
@@ -97,11 +110,25 @@ class TurnView(Vertical):
     def _full_widgets(self) -> list[Widget]:
         return [
             Static(Content.assemble(("You ", "bold $accent"), inert(self.turn.prompt)), classes="prompt"),
-            Static(Content.styled(inert(self.turn.model), "bold $secondary"), classes="model-label"),
+            Static(self._model_label(), classes="model-label"),
             self._panes(),
             Static("", classes="turn-error"),
             Static("", classes="turn-stats"),
         ]
+
+    def _model_label(self) -> Content:
+        label = Content.styled(inert(self.turn.model), "bold $secondary")
+        if self.version is None:
+            return label
+        number, count = self.version
+        return Content.assemble(label, (f" · answer {number} of {count}", "bold"),
+                                ("  ([ ] or Alt+←/→ to flip)", "dim italic"))
+
+    def action_fold(self) -> None:
+        self.set_folded(not self.folded)
+
+    async def action_open(self) -> None:
+        await self.expand()
 
     def _panes(self) -> Horizontal:
         return Horizontal(
@@ -223,6 +250,10 @@ class TurnView(Vertical):
             text = inert("".join(self._pending_reasoning))
             self._pending_reasoning.clear()
             self.query_one(ReasoningText).append(text)
+            if not self._answer_started and self._reasoning_seen and not self._said_thinking:
+                self._said_thinking = True
+                self.query_one(".answer-placeholder", Static).update(
+                    Content.styled("the model is thinking…", "dim italic"))
         if self._pending_answer:
             text = inert("".join(self._pending_answer))
             self._pending_answer.clear()
@@ -266,8 +297,17 @@ class TurnView(Vertical):
         tokens = self.meter.reasoning_tokens or self.turn.reasoning_tokens
         seconds = self.meter.think_seconds if not self.turn.finished else self.turn.think_seconds
         if self.meter.thinking and not self.turn.finished:
+            if self._think_sample is not None:
+                seconds = self._think_sample
             return Content.styled(f"{arrow} thinking {seconds:.1f} s", "bold $warning")
         return Content.styled(f"{arrow} thought for {seconds:.1f} s · {tokens:,} tokens", "bold")
+
+    def sample_think_time(self) -> None:
+        """While thinking, the header's time moves when the chat's speed figures do (twice a second),
+        from the same reading of the meter, so the header and the panel show the same number."""
+        self._think_sample = self.meter.think_seconds
+        if not self.summarised and self.is_mounted:
+            self._update_header()
 
     def _update_header(self) -> None:
         header = self._header_text()
@@ -285,7 +325,7 @@ class TurnView(Vertical):
         self._update_header()
         error = self.query_one(".turn-error", Static)
         if turn.state is TurnState.FAILED and turn.error:
-            error.update(Content.styled(f"⚠ {inert(turn.error)}", "bold $error"))
+            error.update(Content.styled(f"⚠ {inert(shown_error(turn.error))}", "bold $error"))
         elif turn.state is TurnState.STOPPED:
             # A stopped turn with a reason was not stopped here (r1tui exited while it streamed): say that.
             reason = inert(turn.error) if turn.error else "stopped: the server was told to stop generating"
@@ -363,7 +403,7 @@ def summary_text(turn: Turn) -> Content:
         parts.append(f" · {inert(first_line)}")
     parts.append(("  (Enter or click to show)", "dim italic"))
     if turn.state is TurnState.FAILED and turn.error:
-        parts += ["\n", (f"⚠ {inert(turn.error)}", "bold $error")]
+        parts += ["\n", (f"⚠ {inert(shown_error(turn.error))}", "bold $error")]
     elif turn.state is TurnState.STOPPED:
         parts += ["\n", (f"■ {inert(turn.error) if turn.error else 'stopped'}", "$warning")]
     figures = turn_figures(turn)
