@@ -15,6 +15,9 @@ from tui.widgets.answer import AnswerMarkdown
 from tui.widgets.turn import ReasoningText
 
 MB = 1_000_000
+# Seconds: a key waits no longer than this. Before the fix these chunks stalled the app for
+# seconds to minutes; the margin over "about a second" is for a busy CI machine.
+RESPONSIVE = 2.0
 
 
 @pytest.fixture
@@ -83,17 +86,17 @@ async def test_one_multi_megabyte_line_of_reasoning_keeps_the_app_responsive(who
     whole_chunks.reply = Reply(reasoning="thinking " * (2 * MB // 9) + "y" * (2 * MB) + " LAST-WORDS|more",
                                 answer="never sent")
     reaction, longest_stall = await stop_while_it_draws(whole_chunks, lambda turn: len(turn.reasoning) > MB)
-    assert longest_stall < 1.0 and reaction < 1.0, (reaction, longest_stall)
+    assert longest_stall < RESPONSIVE and reaction < RESPONSIVE, (reaction, longest_stall)
 
 
 async def test_one_multi_megabyte_unbroken_answer_keeps_the_app_responsive(whole_chunks: SimulatedOllama) -> None:
     whole_chunks.reply = Reply(reasoning="Short.", answer="x" * (4 * MB) + " LAST-WORDS|more")
     reaction, longest_stall = await stop_while_it_draws(whole_chunks, lambda turn: len(turn.answer) > MB)
-    assert longest_stall < 1.0 and reaction < 1.0, (reaction, longest_stall)
+    assert longest_stall < RESPONSIVE and reaction < RESPONSIVE, (reaction, longest_stall)
 
 
 async def test_a_multi_megabyte_deeply_indented_list_keeps_the_app_responsive(whole_chunks: SimulatedOllama) -> None:
     nested = "\n".join("  " * (line % 300) + f"- item {line}" for line in range(12_000))
     whole_chunks.reply = Reply(reasoning="Short.", answer=nested + "\n\nLAST-WORDS|more")
     reaction, longest_stall = await stop_while_it_draws(whole_chunks, lambda turn: len(turn.answer) > MB)
-    assert longest_stall < 1.0 and reaction < 1.0, (reaction, longest_stall)
+    assert longest_stall < RESPONSIVE and reaction < RESPONSIVE, (reaction, longest_stall)
