@@ -170,6 +170,7 @@ async def test_a_long_finished_answer_is_drawn_from_its_end_then_completed(monke
         await wait_for(pilot, lambda: bool(drawn_first) and answer_rows(answer)[0] == "Part 0", timeout=20)
         assert "Prose for part 399" in "\n".join(drawn_first[0][-8:])  # the end was there at once
         assert not drawn_first[0][0].strip()  # the beginning came after
+        await pilot.pause()  # the last background slice may have left a layout to do
         progressive = answer_rows(answer)
 
         monkeypatch.setattr(answer_module, "PROGRESSIVE_CHARACTERS", 10**9)
@@ -232,3 +233,46 @@ async def test_markdown_nested_past_the_parsers_limit_is_still_shown() -> None:
 def test_a_list_nested_within_the_limit_is_still_rendered_as_markdown() -> None:
     lines = MarkdownRenderer().render("\n".join("  " * depth + f"- level {depth}" for depth in range(5)), 60)
     assert ["".join(segment.text for segment in line).strip() for line in lines][:2] == ["• level 0", "• level 1"]
+
+
+async def test_a_code_block_longer_than_the_tail_limit_stays_one_code_block() -> None:
+    """A tail with no block start is cut to bound the work per frame; a fence cut open is reopened."""
+    import tui.widgets.answer as answer_module
+
+    code = "".join(f"value_{n} = {n}  # line {n}\n" for n in range(2 * answer_module.TAIL_LIMIT // 20))
+    text = f"Intro.\n\n```python\n{code}```\n\nAfter the code."
+    assert len(code) > answer_module.TAIL_LIMIT
+    app = Host()
+    async with app.run_test(size=(80, 20)) as pilot:
+        streamed = app.query_one(AnswerMarkdown)
+        for start in range(0, len(text), 500):
+            await streamed.write(text[start:start + 500])
+        await wait_for(pilot, lambda: answer_rows(streamed)[:1] == ["Intro."])  # drawn from the end, then up
+        await pilot.pause()
+        rows = answer_rows(streamed)
+        assert answer_module.TAIL_LIMIT > max(len(chunk) for chunk in streamed._settled)  # it was cut
+        assert streamed.source == text
+        assert not any("```" in row for row in rows)  # no fence shown as text: all of it is code
+        assert sum("value_" in row for row in rows) == len(code.splitlines())
+        assert rows[-1].strip() == "After the code."
+
+
+async def test_text_past_the_row_limit_keeps_its_end_under_a_notice(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import tui.widgets.answer as answer_module
+    import tui.widgets.stream_text as stream_module
+
+    monkeypatch.setattr(answer_module, "MAX_ROWS", 50)
+    monkeypatch.setattr(stream_module, "MAX_ROWS", 50)
+    app = Host()
+    async with app.run_test(size=(40, 20)) as pilot:
+        text, answer = app.query_one(StreamingText), app.query_one(AnswerMarkdown)
+        text.append("".join(f"line {n}\n" for n in range(200)) + "the end")
+        await answer.show("".join(f"Paragraph {n}.\n\n" for n in range(3000)) + "The end.")
+        await wait_for(pilot, lambda: answer_rows(answer)[:1] != [] and answer_rows(answer)[0].startswith("… the"))
+        await pilot.pause()
+        reasoning_rows = [text.render_line(y).text.rstrip() for y in range(text.size.height)]
+        assert reasoning_rows[0].startswith("… earlier text is not drawn") and reasoning_rows[-1] == "the end"
+        assert reasoning_rows[-2] == "line 199" and len(reasoning_rows) == 51
+        rows = answer_rows(answer)
+        assert rows[-1] == "The end." and "Paragraph 2999." in rows and len(rows) < 300  # not 6,000
+        assert text.text.startswith("line 0\n") and answer.source.startswith("Paragraph 0.")  # all is kept

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Mapping
 
+from rich.segment import Segment
 from rich.style import Style
 from textual.color import Color, ColorParseError
 from textual.geometry import Region, Size
@@ -33,37 +34,69 @@ SETTLE_CHARACTERS = 1200
 _WIDTHS_KEPT = 3
 
 
-# A finished answer longer than this (a resumed chat, a fold) is drawn from its end: the
-# screen's worth the user sees at once, the rest in the background a few chunks per tick.
+# A finished answer longer than this (a resumed chat, a fold), or that much text arriving at
+# once, is drawn from its end: the screen's worth the user sees at once, the rest in the
+# background a few chunks per tick.
 PROGRESSIVE_CHARACTERS = 20_000
-_BACKGROUND_SLICE_SECONDS = 0.03
+_BACKGROUND_SLICE_SECONDS = 0.02
+# A tail with no block start to settle at (one huge line, a deeply indented list) is cut at a
+# line end or a space once this long, so no frame re-renders more than this. Its pieces are
+# drawn one under the other without a blank line, as the same block.
+TAIL_LIMIT = 8_000
+# Text arriving in one write beyond this is cut at line ends or spaces without looking for
+# block starts (a Python pass over every line of megabytes would stall the app).
+_WINDOW = 1_000_000
+# Rows kept: past this the earliest chunks are dropped, under CUT_NOTICE. A widget a hundred
+# thousand rows tall (one huge chunk) costs Textual a second or more in every layout.
+MAX_ROWS = 5_000
+CUT_NOTICE = "… the beginning of this answer is not drawn here (too long to show); the saved conversation keeps all of it"
 
 
 class _Rendered:
     """The settled chunks rendered at one width: chunks [first, chunks) as lines, and an
-    estimated number of rows standing in for chunks [0, first) until they are rendered."""
+    estimated number of rows standing in for chunks [0, first) until they are rendered.
+    `cut`: chunks [0, first) are dropped for good (MAX_ROWS), a notice shown in their place."""
 
     def __init__(self) -> None:
         self.lines: list[Strip] = []
+        self.sizes: list[int] = []  # lines of each rendered chunk, in order (with its blank line)
         self.first = 0
         self.chunks = 0
         self.estimate = 0
+        self.cut = False
 
     @property
     def rows(self) -> int:
-        return self.estimate + len(self.lines)
+        return int(self.cut) + self.estimate + len(self.lines)
 
-    def append(self, strips: list[Strip]) -> None:
-        """A chunk after the drawn ones, a blank line between."""
-        if strips and self.lines:
-            self.lines.append(Strip.blank(0))
-        self.lines.extend(strips)
+    def append(self, strips: list[Strip], joined: bool) -> None:
+        """A chunk after the drawn ones, a blank line between unless it continues the one before."""
+        added = list(strips)
+        if strips and self.lines and not joined:
+            added.insert(0, Strip.blank(0))
+        self.lines.extend(added)
+        self.sizes.append(len(added))
 
-    def prepend(self, strips: list[Strip]) -> None:
-        """A chunk before the drawn ones, a blank line between."""
-        if strips and self.lines:
+    def prepend(self, strips: list[Strip], next_joined: bool) -> None:
+        """A chunk before the drawn ones, a blank line between unless the next continues it."""
+        if strips and self.lines and not next_joined:
             strips = [*strips, Strip.blank(0)]
         self.lines[:0] = strips
+        self.sizes.insert(0, len(strips))
+
+    def drop_early(self) -> bool:
+        """Drop the earliest chunks' lines past MAX_ROWS; whether any were."""
+        excess = len(self.lines) - MAX_ROWS
+        dropped = 0
+        while excess > 0 and len(self.sizes) > 1:
+            size = self.sizes.pop(0)
+            dropped += size
+            excess -= size
+            self.first += 1
+        if dropped:
+            del self.lines[:dropped]
+            self.cut, self.estimate = True, 0
+        return bool(dropped)
 
 
 class AnswerMarkdown(Widget):
@@ -74,7 +107,11 @@ class AnswerMarkdown(Widget):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._settled: list[str] = []
+        self._joined: list[bool] = []  # per settled chunk: it continues the one before (a forced cut)
+        self._prefixes: list[str] = []  # per settled chunk: the fence it was cut inside, reopened to render it
         self._tail = ""
+        self._tail_joined = False
+        self._tail_prefix = ""
         self._renderer: MarkdownRenderer | None = None
         self._by_width: dict[int, _Rendered] = {}
         self._tail_lines: list[Strip] = []
@@ -102,9 +139,42 @@ class AnswerMarkdown(Widget):
             return
         self._tail += text
         if len(self._tail) > SETTLE_CHARACTERS:
-            pieces, self._tail = settled_pieces(self._tail, SETTLE_CHARACTERS)
-            self._settled.extend(pieces)
+            self._settle()
         self._redraw()
+
+    def _settle(self) -> None:
+        """Move text from the tail into settled chunks: at block starts, or cut if there are none."""
+        tail, position, joined, prefix = self._tail, 0, self._tail_joined, self._tail_prefix
+
+        def settle(end: int, continues: bool, fence: str) -> None:
+            nonlocal position
+            self._settled.append(tail[position:end])
+            self._joined.append(continues)
+            self._prefixes.append(fence)
+            position = end
+
+        while len(tail) - position > _WINDOW:  # megabytes at once: cut without a look at blocks
+            settle(_forced_cut(tail, position), joined, prefix)
+            joined, prefix = True, ""
+        if position:
+            tail, position = tail[position:], 0
+        # The prefix (a fence cut open) goes first, so that block starts inside that fence are not taken.
+        pieces, _ = settled_pieces(prefix + tail, SETTLE_CHARACTERS)
+        for index, piece in enumerate(pieces):
+            end = position + len(piece) - (len(prefix) if index == 0 else 0)
+            while end - position > TAIL_LIMIT:  # no block start for that long: cut it all the same
+                cut = _forced_cut(tail, position)
+                fence = _open_fence(prefix + tail[position:cut])
+                settle(cut, joined, prefix)
+                joined, prefix = True, fence
+            settle(end, joined, prefix)
+            joined, prefix = False, ""
+        while len(tail) - position > TAIL_LIMIT:
+            cut = _forced_cut(tail, position)
+            fence = _open_fence(prefix + tail[position:cut])
+            settle(cut, joined, prefix)
+            joined, prefix = True, fence
+        self._tail, self._tail_joined, self._tail_prefix = tail[position:], joined, prefix
 
     async def show(self, text: str) -> None:
         """Show a finished answer at once (a resumed conversation)."""
@@ -146,15 +216,22 @@ class AnswerMarkdown(Widget):
             while len(self._by_width) >= _WIDTHS_KEPT:
                 del self._by_width[next(iter(self._by_width))]
             rendered = self._by_width[width] = _Rendered()
-        if not rendered.chunks and sum(len(chunk) for chunk in self._settled) > PROGRESSIVE_CHARACTERS:
+        waiting = self._settled[rendered.chunks:]
+        if len(waiting) > 1 and sum(len(chunk) for chunk in waiting) > PROGRESSIVE_CHARACTERS:
+            # A finished answer shown at once, or a huge chunk: the end first, the rest in the background.
+            rendered = self._by_width[width] = _Rendered()
             self._render_from_the_end(rendered, width)
         if rendered.chunks < len(self._settled):
-            for chunk in self._settled[rendered.chunks:]:
-                rendered.append(self._strips(chunk, width))
+            for index in range(rendered.chunks, len(self._settled)):
+                rendered.append(self._chunk_strips(index, width), self._joined[index])
             rendered.chunks = len(self._settled)
+            rendered.drop_early()
         if self._tail_width != width:
             self._tail_width = width
-            self._tail_lines = self._strips(self._tail, width)
+            self._tail_lines = self._strips(self._tail_prefix + self._tail, width)
+
+    def _chunk_strips(self, index: int, width: int) -> list[Strip]:
+        return self._strips(self._prefixes[index] + self._settled[index], width)
 
     def _strips(self, markdown: str, width: int) -> list[Strip]:
         return [Strip(line) for line in self._markdown_renderer().render(markdown, width)]
@@ -162,33 +239,47 @@ class AnswerMarkdown(Widget):
     def _render_from_the_end(self, rendered: _Rendered, width: int) -> None:
         """Render the last chunks (two screens' worth), estimate the rows of the others."""
         rendered.first = rendered.chunks = len(self._settled)
-        rendered.estimate = sum(_estimated_rows(chunk, width) for chunk in self._settled)
+        rendered.estimate = 0
+        for chunk in reversed(self._settled):  # no further than MAX_ROWS: the rest will be dropped
+            rendered.estimate += _estimated_rows(chunk, width)
+            if rendered.estimate > MAX_ROWS:
+                break
         wanted = 2 * max(self.app.size.height, 24)
-        while rendered.first and len(rendered.lines) < wanted:
+        deadline = time.perf_counter() + _BACKGROUND_SLICE_SECONDS
+        while rendered.first and len(rendered.lines) < wanted and time.perf_counter() < deadline:
             self._render_one_earlier(rendered, width)
-        if rendered.first:
+        if rendered.first and not rendered.cut:
             self.set_timer(0.01, self._render_earlier)
 
     def _render_one_earlier(self, rendered: _Rendered, width: int) -> None:
         """Render the chunk just before the drawn ones, in place of its estimated rows."""
         rendered.first -= 1
-        chunk = self._settled[rendered.first]
-        rendered.estimate -= _estimated_rows(chunk, width)
-        rendered.prepend(self._strips(chunk, width))
+        next_joined = self._joined[rendered.first + 1] if rendered.first + 1 < len(self._joined) else False
+        before = len(rendered.lines)
+        rendered.prepend(self._chunk_strips(rendered.first, width), next_joined)
+        # The rows drawn take the place of estimated ones: the height stays as it was while it can,
+        # so the rows below do not move and no layout of the screen is needed.
+        rendered.estimate = max(0, rendered.estimate - (len(rendered.lines) - before))
+        if not rendered.first:
+            rendered.estimate = 0
+        elif len(rendered.lines) >= MAX_ROWS:
+            rendered.cut, rendered.estimate = True, 0
 
     def _render_earlier(self) -> None:
         """Render pending chunks before the drawn ones for a few milliseconds, then yield to the app."""
         width = self._width
         rendered = self._by_width.get(width)
-        if rendered is None or not rendered.first:
+        if rendered is None or not rendered.first or rendered.cut:
             return
+        old_height = self._height()
         deadline = time.perf_counter() + _BACKGROUND_SLICE_SECONDS
-        while rendered.first and time.perf_counter() < deadline:
+        while rendered.first and not rendered.cut and time.perf_counter() < deadline:
             self._render_one_earlier(rendered, width)
-        if not rendered.first:
-            rendered.estimate = 0
-        self.refresh(layout=True)
-        if rendered.first:
+        if self._height() != old_height:
+            self.refresh(layout=True)
+        else:
+            self.refresh()
+        if rendered.first and not rendered.cut:
             self.set_timer(0.01, self._render_earlier)
 
     def _settled_rows(self) -> int:
@@ -197,7 +288,7 @@ class AnswerMarkdown(Widget):
 
     def _tail_start(self) -> int:
         settled = self._settled_rows()
-        return settled + 1 if settled and self._tail_lines else settled
+        return settled + 1 if settled and self._tail_lines and not self._tail_joined else settled
 
     def _height(self) -> int:
         return self._tail_start() + len(self._tail_lines)
@@ -213,9 +304,15 @@ class AnswerMarkdown(Widget):
         width = self.content_size.width
         self._ensure_rendered(width)
         rendered = self._by_width.get(width)
+        base = self.rich_style
+        if rendered is not None and rendered.cut:
+            if y == 0:
+                notice = Strip([Segment(CUT_NOTICE, Style(dim=True, italic=True))])
+                return notice.apply_style(base).crop_extend(0, width, base)
+            y -= 1
         estimate = rendered.estimate if rendered is not None else 0
         settled = rendered.lines if rendered is not None else []
-        tail_start = self._tail_start()
+        tail_start = self._tail_start() - (1 if rendered is not None and rendered.cut else 0)
         if y < estimate:
             strip = Strip.blank(0)  # not rendered yet: drawn in a moment
         elif y - estimate < len(settled):
@@ -224,7 +321,6 @@ class AnswerMarkdown(Widget):
             strip = self._tail_lines[y - tail_start]
         else:
             strip = Strip.blank(0)
-        base = self.rich_style
         return strip.apply_style(base).crop_extend(0, width, base)
 
 
@@ -246,6 +342,26 @@ def _renderer_for(app: "App[object]") -> MarkdownRenderer:
             _RENDERERS.clear()
         renderer = _RENDERERS[key] = MarkdownRenderer(markdown_styles(variables), code_theme)
     return renderer
+
+
+def _forced_cut(text: str, start: int) -> int:
+    """Where to cut `text[start:]` with no block start in sight: the last line end, else the last
+    space, in the second half of TAIL_LIMIT characters; else (one unbroken word) at TAIL_LIMIT."""
+    stop = min(len(text), start + TAIL_LIMIT)
+    for separator in ("\n", " "):
+        found = text.rfind(separator, start + TAIL_LIMIT // 2, stop)
+        if found >= 0:
+            return found + 1
+    return stop
+
+
+def _open_fence(text: str) -> str:
+    """The line that opened a code fence `text` ends inside (with its newline), or ""."""
+    opener = ""
+    for line in text.splitlines(keepends=True):
+        if line.strip().startswith(("```", "~~~")):
+            opener = "" if opener else line if line.endswith("\n") else line + "\n"
+    return opener
 
 
 def _estimated_rows(chunk: str, width: int) -> int:
