@@ -59,7 +59,7 @@ FOCUSED_TURN_BINDINGS = [
             tooltip="the previous turn (Down: the next); Esc: back to the prompt"),
     Binding("down", "screen.focus_turn(1)", "Next", show=False),
     Binding("left_square_bracket", "screen.flip_answer(-1)", "Earlier answer", show=False,
-            tooltip="its earlier answer ([) or later one (])"),
+            key_display="[ ]", tooltip="its earlier answer ([) or later one (])"),
     Binding("right_square_bracket", "screen.flip_answer(1)", "Later answer", show=False),
     Binding("e", "screen.edit_prompt", "Edit", show=False,
             tooltip="edit its prompt; Enter forks the chat from there (original kept in F5)"),
@@ -68,7 +68,8 @@ FOCUSED_TURN_BINDINGS = [
     Binding("t,space", "fold", "Fold", show=False, tooltip="fold or unfold its reasoning"),
     Binding("c", "screen.copy_menu", "Copy", show=False,
             tooltip="copy its answer, reasoning or a code block, or save it to a file"),
-    Binding("enter", "open", "Show", show=False),
+    Binding("enter", "open", "Show", show=False,
+            tooltip="on a turn shown as a one-line summary: show it in full"),
 ]
 
 SCREEN_BINDINGS = [
@@ -103,11 +104,9 @@ SCROLL_BINDINGS = [
     Binding("end", "chat_edge(1)", "Bottom", priority=True, show=False),
 ]
 
-# Keys handled by Textual's own widgets, shown in F1 with the bindings.
-SCROLL_KEYS = [
-    Binding("enter", "open", "Show turn",
-            tooltip="on an older turn shown as a one-line summary (Tab to it): show it in full"),
-]
+# Keys handled by Textual's own widgets, shown in F1 with the bindings (the summary's Enter is
+# listed with the turn keys).
+SCROLL_KEYS: list[Binding] = []
 
 TEXTUAL_KEYS = [
     Binding("ctrl+p", "command_palette", "Palette",
@@ -121,10 +120,13 @@ _KEY_NAMES = {"escape": "Esc", "enter": "Enter", "pageup": "PgUp", "pagedown": "
 
 
 def key_label(key: str) -> str:
-    """A binding's key as people write it: "ctrl+o" → "Ctrl+O", "pageup,pagedown" → "PgUp/PgDn"."""
+    """A binding's key as people write it: "ctrl+o" → "Ctrl+O", "pageup,pagedown" → "PgUp/PgDn",
+    a bare letter as typed ("e", not "E", which reads as Shift+E)."""
     def one(name: str) -> str:
         if name in _KEY_NAMES:
             return _KEY_NAMES[name]
+        if len(name) == 1:
+            return name
         return "+".join(_KEY_NAMES.get(part) or (part.upper() if len(part) == 1 or part[0] == "f"
                                                  else part.capitalize()) for part in name.split("+"))
 

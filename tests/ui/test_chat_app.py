@@ -312,8 +312,17 @@ async def test_f1_lists_the_app_keys_and_esc_closes_it(sim: SimulatedOllama) -> 
         await pilot.press("f1")
         shown = await wait_for_text(pilot, "Ctrl+T", "fold or unfold", "F3")
         assert re.search(r"Esc +stop generating", shown)
-        for key in ("Enter", "Ctrl+J", "Ctrl+Y", "Ctrl+N", "Ctrl+O", "F2", "F4", "F5", "F6", "F7"):
-            assert re.search(rf"│ +{re.escape(key)} +\w", shown), key  # each key with what it does
+        # At 80×24 the list is taller than the screen: it scrolls, and every key is in it.
+        from textual.containers import VerticalScroll
+
+        scroller = app.screen.query_one(VerticalScroll)
+        seen = shown
+        while scroller.scroll_y < scroller.max_scroll_y:
+            await pilot.press("pagedown")
+            await pilot.pause()
+            seen += screen_text(app)
+        for key in ("Enter", "Ctrl+J", "Ctrl+Y", "Ctrl+N", "Ctrl+O", "Ctrl+R", "F2", "F4", "F5", "F6", "F7"):
+            assert re.search(rf"│ +{re.escape(key)} +\w", seen), key  # each key with what it does
         await pilot.press("escape")
         await wait_for(pilot, lambda: "fold or unfold" not in screen_text(app))
 

@@ -14,7 +14,10 @@ ANSWER_WORDS = [f"w{i:03d}" for i in range(400)]
 def saved_answer_while_streaming() -> tuple[str, str, bool]:
     """The last turn as another r1tui process would read it now: (reasoning, answer, interrupted)."""
     with HistoryStore(default_path()) as reader:
-        [info] = reader.list_conversations()
+        conversations = reader.list_conversations()
+        if not conversations:  # the first write lands within half a second of the turn starting
+            return "", "", False
+        [info] = conversations
         record = reader.load_record(info.id).turns[-1]
     return record.turn.reasoning, record.turn.answer, record.interrupted
 

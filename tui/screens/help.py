@@ -31,7 +31,8 @@ def help_text(bindings: Iterable[Binding]) -> Content:
         seen.add((binding.key, what))
         actions.add(action)
         title = section_of(binding)
-        sections.setdefault(title, []).append(Content.assemble((f"  {key_label(binding.key):<10}", "bold"), what))
+        key = binding.key_display or key_label(binding.key)
+        sections.setdefault(title, []).append(Content.assemble((f"  {key:<10}", "bold"), what))
     lines: list[Content] = []
     for title in sorted(sections, key=SECTION_ORDER.index):
         lines.append(Content.styled(title, "bold $accent"))
