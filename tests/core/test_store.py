@@ -449,3 +449,18 @@ def test_turn_records_carry_their_row_ids_and_options() -> None:
         store.finish_turn(turn_id, Turn("q", "m", answer="a", state=TurnState.DONE))
         [record] = store.load_record(conversation_id).turns
         assert (record.id, record.index, record.options) == (turn_id, 0, {"num_ctx": 8192, "temperature": 0.2})
+
+
+@pytest.mark.parametrize("stored", ["not json", "[1, 2]", "null"])
+def test_options_that_are_not_a_json_object_read_as_none_given(stored: str) -> None:
+    with HistoryStore() as store:
+        conversation_id = store.new_conversation("m")
+        turn_id = store.start_turn(conversation_id, Turn("q", "m"), {"temperature": 0.2})
+        store.finish_turn(turn_id, Turn("q", "m", answer="a", state=TurnState.DONE))
+    db = sqlite3.connect(default_path())
+    db.execute("UPDATE turns SET options = ? WHERE id = ?", (stored, turn_id))
+    db.commit()
+    db.close()
+    with HistoryStore() as store:
+        [record] = store.load_record(conversation_id).turns
+        assert record.options == {} and record.turn.answer == "a"
