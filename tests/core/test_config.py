@@ -95,6 +95,8 @@ def test_range_ends_are_allowed(tmp_path, table: str, key: str, value: str, attr
     ("server", "stall_timeout", "4.9"), ("server", "stall_timeout", "3601"),
     ("ui", "sample_interval", "0.19"), ("ui", "sample_interval", "60.1"),
     ("chat", "temperature", "true"),  # TOML booleans are not numbers here
+    ("chat", "num_ctx", "4096.5"),  # in range, but not a whole number
+    ("chat", "top_p", '"0.9"'),  # a string, not a number
     ("chat", "num_ctx", "true"),
 ])
 def test_just_outside_a_range_is_refused(tmp_path, table: str, key: str, value: str) -> None:
