@@ -26,6 +26,7 @@ def test_defaults_follow_the_model_card(tmp_path) -> None:
         ("[chat]\nkeep_alive = \"forever\"\n", "`chat.keep_alive` = 'forever' is not allowed"),
         ("[ui]\nshow_panel = \"yes\"\n", "`ui.show_panel` = 'yes' is not allowed: use true or false"),
         ("[chat]\ntemprature = 0.5\n", "unknown key `chat.temprature`"),
+        ("[chat]\nmodel = 7\n", "`chat.model` = 7 is not allowed: use a string in quotes; using ''"),
     ],
 )
 def test_bad_values_name_file_key_and_allowed(tmp_path, text: str, fragment: str) -> None:
@@ -42,7 +43,7 @@ def test_broken_file_gives_defaults_and_is_never_overwritten(tmp_path) -> None:
     path.write_text("[chat\ntemperature = 0.5")
     loaded = load_settings(path)
     assert loaded.parse_failed and str(path) in loaded.problems[0]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=f"^{path} could not be parsed .*; fix it by hand before saving$"):
         save_settings(Settings(), path)
     assert path.read_text() == "[chat\ntemperature = 0.5"
 
@@ -165,6 +166,8 @@ def test_range_ends_are_allowed(tmp_path, table: str, key: str, value: str, attr
     ("server", "stall_timeout", "4.9"), ("server", "stall_timeout", "3601"),
     ("ui", "sample_interval", "0.19"), ("ui", "sample_interval", "60.1"),
     ("chat", "temperature", "true"),  # TOML booleans are not numbers here
+    ("chat", "num_ctx", "4096.5"),  # in range, but not a whole number
+    ("chat", "top_p", '"0.9"'),  # a string, not a number
     ("chat", "num_ctx", "true"),
 ])
 def test_just_outside_a_range_is_refused(tmp_path, table: str, key: str, value: str) -> None:

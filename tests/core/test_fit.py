@@ -360,3 +360,19 @@ def test_recommend_reasons_word_for_word() -> None:
     # A card with nothing free is not a second GPU in the sentence.
     one = recommend(catalog.CATALOG, 8192, gpu_free_bytes=[24 * GIB, 0], ram_bytes=64 * GIB)
     assert one.reason == "largest that fits fully in 24.0 GiB at 8k context" and one.best == "deepseek-r1:32b"
+
+
+def test_recommend_gives_a_loaded_models_memory_back_per_card_within_each_total() -> None:
+    """Two 8 GiB cards, the 14b spread over them: back on each card, it cannot fit on one 8 GiB card alone."""
+    model = entry("14b")
+    own = estimate(model, 4096, ram_bytes=PLENTY_OF_RAM).total_bytes
+    totals, free = [8 * GIB, 8 * GIB], [6 * GIB, 0]
+    result = recommend([model], 4096, gpu_free_bytes=free, ram_bytes=64 * GIB,
+                       loaded=[Row("deepseek-r1:14b", own)], gpu_total_bytes=totals)
+    [est] = result.estimates
+    assert (est.verdict, est.gpus_used) == ("gpu", 2)
+    assert result.best == "deepseek-r1:14b"
+
+
+def test_one_byte_in_use_gets_its_byte_back() -> None:
+    assert free_vram_for("m:1", [GIB], [Row("m:1", 5)], [GIB + 1]) == [GIB + 1]

@@ -258,3 +258,9 @@ def test_an_address_that_is_no_configured_host_is_named_by_its_host_and_port() -
 def test_no_warning_when_the_config_file_cannot_be_read(tmp_path) -> None:
     hosts = {"p": HostProfile("p", "https://p:443", token="secret-1")}
     assert token_file_warning(tmp_path / "missing.toml", hosts) == ""
+
+
+def test_an_unknown_key_does_not_hide_the_keys_after_it() -> None:
+    hosts, problems = load('[hosts.gpu]\nunknown = 1\nurl = "gpu"\ntoken = "t"\n')
+    assert list(hosts) == ["gpu"] and hosts["gpu"].token == "t"
+    assert problems == ["/home/u/.config/r1tui/config.toml: unknown key `hosts.gpu.unknown`; ignored"]

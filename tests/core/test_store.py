@@ -202,8 +202,9 @@ def test_a_file_from_a_newer_r1tui_is_refused_untouched(tmp_path: Path) -> None:
 def test_a_damaged_or_foreign_file_gives_a_message_naming_it(tmp_path: Path) -> None:
     garbage = tmp_path / "history.db"
     garbage.write_bytes(b"this is not sqlite at all" * 100)
-    with pytest.raises(StoreError, match=f"{garbage}.*damaged or not a database.*move it aside"):
+    with pytest.raises(StoreError, match=f"{garbage}.*damaged or not a database.*move it aside") as caught:
         HistoryStore(garbage)
+    assert str(caught.value).endswith("; move it aside and r1tui will start a new one")
     assert garbage.read_bytes() == b"this is not sqlite at all" * 100
 
     foreign = tmp_path / "other.db"
@@ -215,8 +216,9 @@ def test_a_damaged_or_foreign_file_gives_a_message_naming_it(tmp_path: Path) -> 
 def test_a_history_folder_that_cannot_be_made_gives_a_message(tmp_path: Path) -> None:
     in_the_way = tmp_path / "data"
     in_the_way.write_text("a file where the folder should be")
-    with pytest.raises(StoreError, match=f"cannot open the chat history {in_the_way}"):
+    with pytest.raises(StoreError) as caught:
         HistoryStore(in_the_way / "history.db")
+    assert str(caught.value) == f"cannot open the chat history {in_the_way / 'history.db'}: File exists"
 
 
 def test_a_folder_that_cannot_be_written_gives_a_message(tmp_path: Path, monkeypatch) -> None:
@@ -425,3 +427,41 @@ def test_a_foreign_file_with_tables_but_no_version_is_refused_with_what_to_do(tm
     with pytest.raises(StoreError, match=f"^{foreign} is an SQLite file of another program, not an r1tui history; "
                                          "move it aside and r1tui will start a new one$"):
         HistoryStore(foreign)
+
+
+def test_a_file_marked_by_another_program_is_refused_untouched(tmp_path: Path) -> None:
+    other = tmp_path / "app.db"
+    db = sqlite3.connect(other)
+    db.execute("PRAGMA application_id = 1234")
+    db.commit()
+    db.close()
+    before = other.read_bytes()
+    with pytest.raises(StoreError) as caught:
+        HistoryStore(other)
+    assert str(caught.value) == (f"{other} is an SQLite file of another program, not an r1tui history; "
+                                 "move it aside and r1tui will start a new one")
+    assert other.read_bytes() == before
+
+
+def test_turn_records_carry_their_row_ids_and_options() -> None:
+    with HistoryStore() as store:
+        conversation_id = store.new_conversation("m")
+        turn_id = store.start_turn(conversation_id, Turn("q", "m"), {"temperature": 0.2, "num_ctx": 8192})
+        store.finish_turn(turn_id, Turn("q", "m", answer="a", state=TurnState.DONE))
+        [record] = store.load_record(conversation_id).turns
+        assert (record.id, record.index, record.options) == (turn_id, 0, {"num_ctx": 8192, "temperature": 0.2})
+
+
+@pytest.mark.parametrize("stored", ["not json", "[1, 2]", "null"])
+def test_options_that_are_not_a_json_object_read_as_none_given(stored: str) -> None:
+    with HistoryStore() as store:
+        conversation_id = store.new_conversation("m")
+        turn_id = store.start_turn(conversation_id, Turn("q", "m"), {"temperature": 0.2})
+        store.finish_turn(turn_id, Turn("q", "m", answer="a", state=TurnState.DONE))
+    db = sqlite3.connect(default_path())
+    db.execute("UPDATE turns SET options = ? WHERE id = ?", (stored, turn_id))
+    db.commit()
+    db.close()
+    with HistoryStore() as store:
+        [record] = store.load_record(conversation_id).turns
+        assert record.options == {} and record.turn.answer == "a"

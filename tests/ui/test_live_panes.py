@@ -106,7 +106,9 @@ async def test_live_text_starts_at_the_top_of_its_pane(sim: SimulatedOllama) -> 
     async with streaming(sim, Reply("First thought here.\n\nSecond thought.", "The answer."), "slowly", rate=8.0) as (app, pilot):
         await wait_for(pilot, lambda: "First thought" in screen_text(app), timeout=30)
         rows = screen_text(app).splitlines()
-        header = next(index for index, row in enumerate(rows) if "thinking" in row)
+        # The header row ("▼ Reasoning" until its timer first ticks, then "▼ thinking 0.4 s"): under
+        # load the text can be drawn before the header's first tick.
+        header = next(index for index, row in enumerate(rows) if "▼ thinking" in row or "▼ Reasoning" in row)
         assert "First thought" in rows[header + 1]  # right under the header, not at the pane's bottom
         await pilot.press("escape")
         await wait_turn_finished(pilot)
