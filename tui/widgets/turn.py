@@ -25,6 +25,7 @@ from tui.core.metrics import TokenMeter
 from tui.core.sanitize import inert
 from tui.keymap import FOCUSED_TURN_BINDINGS
 from tui.widgets.answer import AnswerMarkdown
+from tui.widgets.markdown_render import estimated_rows
 from tui.widgets.stream_text import StreamingText
 
 
@@ -274,8 +275,15 @@ class TurnView(Vertical, can_focus=True):
         self._show_outcome()
         live_rows = self.live_rows
         if live_rows is not None:
-            fold = reasoning_dwarfs_answer(self.turn, self.query_one(ReasoningText).virtual_size.height,
-                                           self.query_one(AnswerMarkdown).virtual_size.height, live_rows)
+            # Measured, or estimated where the text is still being laid out in the background
+            # (a long burst is drawn from its end, in slices): a half-drawn answer must not
+            # look short beside its reasoning and fold it.
+            reasoning, answer = self.query_one(ReasoningText), self.query_one(AnswerMarkdown)
+            fold = reasoning_dwarfs_answer(
+                self.turn,
+                max(reasoning.virtual_size.height, estimated_rows(self.turn.reasoning, reasoning.size.width)),
+                max(answer.virtual_size.height, estimated_rows(self.turn.answer, answer.size.width)),
+                live_rows)
             self.set_live_rows(None)
             if fold:
                 self.set_folded(True)
