@@ -278,11 +278,17 @@ class TurnView(Vertical, can_focus=True):
             # Measured, or estimated where the text is still being laid out in the background
             # (a long burst is drawn from its end, in slices): a half-drawn answer must not
             # look short beside its reasoning and fold it.
+            # A stream that ends before the first layout has no widths yet: half the chat's, as on resume.
             reasoning, answer = self.query_one(ReasoningText), self.query_one(AnswerMarkdown)
+            half = max(20, (self.size.width or self.app.size.width) // 2 - 3)
+
+            def width(widget: Widget) -> int:
+                return widget.size.width if widget.size.width >= 20 else half
+
             fold = reasoning_dwarfs_answer(
                 self.turn,
-                max(reasoning.virtual_size.height, estimated_rows(self.turn.reasoning, reasoning.size.width)),
-                max(answer.virtual_size.height, estimated_rows(self.turn.answer, answer.size.width)),
+                max(reasoning.virtual_size.height, estimated_rows(self.turn.reasoning, width(reasoning))),
+                max(answer.virtual_size.height, estimated_rows(self.turn.answer, width(answer))),
                 live_rows)
             self.set_live_rows(None)
             if fold:
