@@ -146,3 +146,17 @@ def test_unfinished_turns_say_what_happened(state: TurnState, error: str | None,
     record = saved(answer="Partial")
     record.turns[0].turn.state, record.turns[0].turn.error = state, error
     assert shown in to_markdown(record)
+
+
+def test_a_saved_copy_is_private_and_inert(tmp_path) -> None:
+    """The copy chooser's save-to-file fallback: `cat` on it must not act on the terminal."""
+    import os
+    import stat
+
+    from tui.core.clipboard import save_text
+
+    path = save_text("ok \x1b]52;c;ZXZpbA==\x07 \x1b[2J done\n\tindented", tmp_path / "saved")
+    text = path.read_text()
+    assert "\x1b" not in text and "\x07" not in text
+    assert "␛]52;c;ZXZpbA==␇" in text and "\tindented" in text
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600

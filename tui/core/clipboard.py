@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui.core.sanitize import inert
+
 __all__ = ["Copyable", "code_blocks", "copy_notice", "copyables", "save_text"]
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[^\s`]*)[^\n]*\n(?P<body>.*?)^(?P=indent)(?P=fence)[ \t]*$",
@@ -56,7 +58,10 @@ def copy_notice(what: str, characters: int, *, tmux: bool) -> str:
 
 
 def save_text(text: str, directory: Path, stem: str = "answer", *, clock: float | None = None) -> Path:
-    """Write `text` to a new private file (0600) in `directory` (made 0700 if missing); returns its path."""
+    """Write `text` to a new private file (0600) in `directory` (made 0700 if missing); returns its path.
+
+    The text is made inert first, as in Markdown exports: `cat answer.md` must not let an escape
+    sequence the model wrote act on the terminal."""
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(clock))
     path = directory / f"{stem}-{stamp}.md"
@@ -69,5 +74,5 @@ def save_text(text: str, directory: Path, stem: str = "answer", *, clock: float 
             counter += 1
             path = directory / f"{stem}-{stamp}-{counter}.md"
     with os.fdopen(fd, "w", encoding="utf-8") as file:
-        file.write(text)
+        file.write(inert(text))
     return path
