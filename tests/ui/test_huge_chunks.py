@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 
 import pytest
@@ -23,8 +22,7 @@ RESPONSIVE = 2.0
 @pytest.fixture
 def whole_chunks(sim: SimulatedOllama, monkeypatch: pytest.MonkeyPatch) -> SimulatedOllama:
     """The simulated server sends each piece of text between "|" as one chunk, 2 s apart."""
-    server_module = sys.modules[SimulatedOllama.__module__]
-    monkeypatch.setattr(server_module, "tokens", lambda text: [piece for piece in text.split("|") if piece])
+    sim.chunker = lambda text: [piece for piece in text.split("|") if piece]
     sim.rate = 0.5
     return sim
 

@@ -25,7 +25,7 @@ import socket
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterator
@@ -393,6 +393,9 @@ class SimulatedOllama:
         self.final_chunks: list[dict[str, Any]] = []
         # Go escapes U+2028/U+2029; other engines' encoders (and hostile servers) send them raw.
         self.escape_line_separators = True
+        # How reply text is cut into stream chunks: one token each by default; tests may send
+        # megabytes as one chunk (what a hostile or buggy server can do).
+        self.chunker: Callable[[str], list[str]] = tokens
         self.echo_credentials = False  # error bodies repeat the Authorization header they got  # every `done: true` chunk sent, as sent (figures to check)
         self.pull_progress: dict[str, int] = {}
         self._host = host
@@ -794,26 +797,26 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _pieces(self, reply: Reply, think: Any) -> Iterator[tuple[str, str]]:
         """The token stream: ("thinking", text) or ("content", text) per chunk."""
-        style = self.sim.style
+        style, chunks = self.sim.style, self.sim.chunker
         if style == "thinking" and think:
-            for token in tokens(reply.reasoning):
+            for token in chunks(reply.reasoning):
                 yield "thinking", token
-            for token in tokens(reply.answer):
+            for token in chunks(reply.answer):
                 yield "content", token
             return
         if style == "thinking" and think is False:
-            for token in tokens(reply.answer):
+            for token in chunks(reply.answer):
                 yield "content", token
             return
         if style != "closing":
             yield "content", "<think>"
             yield "content", "\n"
-        for token in tokens(reply.reasoning):
+        for token in chunks(reply.reasoning):
             yield "content", token
         yield "content", "\n"
         yield "content", "</think>"
         yield "content", "\n\n"
-        for token in tokens(reply.answer):
+        for token in chunks(reply.answer):
             yield "content", token
 
     def _final(self, name: str, started: float, load_s: float, prompt_tokens: int,
