@@ -37,13 +37,13 @@ from tui.core.conversation import TurnState
 from tui.core.metrics import FramePacer
 from tui.core.prompt_sets import BUILTIN_SETS, DEFAULT_SET
 from tui.core.sanitize import inert
+from tui.core.units import GIB
 from tui.widgets.turn import TurnView
 
 # Figures (states, summary, tab marks) change slower than text and cost more to redraw.
 FIGURES_SECONDS = 1 / 4
 MIN_MODELS = 2
 MAX_MODELS = 4
-GIB = 1024**3
 FAMILY = "deepseek-r1:"
 
 _STATE_LABELS = {

@@ -21,15 +21,16 @@ from typing import Literal
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, Checkbox, Footer, Header, Input, OptionList, Static
+from textual.widgets import Checkbox, Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.core.export import render, write_output
 from tui.core.sanitize import inert
+from tui.screens.dialog import Dialog
 from tui.screens.confirm import ConfirmDeleteScreen as BaseConfirmDeleteScreen
 from tui.core.store import ConversationInfo, HistoryStore, StoreError
 
@@ -101,23 +102,10 @@ def export_target(typed: str, default_name: str, cwd: Path) -> Path:
 
 # -- the small dialogs ---------------------------------------------------------------------
 
-_DIALOG_CSS = """
-{name} {{ align: center middle; }}
-{name} > Vertical {{
-    width: 70; max-width: 95%; height: auto; border: round $accent; background: $surface; padding: 0 1;
-}}
-{name} .hint {{ color: $text-muted; }}
-{name} .problem {{ color: $error; height: auto; }}
-{name} Horizontal {{ height: auto; align-horizontal: right; margin-top: 1; }}
-{name} Button {{ margin-left: 1; }}
-"""
-
-
-class RenameScreen(ModalScreen[str | None]):
+class RenameScreen(Dialog[str | None]):
     """The new title, or None; the store normalises whitespace and refuses an empty one."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
-    DEFAULT_CSS = _DIALOG_CSS.format(name="RenameScreen")
 
     def __init__(self, title: str) -> None:
         super().__init__()
@@ -163,11 +151,10 @@ class ExportRequest:
     reasoning: bool
 
 
-class ExportScreen(ModalScreen[ExportRequest | None]):
+class ExportScreen(Dialog[ExportRequest | None]):
     """Asks where to write; an existing file is only replaced after a second Enter."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
-    DEFAULT_CSS = _DIALOG_CSS.format(name="ExportScreen")
 
     def __init__(self, info: ConversationInfo, cwd: Path) -> None:
         super().__init__()

@@ -21,13 +21,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.notifications import SeverityLevel
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Select, Static
 
 from tui.core import catalog
 from tui.core.backend import BackendError, InstalledModel, LoadedModel, ModelDetails, OllamaBackend
 from tui.core.catalog import CatalogEntry
-from tui.core.fit import GIB, CpuRecommendation, Estimate, Recommendation, context_label, recommend_usable
+from tui.core.fit import GIB, KV_CACHE_TYPES, CpuRecommendation, Estimate, Recommendation, context_label, recommend_usable
 from tui.core.hardware import GpuSnapshot
 from tui.core.installed_catalog import installed_catalog
 from tui.core.pull_progress import describe_layer, format_bytes, format_duration, format_speed, render_bar
@@ -36,9 +36,9 @@ from tui.core.sanitize import inert
 from tui.core.units import format_gib, human_bytes
 from tui.screens.confirm import ConfirmDeleteScreen as BaseConfirmDeleteScreen
 from tui.screens.confirm import ConfirmPullScreen
+from tui.screens.dialog import Dialog
 
 CONTEXT_CHOICES: tuple[int, ...] = (2048, 4096, 8192, 16384, 32768, 65536, 131072)
-KV_CACHE_TYPES: tuple[str, ...] = ("f16", "q8_0", "q4_0")
 DEFAULT_CTX = 8192
 # Below this many columns the table drops base model and quality (they fit in `d` details).
 WIDE_MIN_WIDTH = 110
@@ -173,16 +173,12 @@ def details_text(tag: str, details: ModelDetails | None, entry: CatalogEntry | N
     return [(heading, inert(body)) for heading, body in sections]
 
 
-class ModelDetailsScreen(ModalScreen[None]):
+class ModelDetailsScreen(Dialog[None]):
     """What `/api/show` says about a tag, literally: templates and licenses are server text, not markup."""
 
     BINDINGS = [Binding("escape,d,q", "dismiss(None)", "Close")]
     DEFAULT_CSS = """
-    ModelDetailsScreen { align: center middle; }
-    ModelDetailsScreen > VerticalScroll {
-        width: 100; max-width: 95%; height: auto; max-height: 90%;
-        border: round $accent; background: $surface; padding: 0 1;
-    }
+    ModelDetailsScreen > VerticalScroll { width: 100; }
     ModelDetailsScreen .heading { margin-top: 1; color: $text-primary; text-style: bold; }
     """
 
