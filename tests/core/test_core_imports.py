@@ -53,3 +53,14 @@ def test_no_core_module_imports_a_terminal_library_even_lazily() -> None:
             offenders += [f"{path.name}: {name}" for name in names
                           if name.split(".")[0] in ("textual", "rich") or name.startswith(("tui.widgets", "tui.screens", "tui.app"))]
     assert offenders == []
+
+
+def test_every_core_module_says_what_it_offers() -> None:
+    """A curated `__all__` in each core module, naming only what the module really has."""
+    import importlib
+
+    for name in CORE_MODULES:
+        module = importlib.import_module(name)
+        offered = getattr(module, "__all__", None)
+        assert offered, f"{name} has no __all__"
+        assert [item for item in offered if not hasattr(module, item)] == [], name

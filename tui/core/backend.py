@@ -22,6 +22,10 @@ from tui.core.metrics import GenerationStats
 from tui.core.reasoning import ThinkSplitter
 from tui.core.transport import GuardedTransport, authorization_of
 
+__all__ = ["DEFAULT_STALL_TIMEOUT", "THINK_FIELD_MIN_VERSION", "BackendError", "InstalledModel", "LoadedModel",
+           "ModelDetails", "OllamaBackend", "PullProgress", "StreamDelta", "StreamDone", "describe_error",
+           "is_local_host", "normalize_host", "parse_version"]
+
 DEFAULT_STALL_TIMEOUT = 300.0
 THINK_FIELD_MIN_VERSION = (0, 9, 0)
 

@@ -33,6 +33,8 @@ from tui.core.hardware import GpuSnapshot, NvmlReader
 from tui.core.metrics import Clock, GenerationStats, TokenMeter
 from tui.core.session import DeltaCallback, stream_turn
 
+__all__ = ["VRAM_SAMPLE_SECONDS", "Job", "ModelRun", "RunResult", "VramPeak", "plan", "run_bench"]
+
 GpuReader = Callable[[], tuple[Sequence[GpuSnapshot], str | None]]
 VRAM_SAMPLE_SECONDS = 0.25
 

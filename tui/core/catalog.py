@@ -13,6 +13,10 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping
 
+__all__ = ["BITS_PER_WEIGHT", "CATALOG", "DEFAULT_QUANTIZATION", "DEFAULT_TAGS", "MODEL", "QUANTIZATIONS",
+           "Architecture", "CatalogEntry", "Quality", "architecture_from_model_info", "default_entries", "find",
+           "normalize_tag", "parameter_count_of", "sort_tags", "tag_sort_key", "with_server_figures"]
+
 MODEL = "deepseek-r1"
 QUANTIZATIONS = ("q4_K_M", "q8_0", "fp16")
 DEFAULT_QUANTIZATION = "q4_K_M"

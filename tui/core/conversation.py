@@ -17,6 +17,8 @@ from enum import Enum
 
 from tui.core.metrics import GenerationStats
 
+__all__ = ["LIVE_CHARACTERS", "Conversation", "Turn", "TurnState", "turn_figures", "turns_to_summarise"]
+
 
 class TurnState(str, Enum):
     QUEUED = "queued"  # waiting for its model (compare, bench)

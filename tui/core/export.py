@@ -43,6 +43,9 @@ from tui.core.conversation import turn_figures
 from tui.core.sanitize import UNSAFE, inert
 from tui.core.store import ConversationRecord, TurnRecord
 
+__all__ = ["FORMAT", "FORMAT_VERSION", "iso_utc", "reasoning_summary", "render", "to_dict", "to_json",
+           "to_markdown", "write_output"]
+
 FORMAT = "r1tui.conversation"
 FORMAT_VERSION = 1
 

@@ -19,8 +19,15 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Literal, Sequence
 
 from tui.core.catalog import Architecture, CatalogEntry, normalize_tag
-
 from tui.core.units import GIB  # noqa: F401 - fit's callers import it from here
+
+__all__ = ["ASSUMED_CPU_BANDWIDTH", "BATCH", "GIB", "CPU_HEADROOM_MIN_BYTES", "CPU_HEADROOM_SHARE", "GPU_OVERHEAD_BYTES",
+           "KV_BYTES_PER_ELEMENT", "KV_CACHE_TYPES", "MIB", "MOE_ACTIVE_SHARE", "TYPICAL_VOCAB",
+           "USABLE_TOKENS_PER_SECOND", "VERDICTS", "VERDICT_LABELS", "CpuRecommendation", "Estimate",
+           "Recommendation", "bytes_read_per_token", "context_label", "cpu_headroom_bytes", "cpu_tokens_per_second",
+           "estimate", "free_vram_for", "graph_bytes", "kv_cache_bytes", "recommend", "recommend_for_cpu",
+           "recommend_usable"]
+
 MIB = 1024**2
 
 Verdict = Literal["gpu", "partial", "cpu", "none"]

@@ -24,6 +24,10 @@ from typing import Any, Callable, Iterable, TypeVar
 
 import psutil
 
+__all__ = ["DEFAULT_INTERVAL", "DEFAULT_NVML_RETRY_SECONDS", "DEFAULT_PROCESS_RESCAN_SECONDS", "NO_GPU_PREFIX", "T",
+           "CpuSnapshot", "GpuProcess", "GpuSnapshot", "HardwareSampler", "HardwareSnapshot", "MemorySnapshot",
+           "NvmlReader", "OllamaProcesses", "ProcessSnapshot", "read_cpu", "read_gpus", "read_memory"]
+
 log = logging.getLogger(__name__)
 
 NO_GPU_PREFIX = "no NVIDIA GPU: "

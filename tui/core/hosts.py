@@ -30,6 +30,9 @@ from urllib.parse import urlparse
 
 from tui.core.backend import is_local_host, normalize_host
 
+__all__ = ["HOST_KEYS", "REDACTED", "HostProfile", "choose_host", "hosts_to_toml", "parse_hosts", "profile_for_url",
+           "redact", "secrets", "token_file_warning"]
+
 REDACTED = "[redacted]"
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

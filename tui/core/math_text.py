@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+__all__ = ["latex_to_text", "present_math"]
+
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _MATH = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|\$(.+?)\$", re.DOTALL)
 _SYMBOLS = {

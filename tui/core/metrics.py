@@ -13,6 +13,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable
 
+__all__ = ["FramePacer", "GenerationStats", "TokenMeter"]
+
 Clock = Callable[[], float]
 
 

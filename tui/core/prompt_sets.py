@@ -24,6 +24,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+__all__ = ["BUILTIN_SETS", "DEFAULT_SET", "MAX_FILE_BYTES", "SEPARATOR", "PromptSet", "PromptSetError",
+           "builtin_names", "get_builtin", "load_prompt_file", "parse_prompts"]
+
 SEPARATOR = "---"
 # Prompt files are read whole; a runaway file (a log, a binary) is a mistake, not a prompt set.
 MAX_FILE_BYTES = 1_000_000

@@ -25,6 +25,10 @@ from typing import Mapping
 
 from tui.core.units import human_bytes
 
+__all__ = ["DEFAULT_WINDOW_SECONDS", "FAST_LINK_BYTES_PER_SECOND", "FRESH_START_MARGIN_BYTES", "LayerProgress",
+           "PullTracker", "SpeedMeter", "describe_layer", "eta_seconds", "format_bytes", "format_duration",
+           "format_speed", "render_bar"]
+
 DEFAULT_WINDOW_SECONDS = 5.0
 # What a first progress figure may be without meaning a resume: a fast link
 # (10 Gbit/s) running since the previous message, plus a margin for the

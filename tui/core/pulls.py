@@ -26,6 +26,9 @@ from typing import Callable, Mapping
 from tui.core.backend import BackendError, OllamaBackend
 from tui.core.pull_progress import LayerProgress, PullTracker, format_bytes
 
+__all__ = ["DEFAULT_MIN_INTERVAL", "DEFAULT_MODEL_DIRS", "DiskSpace", "Pull", "PullManager", "PullState",
+           "describe_failure", "disk_refusal", "local_disk_space", "ollama_models_dir"]
+
 log = logging.getLogger(__name__)
 
 # Progress messages arrive tens of times a second per pull; screens need a

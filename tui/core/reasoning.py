@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from enum import Enum, auto
 
+__all__ = ["CLOSING_TAG", "OPENING_TAG", "ThinkSplitter"]
+
 OPENING_TAG = "<think>"
 CLOSING_TAG = "</think>"
 

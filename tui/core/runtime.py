@@ -36,6 +36,11 @@ from tui.core.paths import state_dir
 from tui.core.validators import boolean as _boolean, integer as _integer, keep_alive as _keep_alive
 from tui.core.validators import number as _number, text as _text
 
+__all__ = ["DEFAULT_START_TIMEOUT", "DEFAULT_STOP_GRACE", "LOG_NAME", "RUNTIME_KEYS", "InstallGuide",
+           "ManagedRuntime", "RuntimeConfig", "RuntimeFailure", "RuntimeStatus", "StartupPlan", "bind_address",
+           "can_manage", "configured_env", "find_ollama", "install_guidance", "plan_startup", "probe", "serve_env",
+           "server_supports_think", "version_note"]
+
 LOG_NAME = "ollama-serve.log"
 DEFAULT_START_TIMEOUT = 30.0
 DEFAULT_STOP_GRACE = 10.0

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+__all__ = ["UNSAFE", "inert"]
+
 # Every character `inert` replaces (public so JSON exports can escape the same set):
 # C0 controls except TAB and LF, DEL, C1 controls, and the Unicode characters that are
 # invisible or reorder text: the Arabic letter mark (U+061C), zero-width space, joiners and

@@ -41,6 +41,11 @@ from typing import Any, Callable, Iterator, Sequence
 from tui.core.conversation import Conversation, Turn, TurnState
 from tui.core.metrics import GenerationStats
 
+__all__ = ["APPLICATION_ID", "BUSY_TIMEOUT_SECONDS", "INTERRUPTED_ERROR", "MIGRATIONS", "SCHEMA_VERSION",
+           "SNIPPET_CONTEXT", "TITLE_LENGTH", "ConversationInfo", "ConversationNotFound", "ConversationRecord",
+           "HistoryStore", "StoreError", "TurnRecord", "default_path", "make_title", "search_phrases",
+           "snippet_around"]
+
 # "r1tu" in ASCII: marks the file as ours, so a foreign SQLite file is refused rather than altered.
 APPLICATION_ID = 0x72317475
 BUSY_TIMEOUT_SECONDS = 5.0

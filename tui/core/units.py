@@ -15,6 +15,8 @@ to it, so 1.1 GB and 1.9 GiB of the same model never look like a contradiction.
 
 from __future__ import annotations
 
+__all__ = ["GB", "GIB", "KB", "MB", "MIB", "format_gib", "human_bytes", "ps_size"]
+
 KB = 1000
 MB = 1000**2
 GB = 1000**3

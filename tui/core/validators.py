@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
+__all__ = ["boolean", "integer", "keep_alive", "number", "text"]
+
 _DURATION = re.compile(r"-?\d+(\.\d+)?(ms|s|m|h)?")
 
 
