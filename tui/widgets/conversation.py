@@ -29,6 +29,13 @@ def welcome_text() -> Content:
 
 
 class Welcome(Static):
+
+    DEFAULT_CSS = """
+    Welcome {
+        color: $text-muted;
+        padding: 1 2;
+    }
+    """
     def __init__(self) -> None:
         super().__init__(welcome_text(), id="welcome")
 
@@ -36,6 +43,17 @@ class Welcome(Static):
 class ConversationScroll(VerticalScroll):
     """The chat's scroller; says when its size changes (a terminal resize, the panel shown or hidden),
     so that a streaming turn's live panes can be sized to it again."""
+
+    DEFAULT_CSS = """
+    ConversationScroll {
+        height: 1fr;
+        padding: 0 1;
+        scrollbar-size-vertical: 1;
+        /* The scrollbar's column is kept even before it is needed: otherwise its arrival
+           changes every answer's width and each one is rendered again. */
+        scrollbar-gutter: stable;
+    }
+    """
 
     class Resized(Message):
         pass

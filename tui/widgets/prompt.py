@@ -18,6 +18,18 @@ from tui.keymap import PROMPT_BINDINGS
 
 
 class PromptArea(TextArea):
+
+    DEFAULT_CSS = """
+    PromptArea {
+        height: auto;
+        min-height: 3;
+        max-height: 10;
+        padding: 0 1;
+        /* Over TextArea's own focus and compact borders: the prompt always shows where to type. */
+        &, &:focus, &.-textual-compact { border: tall $accent !important; }
+        &.-forking, &.-forking:focus { border: tall $warning !important; }
+    }
+    """
     BINDINGS = PROMPT_BINDINGS  # Enter and Ctrl+J are also caught in _on_key, ahead of typed keys
 
     class Submitted(Message):

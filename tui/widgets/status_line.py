@@ -11,6 +11,15 @@ _LEVEL_STYLES = {"dim": "dim", "success": "$success", "warning": "$warning", "er
 class StatusLine(Static):
     """Shows the app's `status` reactive: (text already made inert and redacted, level)."""
 
+    DEFAULT_CSS = """
+    StatusLine {
+        height: auto;
+        max-height: 3;
+        padding: 0 1;
+        background: $panel;
+    }
+    """
+
     def on_mount(self) -> None:
         self.watch(self.app, "status", self._show)
 

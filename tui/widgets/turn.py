@@ -79,6 +79,119 @@ class TurnView(Vertical, can_focus=True):
     Focused (Alt+Up, Tab), its keys act on it (`tui.keymap.FOCUSED_TURN_BINDINGS`).
     """
 
+    SCOPED_CSS = False  # its rules also follow the screen's -narrow class
+    DEFAULT_CSS = """
+    .turn {
+        height: auto;
+        margin: 1 0 0 0;
+    }
+
+    .turn .prompt {
+        padding: 0 1;
+        background: $boost;
+    }
+
+    .turn .model-label {
+        margin-top: 1;
+        padding: 0 1;
+    }
+
+    .turn .panes {
+        height: auto;
+    }
+
+    .turn .reasoning-pane {
+        width: 50%;  /* not 1fr: fr widths came out a cell apart between layout passes, and each width costs a render */
+        height: auto;
+        padding: 0 1;
+        border-left: vkey $warning 50%;
+        color: $text-muted;
+    }
+
+    .turn .answer-pane {
+        width: 1fr;
+        height: auto;
+        padding: 0 1;
+    }
+
+    .turn .answer-title {
+        color: $text-primary;
+    }
+
+
+    .turn .reasoning-header {
+        height: 1;
+    }
+
+    .turn .turn-error {
+        height: auto;
+        padding: 0 1;
+    }
+
+    .turn .turn-stats {
+        height: auto;
+        padding: 0 1;
+    }
+
+    .turn .reasoning-scroll,
+    .turn .answer-scroll {
+        height: auto;
+        overflow-x: hidden;
+        scrollbar-size-vertical: 1;
+    }
+
+    /* While the model writes, the panes have a fixed height and each follows its newest line. */
+    .turn.-live .reasoning-pane,
+    .turn.-live .answer-pane {
+        height: 100%;
+    }
+    .turn.-live .reasoning-scroll,
+    .turn.-live .answer-scroll {
+        height: 1fr;
+    }
+    /* Stacked (narrow): the reasoning has the whole height until the answer begins, then half. */
+    .-narrow .turn.-live .reasoning-pane {
+        height: 1fr;
+    }
+    .-narrow .turn.-live .answer-pane {
+        height: auto;
+    }
+    .-narrow .turn.-live.-answering .answer-pane {
+        height: 1fr;
+    }
+    .-narrow .turn.-live .answer-scroll {
+        height: auto;
+    }
+    .-narrow .turn.-live.-answering .answer-scroll {
+        height: 1fr;
+    }
+
+    /* Narrow terminals: reasoning above the answer. */
+    .-narrow .turn .panes {
+        layout: vertical;
+    }
+    .-narrow .turn .reasoning-pane,
+    .-narrow .turn .answer-pane {
+        width: 100%;
+    }
+
+
+    .turn:focus-within {
+        background: $accent 12%;
+    }
+    .turn:focus-within .prompt {
+        background: $accent 40%;
+        text-style: bold;
+    }
+    .turn .turn-summary {
+        padding: 0 1;
+    }
+    .turn .turn-summary:focus {
+        background: $accent 30%;
+        text-style: bold;
+    }
+    """
+
     BINDINGS = FOCUSED_TURN_BINDINGS
 
     def __init__(self, turn: Turn, meter: TokenMeter, *, summarised: bool = False, folded: bool = False,
