@@ -138,9 +138,13 @@ class ChatLoad(App[None]):
             self.sampler = HardwareSampler(interval=self.interval, nvml=self.nvml).start()
         if self.panel is not None and self.sampler is not None:
             self.set_interval(self.interval, lambda: self._timed(self.panel.show_hardware, self.sampler.latest))
-            self.set_interval(SPEED_SECONDS, lambda: self._timed(self.panel.show_speed, self.meter, True))
+            self.set_interval(SPEED_SECONDS, self._show_speed)
             self.set_interval(PS_SECONDS, self._show_loaded)
             self._show_loaded()
+
+    def _show_speed(self) -> None:
+        self.meter.sample_rate()  # as the chat does each tick
+        self._timed(self.panel.show_speed, self.meter, True)
 
     def _token(self) -> None:
         word = WORDS[self.tokens % len(WORDS)] + " "

@@ -538,3 +538,14 @@ async def test_model_flag_counts_while_the_server_is_down_at_start() -> None:
             assert body["model"] == "deepseek-r1:14b"
         finally:
             revived.stop()
+
+
+async def test_the_panel_speed_sparkline_gets_a_point_each_tick_while_streaming(sim: SimulatedOllama) -> None:
+    sim.reply, sim.rate = REPLY, 25.0
+    app = make_app(sim.url, show_panel=True)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_connected(pilot)
+        await send_and_wait(pilot, "q", timeout=30)
+        meter = app.screen.query(TurnView).last().meter
+        seconds = meter.finished_at - meter.sent_at
+        assert len(meter.rate_history) >= int(seconds / 0.5) - 1 >= 1  # one per 0.5 s tick

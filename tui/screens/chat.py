@@ -176,6 +176,7 @@ class ChatScreen(TurnActions, Screen[None]):
     def _show_speed(view: TurnView, panel: HardwarePanel) -> None:
         """The turn's header and the panel read the think time at the same moment: they never disagree."""
         view.sample_think_time()
+        view.meter.sample_rate()  # a sparkline point every tick, whether or not the panel is drawn
         panel.show_speed(view.meter, streaming=True)
 
     def _live_rows(self) -> int:

@@ -429,9 +429,7 @@ class HardwarePanel(VerticalScroll, can_focus=False):
         self._update_sections("models", "warnings")
 
     def show_speed(self, meter: TokenMeter | None, streaming: bool) -> None:
-        """Call every ~0.5 s while streaming (each call adds a point to the sparkline), then once after."""
-        if streaming and meter is not None:
-            meter.sample_rate()
+        """Show the turn's meter (its rate history is the sparkline; the caller samples it), then once after."""
         self._meter = meter
         self._streaming = streaming
         self._update_sections("speed")
