@@ -138,3 +138,25 @@ async def test_a_restart_from_f6_reconnects_the_chat_at_once(started) -> None:
         await pilot.press("r")
         await wait_for(pilot, lambda: app.server is not before and app.connected, timeout=20)
         assert app.server.version == "0.12.6"
+
+
+async def test_f6_on_a_server_running_elsewhere_shows_what_is_known(sim, monkeypatch) -> None:
+    """No `ollama` on this machine's PATH, yet connected (Docker, another user's service): F6 says what
+    it knows — running, version, URL, loaded models, not started by r1tui — not "not installed"."""
+    from tests.apphelpers import send_and_wait
+    from tui.app import R1App
+    from tui.core.backend import OllamaBackend
+    from tui.core.config import Settings
+
+    monkeypatch.setenv("PATH", "")
+    app = R1App(OllamaBackend(sim.url), Settings(show_panel=False), requested_model="deepseek-r1:7b",
+                runtime=ManagedRuntime(sim.url))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.connected)
+        await send_and_wait(pilot, "load the model")
+        await wait_for(pilot, lambda: bool(app.loaded))
+        await pilot.press("f6")
+        await wait_for(pilot, lambda: isinstance(app.screen, RuntimeScreen) and "● running" in screen_text(app))
+        shown = screen_text(app)
+        assert "not installed" not in shown and "not started by r1tui" in shown and "0.12.6" in shown
+        assert sim.url in shown and "deepseek-r1:7b (100% GPU)" in shown

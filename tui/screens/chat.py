@@ -308,7 +308,7 @@ class ChatScreen(TurnActions, Screen[None]):
             return
         from tui.screens.runtime import RuntimeScreen
 
-        self.app.push_screen(RuntimeScreen(runtime, on_restarted=self.app.connect))
+        self.app.push_screen(RuntimeScreen(runtime, on_restarted=self.app.connect, loaded=lambda: self.app.loaded))
 
     @work(group="settings")
     async def action_settings(self) -> None:

@@ -9,7 +9,7 @@ SSH the user may not know where that log is. It only renders
 from __future__ import annotations
 
 import asyncio
-from typing import Callable
+from typing import Callable, Sequence
 
 from textual import work
 from textual.app import ComposeResult
@@ -18,6 +18,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Footer, Log, Static
 
+from tui.core.backend import LoadedModel
 from tui.core.runtime import ManagedRuntime, RuntimeFailure, RuntimeStatus, version_note
 from tui.core.sanitize import inert
 from tui.screens.dialog import Dialog
@@ -36,8 +37,8 @@ _STATE_TEXT = {
 }
 
 
-def summary(status: RuntimeStatus) -> Content:
-    """The facts at the top of the screen, one per line."""
+def summary(status: RuntimeStatus, loaded: Sequence[LoadedModel] = ()) -> Content:
+    """The facts at the top of the screen, one per line; `loaded` is the server's `/api/ps`."""
     label, style = _STATE_TEXT.get(status.state, (status.state, ""))
     if status.state == "running":
         who = (f"started by r1tui (pid {status.pid})" if status.started_by_us
@@ -49,7 +50,10 @@ def summary(status: RuntimeStatus) -> Content:
         ("URL", Content(status.url)),
         ("Version", Content(status.version or "unknown")),
         ("Process", Content(who or "—")),
-        ("Binary", Content(status.binary or "no `ollama` on PATH")),
+        ("Binary", Content(status.binary or "no `ollama` on PATH here (the server runs elsewhere, e.g. Docker)"
+                           if status.state == "running" else status.binary or "no `ollama` on PATH")),
+        ("Loaded", Content(", ".join(f"{inert(m.name)} ({m.processor})" for m in loaded) or "no model in memory")
+         if status.state == "running" else Content("—")),
         ("Log", Content(str(status.log_path) if status.log_path else "none yet (r1tui has not started a server)")),
     ]
     lines = [Content.assemble((f"{name:<9}", "bold"), value) for name, value in rows]
@@ -81,10 +85,13 @@ class RuntimeScreen(Dialog[None]):
     RuntimeScreen #runtime-log { height: 1fr; border: none; }
     """
 
-    def __init__(self, runtime: ManagedRuntime, *, on_restarted: Callable[[], object] | None = None) -> None:
-        """`on_restarted` runs once the server answers again after `r` (the app reconnects at once)."""
+    def __init__(self, runtime: ManagedRuntime, *, on_restarted: Callable[[], object] | None = None,
+                 loaded: Callable[[], Sequence[LoadedModel]] = tuple) -> None:
+        """`on_restarted` runs once the server answers again after `r` (the app reconnects at once);
+        `loaded` gives what the server holds in memory now (the app's `/api/ps`)."""
         super().__init__()
         self.runtime = runtime
+        self.loaded = loaded
         self.on_restarted = on_restarted
         self.restarting = False
         self._shown_log: list[str] = []
@@ -112,7 +119,7 @@ class RuntimeScreen(Dialog[None]):
     def _show(self, status: RuntimeStatus) -> None:
         if not self.is_attached:  # a check finished after the screen was closed
             return
-        self.query_one("#runtime-summary", Static).update(summary(status))
+        self.query_one("#runtime-summary", Static).update(summary(status, self.loaded()))
         self.query_one("#runtime-env", Static).update(env_text(status.env))
         self._show_log(self.runtime.log_tail(LOG_LINES))
 
