@@ -90,6 +90,10 @@ async def stream_turn(
         turn.state = TurnState.FAILED
         turn.error = redact(str(error))
         turn.error_kind = error.kind
+    except Exception as error:  # noqa: BLE001 - a surprise ends this turn, never the app or the other turns
+        turn.state = TurnState.FAILED
+        turn.error = redact(f"Unexpected {type(error).__name__}: {error} — the chat goes on; please report this")
+        turn.error_kind = "unexpected"
     finally:
         if meter.finished_at is None:
             meter.finish(None)
