@@ -77,7 +77,8 @@ async def test_search_filters_as_you_type_including_answer_text(store) -> None:
         await pilot.press("slash", *"rabbits")
         assert isinstance(app.screen.focused, Input)
         await wait_for(pilot, lambda: listed(app) == [1])
-        assert "Prove that" not in screen_text(app) and "1 matching “rabbits”" in screen_text(app)
+        # The list is filtered first and repainted a frame later: wait for the screen to show it.
+        await wait_for(pilot, lambda: "Prove that" not in screen_text(app) and "1 matching “rabbits”" in screen_text(app))
 
         search = app.screen.query_one("#history-search", Input)
         search.value = "both even"  # only in an answer
