@@ -147,10 +147,7 @@ class R1App(App[None]):
         """Error text may echo a bearer token (a proxy's 401 page): never show or save it."""
         from tui.core.hosts import redact, secrets
 
-        return redact(text, [*secrets(self.settings.hosts.values()), *self._backend_secrets()])
-
-    def _backend_secrets(self) -> list[str]:
-        return [value.split(" ", 1)[-1] for value in self.backend.headers.values() if value]
+        return redact(text, [*secrets(self.settings.hosts.values()), *self.backend.secrets])
 
     def report(self, problem: BaseException | str, *, severity: str = "error", timeout: float = 15) -> None:
         """The one way a message reaches the screen: tokens redacted, control characters made

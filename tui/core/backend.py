@@ -236,7 +236,8 @@ class OllamaBackend:
     ) -> None:
         self.url = normalize_host(host)
         self.headers: dict[str, str] = dict(headers or {})  # what r1tui configured for this host, and only that
-        self._secrets = [value.split(" ", 1)[-1] for value in self.headers.values() if value]
+        # The credentials in those headers ("Bearer TOKEN" -> "TOKEN"): never shown, never saved.
+        self.secrets = [value.split(" ", 1)[-1] for value in self.headers.values() if value]
         authorization = authorization_of(self.headers)
         timeout = httpx.Timeout(connect=5.0, read=stall_timeout, write=30.0, pool=10.0)
         self.client = ollama.AsyncClient(host=self.url, timeout=timeout, headers=self.headers,
@@ -256,7 +257,7 @@ class OllamaBackend:
         await self._http.aclose()
 
     def _describe(self, exc: BaseException, model: str | None) -> BackendError:
-        return describe_error(exc, self.url, model).without(self._secrets)
+        return describe_error(exc, self.url, model).without(self.secrets)
 
     async def _call(self, coro: Any, model: str | None = None) -> Any:
         try:
