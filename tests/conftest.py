@@ -18,6 +18,7 @@ import pytest
 
 from tests.fake_nvml import GIB, FakeGpu, FakeNvml
 from tui.demo import SimulatedOllama
+from tui.demo.engines import SimulatedEngine
 
 FAKE_GPU = os.environ.get("R1TUI_TEST_FAKE_GPU", "") not in ("", "0")
 
@@ -44,6 +45,16 @@ def sim(default_nvml: FakeNvml | None) -> Iterator[SimulatedOllama]:
     if default_nvml is not None:
         default_nvml.gpus[0].follows = server  # what it loads takes memory on the fake card
     server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def engine_sim(request) -> Iterator[SimulatedEngine]:
+    """A simulated OpenAI-compatible engine; parametrize indirectly with a flavour ("vllm" by default)."""
+    server = SimulatedEngine(getattr(request, "param", "vllm")).start()
     try:
         yield server
     finally:

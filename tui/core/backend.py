@@ -227,6 +227,9 @@ def describe_error(exc: BaseException, url: str, model: str | None = None) -> Ba
 class OllamaBackend:
     """One Ollama server. Cheap to create; all methods are coroutines safe to cancel."""
 
+    engine = "ollama"
+    manages_models = True  # pull, delete, load and unload are Ollama's verbs
+
     def __init__(
         self,
         host: str | None = None,

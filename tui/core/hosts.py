@@ -48,6 +48,8 @@ class HostProfile:
     url: str
     token_env: str = ""
     token: str = field(default="", repr=False)
+    engine: str = "auto"  # "auto" (detected), "ollama", "vllm", "sglang", "llama.cpp", "openai"
+    gpu_metrics: str = ""  # a DCGM or nvitop exporter's /metrics URL for this host's GPUs (fleet view)
 
     @property
     def is_local(self) -> bool:
@@ -103,11 +105,29 @@ def _token(value: Any) -> str:
     raise ValueError("the token as a string in quotes, without spaces")
 
 
+def _engine(value: Any) -> str:
+    from tui.core.engines import ENGINE_CHOICES
+
+    if isinstance(value, str) and value.strip().lower() in ENGINE_CHOICES:
+        return value.strip().lower()
+    raise ValueError(" or ".join(f'"{name}"' for name in ENGINE_CHOICES))
+
+
+def _metrics_url(value: Any) -> str:
+    if isinstance(value, str):
+        parsed = urlparse(value.strip())
+        if value.strip() == "" or (parsed.scheme in ("http", "https") and parsed.hostname):
+            return value.strip()
+    raise ValueError('a URL like "http://gpu-node:9400/metrics"')
+
+
 # key inside [hosts.NAME] -> (HostProfile field, validator)
 HOST_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "url": ("url", _url),
     "token_env": ("token_env", _env_name),
     "token": ("token", _token),
+    "engine": ("engine", _engine),
+    "gpu_metrics": ("gpu_metrics", _metrics_url),
 }
 
 
@@ -160,6 +180,10 @@ def hosts_to_toml(hosts: Mapping[str, HostProfile]) -> dict[str, dict[str, str]]
             entry["token_env"] = host.token_env
         if host.token:
             entry["token"] = host.token
+        if host.engine != "auto":
+            entry["engine"] = host.engine
+        if host.gpu_metrics:
+            entry["gpu_metrics"] = host.gpu_metrics
         data[name] = entry
     return data
 

@@ -29,6 +29,8 @@ class GenerationStats:
     load_duration_ns: int = 0
     total_duration_ns: int = 0
     done_reason: str | None = None
+    # Tokens the engine counted as reasoning (vLLM's completion_tokens_details); None where not reported.
+    reasoning_count: int | None = None
 
     @classmethod
     def from_response(cls, response: Any) -> "GenerationStats":
