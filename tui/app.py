@@ -20,7 +20,9 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from tui import __version__
-from tui.core.backend import BackendError, LoadedModel, OllamaBackend
+from tui.core.backend import BackendError, LoadedModel
+from tui.core.engine_metrics import EngineLoad
+from tui.core.engines import AUTO, Backend, detect_engine, make_backend
 from tui.core.config import Settings, default_config_path, read_state, remember
 from tui.core.connection import ServerState, choose_start_model, reach, status_line
 from tui.core.pulls import Pull, PullManager, PullState
@@ -49,12 +51,16 @@ class R1App(App[None]):
     """The chat's status line: (text, level), level one of dim, success, warning, error."""
     loaded: reactive[tuple[LoadedModel, ...]] = reactive((), init=False, always_update=True)
     """What the server has in memory (`/api/ps`), for the panel."""
+    engine_load: reactive[EngineLoad | None] = reactive(None, init=False, always_update=True)
+    """vLLM/SGLang/llama.cpp: the engine's own load from its /metrics (None on Ollama)."""
 
     def __init__(
         self,
-        backend: OllamaBackend,
+        backend: Backend,
         settings: Settings | None = None,
         *,
+        engine: str = AUTO,
+        extra_hosts: "dict[str, HostProfile] | None" = None,
         requested_model: str | None = None,
         demo: bool = False,
         clock: Callable[[], float] = time.monotonic,
@@ -70,6 +76,9 @@ class R1App(App[None]):
 
         install()  # Alt+Enter arrives as ESC CR: read it as alt+enter, not Enter
         self.backend = backend
+        self.engine_choice = engine  # "auto": detected at each connect
+        self.extra_hosts = dict(extra_hosts or {})  # --demo's simulated hosts: usable, never saved
+        self._load_reader: Any = None
         self.settings = settings or Settings()
         self.config_path = config_path or default_config_path()
         self.requested_model = requested_model or self.settings.model or None
@@ -106,6 +115,7 @@ class R1App(App[None]):
         for message in problems:
             self.report(message, severity="warning")
         self.set_interval(5.0, self.refresh_loaded)
+        self.set_interval(2.0, self.refresh_engine_load)
         self.connect()
 
     _theme_ready = False
@@ -171,10 +181,14 @@ class R1App(App[None]):
         def waiting(error: BackendError, left: int) -> None:
             self._say(f"✖ {error.message} — retrying in {left} s (what you type is kept){hint}", "error")
 
-        self.server = await reach(self.backend, waiting)
+        detect = self._detected_backend if self.engine_choice == AUTO else None
+        self.server, backend = await reach(self.backend, waiting, detect=detect)
+        self._use_backend(backend)
         if self.model is None:
             self.model = choose_start_model(self.server.installed, self.requested_model, self.last_model)
         self.connected = True
+        self.engine_load = None  # the panel shows (or hides) the engine section at once
+        self.refresh_engine_load()
         self._show_connected()
         self.refresh_loaded()
         from tui.core.runtime import version_note
@@ -183,14 +197,32 @@ class R1App(App[None]):
             self.report(note, severity="information", timeout=15)
         self.check_fit()
 
+    async def _detected_backend(self) -> Backend:
+        """The backend for whichever engine answers at the host now (a host may move from Ollama to vLLM)."""
+        info = await detect_engine(self.backend.url, self.backend.headers or None)
+        if info.engine == self.backend.engine:
+            return self.backend
+        return make_backend(self.backend.url, info.engine, headers=self.backend.headers or None,
+                            stall_timeout=self.settings.stall_timeout)
+
+    def _use_backend(self, backend: Backend) -> None:
+        """Talk through `backend` from now on; the one it replaces is closed in the background."""
+        if backend is self.backend:
+            return
+        old, self.backend = self.backend, backend
+        self.pulls = PullManager(self.backend, self._pull_changed)
+        self._load_reader = None
+        self.engine_load = None
+        self.run_worker(old.aclose(), group="close-backend")
+
     def _show_connected(self) -> None:
         self._say(*status_line(self.server, self.model))
 
     async def _maybe_start_server(self) -> None:
         """Nothing answers at a local host: start `ollama serve`, offer to, or explain how to install it."""
         runtime = self.runtime
-        if runtime is None:
-            return
+        if runtime is None or self.engine_choice not in (AUTO, "ollama"):
+            return  # r1tui starts `ollama serve` only; other engines are launched by their users
         from tui.core.runtime import RuntimeFailure, StartupPlan, plan_startup, probe
 
         reachable = await probe(runtime.url, headers=self.backend.headers) is not None
@@ -224,6 +256,16 @@ class R1App(App[None]):
             self.loaded = tuple(await self.backend.ps())
         except BackendError:
             self.loaded = ()
+
+    @work(exclusive=True, group="engine-load")
+    async def refresh_engine_load(self) -> None:
+        """vLLM, SGLang, llama.cpp: requests, KV-cache use and tokens/s from the engine's /metrics."""
+        reader_for = getattr(self.backend, "load_reader", None)
+        if not self.connected or reader_for is None:
+            return
+        if self._load_reader is None:
+            self._load_reader = reader_for()
+        self.engine_load = await self._load_reader.read()
 
     async def reload_installed(self) -> None:
         """Ask the server what it has installed now (raises BackendError)."""
@@ -295,7 +337,10 @@ class R1App(App[None]):
         """Ctrl+O: the quick list of installed tags, with their fit and whether loaded."""
         from tui.screens.model_select import ModelSelectScreen
 
+        from tui.core.host_models import models_on_hosts
+
         loaded: set[str] = set()
+        others = asyncio.ensure_future(models_on_hosts(self.hosts.values(), exclude_url=self.backend.url))
         try:
             await self.reload_installed()
             self.loaded = tuple(await self.backend.ps())  # fit verdicts count a loaded model's own VRAM
@@ -303,9 +348,34 @@ class R1App(App[None]):
         except BackendError as error:
             self.report(error)
         choice = await self.push_screen_wait(
-            ModelSelectScreen(self.server.installed, self.model, loaded, self.fit_verdicts()))
-        if choice:
+            ModelSelectScreen(self.server.installed, self.model, loaded, self.fit_verdicts(),
+                              other_hosts=await others, here=self._here_label()))
+        if isinstance(choice, tuple):
+            host_name, model = choice
+            await self.switch_host(self.hosts[host_name], model)
+        elif choice:
             self.use_model(choice)
+
+    @property
+    def hosts(self) -> "dict[str, HostProfile]":
+        """Every host r1tui can switch to: the configured `[hosts.NAME]`, then --demo's simulated ones."""
+        return {**self.settings.hosts, **self.extra_hosts}
+
+    def engine_view(self) -> tuple[str, str, EngineLoad | None]:
+        """(engine label, version, load) for the panel; an empty label on Ollama, whose panel is unchanged."""
+        from tui.core.engines import engine_label
+
+        if self.server.engine == "ollama":
+            return "", "", None
+        return engine_label(self.server.engine), self.server.version or "", self.engine_load
+
+    def _here_label(self) -> str:
+        from tui.core.engines import engine_label
+        from tui.core.hosts import profile_for_url
+
+        profile = profile_for_url(self.backend.url, self.hosts)
+        name = profile.name if profile is not None else self.backend.url
+        return f"{name} ({engine_label(self.server.engine)})"
 
     @work(group="models")
     async def action_open_picker(self) -> None:
@@ -349,22 +419,26 @@ class R1App(App[None]):
 
     # -- hosts and settings ------------------------------------------------------------------
 
-    async def switch_host(self, host: "HostProfile") -> None:
-        """Talk to another configured server from now on (the open chat stops first)."""
+    async def switch_host(self, host: "HostProfile", model: str | None = None) -> None:
+        """Talk to another configured server from now on (the open chat stops first), on `model` if given."""
         from tui.core.runtime import ManagedRuntime, RuntimeConfig
 
         self.chat.action_stop()
         old = self.backend
         headers = host.headers()
-        self.backend = OllamaBackend(host.url, stall_timeout=self.settings.stall_timeout, headers=headers)
+        self.engine_choice = host.engine
+        self.backend = make_backend(host.url, "ollama" if host.engine == AUTO else host.engine,
+                                    stall_timeout=self.settings.stall_timeout, headers=headers)
         self.pulls = PullManager(self.backend, self._pull_changed)
+        self._load_reader = None
+        self.engine_load = None
         self.runtime = ManagedRuntime(host.url, RuntimeConfig.from_settings(self.settings), headers=headers)
         self.runtimes.append(self.runtime)
         await old.aclose()
         self.clear_notifications()  # "Nothing answers at the old host" no longer applies
         self.server = ServerState(self.backend.url)
         self.loaded = ()
-        self.model = None
+        self.model = model
         self.connect()
 
     def apply_settings(self, new: Settings) -> None:

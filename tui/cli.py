@@ -13,7 +13,7 @@ from typing import Sequence
 
 from tui import __version__
 
-from tui.commands._shared import add_host_argument, default_host
+from tui.commands._shared import add_engine_argument, add_host_argument, default_host
 
 
 def command_modules() -> list[str]:
@@ -32,17 +32,18 @@ def command_modules() -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="r1tui",
-        description="Chat with DeepSeek-R1 on a local Ollama server: reasoning and answer side by side.",
+        description="Chat with DeepSeek-R1 on Ollama, vLLM, SGLang or llama.cpp: reasoning and answer side by side.",
     )
     parser.add_argument("--version", action="version", version=f"r1tui {__version__}")
     add_host_argument(parser)
-    parser.set_defaults(host=None, func=None)
+    add_engine_argument(parser)
+    parser.set_defaults(host=None, func=None, engine=None)
     parser.add_argument("--model", default=None, help="open the chat on this model tag")
     parser.add_argument("--config", default=None, help="config file (default: $XDG_CONFIG_HOME/r1tui/config.toml)")
     parser.add_argument(
         "--demo",
         action="store_true",
-        help="start a built-in simulated Ollama server and use it (no Ollama or GPU needed)",
+        help="start built-in simulated servers (an Ollama and a vLLM host) and use them (no server or GPU needed)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in command_modules():

@@ -17,40 +17,53 @@ def run_tui(args: argparse.Namespace) -> int:
     loaded = load_settings(args.config)
     settings = loaded.settings
     problems = list(loaded.problems)
-    demo_server = None
+    demo_servers: list = []
     runtime = None
     headers = None
+    engine = getattr(args, "engine", None) or "auto"
+    extra_hosts = {}
     if args.demo:
+        from tui.core.hosts import HostProfile
         from tui.demo import SimulatedOllama
+        from tui.demo.engines import SimulatedEngine
 
-        demo_server = SimulatedOllama(rate=60.0, load_seconds=0.8).start()
-        host = demo_server.url
+        demo_ollama = SimulatedOllama(rate=60.0, load_seconds=0.8).start()
+        demo_vllm = SimulatedEngine("vllm", rate=90.0).start()
+        demo_servers = [demo_ollama, demo_vllm]
+        host, engine = demo_ollama.url, "ollama"
+        # Two hosts side by side (Ctrl+O lists both); never written to the user's config.
+        extra_hosts = {"demo-ollama": HostProfile("demo-ollama", demo_ollama.url, engine="ollama"),
+                       "demo-vllm": HostProfile("demo-vllm", demo_vllm.url, engine="vllm")}
     else:
         from tui.core.hosts import choose_host
         from tui.core.runtime import ManagedRuntime, RuntimeConfig
 
         profile = choose_host(resolve_host(args.host, settings.host), settings.hosts)
         host, headers = profile.url, profile.headers()
+        if engine == "auto":
+            engine = profile.engine
         problems.extend(profile.problems())
         runtime = ManagedRuntime(host, RuntimeConfig.from_settings(settings), headers=headers)
 
     from tui.app import R1App
-    from tui.core.backend import OllamaBackend
+    from tui.core.engines import make_backend
 
-    backend = OllamaBackend(host, stall_timeout=settings.stall_timeout, headers=headers)
+    # "auto" starts on the Ollama backend; the app detects the engine when it connects.
+    backend = make_backend(host, "ollama" if engine == "auto" else engine, stall_timeout=settings.stall_timeout,
+                           headers=headers)
     history_path = None
     if args.demo:
         from tui.core.config import data_dir
 
         # Demo chats are kept apart from the real ones (F5 in a demo shows only demo chats).
         history_path = data_dir() / "demo-history.db"
-    app = R1App(backend, settings, requested_model=args.model, demo=args.demo,
+    app = R1App(backend, settings, engine=engine, extra_hosts=extra_hosts, requested_model=args.model, demo=args.demo,
                 startup_messages=problems, runtime=runtime, config_path=loaded.path, history_path=history_path)
     try:
         app.run()
     finally:
         for managed in app.runtimes:
             managed.stop()  # a no-op unless r1tui started that server
-        if demo_server is not None:
-            demo_server.stop()
+        for server in demo_servers:
+            server.stop()
     return app.return_code or 0

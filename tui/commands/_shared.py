@@ -11,7 +11,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tui.core.backend import OllamaBackend
+    from tui.core.engines import Backend
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
 
@@ -30,12 +30,30 @@ def add_host_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def open_backend(url: str, **options: Any) -> "OllamaBackend":
-    """A backend for `url` with the token of the configured host at that URL, if any (never another's)."""
-    from tui.core.backend import OllamaBackend
+def add_engine_argument(parser: argparse.ArgumentParser) -> None:
+    from tui.core.engines import ENGINE_CHOICES
+
+    parser.add_argument(
+        "--engine", default=argparse.SUPPRESS, choices=ENGINE_CHOICES,
+        help="the server's engine (default: [hosts.NAME] engine, else detected: "
+             "Ollama, vLLM, SGLang, llama.cpp or another OpenAI-compatible server)")
+
+
+async def open_backend(url: str, engine: str | None = None, **options: Any) -> "Backend":
+    """A backend for the engine at `url`, with the token of the configured host at that URL, if any
+    (never another's). The engine is `engine`, else the host's `engine` key, else detected; when
+    nothing answers, the Ollama backend, whose errors then say what is wrong."""
+    from tui.core.backend import BackendError
     from tui.core.config import load_settings
+    from tui.core.engines import AUTO, detect_engine, make_backend
     from tui.core.hosts import profile_for_url
 
     profile = profile_for_url(url, load_settings().settings.hosts)
     headers = profile.headers() if profile is not None else None
-    return OllamaBackend(url, headers=headers, **options)
+    engine = engine or (profile.engine if profile is not None else AUTO)
+    if engine == AUTO:
+        try:
+            engine = (await detect_engine(url, headers)).engine
+        except BackendError:
+            engine = "ollama"
+    return make_backend(url, engine, headers=headers, **options)

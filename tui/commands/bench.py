@@ -131,7 +131,7 @@ async def collect(host: str, models: Sequence[str], prompts: Sequence[str], *, r
             progress.write(text + "\n")
             progress.flush()
 
-    backend = open_backend(host)
+    backend = await open_backend(host)
     try:
         try:
             version = await backend.version()

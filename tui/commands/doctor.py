@@ -91,8 +91,9 @@ async def _ask_server(url: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     from tui.commands._shared import open_backend
     from tui.core.backend import BackendError
 
-    backend = open_backend(url, stall_timeout=15.0)
-    server: dict[str, Any] = {"url": backend.url, "reachable": False, "version": None, "error": None}
+    backend = await open_backend(url, stall_timeout=15.0)
+    server: dict[str, Any] = {"url": backend.url, "reachable": False, "version": None, "error": None,
+                              "engine": backend.engine}
     models: list[dict[str, Any]] = []
     try:
         server["version"] = await backend.version() or None

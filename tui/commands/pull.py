@@ -100,7 +100,7 @@ class ProgressPrinter:
 async def _pull(tag: str, host: str, printer: ProgressPrinter) -> None:
     from tui.commands._shared import open_backend
 
-    backend = open_backend(host)
+    backend = await open_backend(host)
     try:
         async for part in backend.pull(tag):
             printer.update(part.status, part.digest, part.total, part.completed)

@@ -99,7 +99,7 @@ def _server_entries(host: str) -> tuple[list[Any], set[str]]:
     from tui.core.installed_catalog import installed_catalog
 
     async def query() -> tuple[list[Any], set[str]]:
-        backend = open_backend(host)
+        backend = await open_backend(host)
         try:
             merged = await installed_catalog(backend, await backend.list_models())
             return merged.catalog_entries, set(merged.installed)

@@ -43,6 +43,7 @@ from tui.core.backend import (
     is_local_host,
     normalize_host,
 )
+from tui.core.engine_metrics import EngineLoadReader
 from tui.core.metrics import GenerationStats
 from tui.core.reasoning import ThinkSplitter
 from tui.core.transport import GuardedTransport, authorization_of
@@ -176,6 +177,10 @@ class OpenAICompatBackend:
         await self.client.close()
         await self._http.aclose()
 
+    def load_reader(self) -> EngineLoadReader:
+        """A reader of this engine's /metrics (requests, KV-cache use, tokens/s), with this host's credentials."""
+        return EngineLoadReader(self._http, self.engine)
+
     def _describe(self, exc: BaseException, model: str | None = None) -> BackendError:
         return describe_openai_error(exc, self.url, self.engine, model).without(self.secrets)
 
@@ -251,9 +256,10 @@ class OpenAICompatBackend:
                             parameter_size=entry.parameter_size, quantization=entry.quantization, model_info=info)
 
     async def ps(self) -> list[LoadedModel]:
-        """Every served model is loaded, for as long as the engine runs."""
+        """Every served model is loaded, for as long as the engine runs. Sizes stay 0: no engine says how its
+        weights are split between GPU and CPU, and r1tui does not guess."""
         models = await self.list_models()
-        return [LoadedModel(name=m.name, size=m.size, size_vram=m.size, context_length=self.context_length(m.name))
+        return [LoadedModel(name=m.name, size=0, size_vram=0, context_length=self.context_length(m.name))
                 for m in models]
 
     async def uses_think_field(self, model: str) -> tuple[bool, bool]:

@@ -95,6 +95,7 @@ class ChatScreen(TurnActions, Screen[None]):
         self.watch(self.app, "status", self._update_title)
         self.watch(self.app, "model", self._update_title)
         self.watch(self.app, "loaded", self._show_loaded)
+        self.watch(self.app, "engine_load", lambda _: self.query_one(HardwarePanel).show_engine(*self.app.engine_view()))
 
     def on_resize(self, event: events.Resize) -> None:
         panel = self.query_one(HardwarePanel)

@@ -9,6 +9,8 @@ from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from typing import TYPE_CHECKING
+
 from tui.core.backend import InstalledModel
 from tui.core import catalog
 from tui.core.catalog import tag_sort_key
@@ -16,6 +18,9 @@ from tui.core.fit import estimate
 from tui.core.sanitize import inert
 from tui.screens.dialog import Dialog
 from tui.core.units import format_gib, human_bytes
+
+if TYPE_CHECKING:
+    from tui.core.host_models import HostModels
 
 
 def size_text(size: int) -> str:
@@ -33,7 +38,9 @@ def memory_bytes(model: InstalledModel, ctx: int) -> int | None:
     return estimate(catalog.with_server_figures(entry, None, model.size), ctx, ram_bytes=1 << 62).total_bytes
 
 
-class ModelSelectScreen(Dialog[str | None]):
+class ModelSelectScreen(Dialog["str | tuple[str, str] | None"]):
+    """Dismissed with a model of the current host, (host name, model) for another configured host, or None."""
+
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
     DEFAULT_CSS = """
     ModelSelectScreen > Vertical { width: 120; max-width: 98%; max-height: 80%; }
@@ -41,7 +48,8 @@ class ModelSelectScreen(Dialog[str | None]):
     """
 
     def __init__(self, models: list[InstalledModel], current: str | None, loaded: set[str],
-                 verdicts: dict[str, str] | None = None, *, ctx: int | None = None) -> None:
+                 verdicts: dict[str, str] | None = None, *, ctx: int | None = None,
+                 other_hosts: "list[HostModels] | None" = None, here: str = "") -> None:
         """`ctx`: the context the memory figures are for (default: the app's num_ctx setting)."""
         super().__init__()
         self.ctx = ctx
@@ -50,6 +58,9 @@ class ModelSelectScreen(Dialog[str | None]):
         self.current = current
         self.loaded = loaded
         self.verdicts = verdicts or {}
+        self.other_hosts = other_hosts or []
+        self.here = here
+        self._choices: dict[str, tuple[str, str]] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -76,13 +87,37 @@ class ModelSelectScreen(Dialog[str | None]):
                 options.append(Option(label, id=model.name))
             if not options:
                 options.append(Option("No models installed: `ollama pull deepseek-r1:7b`", disabled=True))
+            if self.other_hosts:
+                options.insert(0, Option(Content.styled(inert(self.here or "this host"), "bold $accent"), disabled=True))
+                options.extend(self._other_host_options())
             yield OptionList(*options)
+
+    def _other_host_options(self) -> list[Option]:
+        """Each configured host's models under its name; Enter on one switches host and model at once."""
+        options: list[Option] = []
+        for group in self.other_hosts:
+            options.append(Option(Content.styled(inert(group.label), "bold $accent"), disabled=True))
+            if group.error:
+                options.append(Option(Content.styled(f"  unreachable: {inert(group.error)}", "$error"), disabled=True))
+                continue
+            if not group.models:
+                options.append(Option(Content.styled("  no models", "dim"), disabled=True))
+            for model in sorted(group.models, key=lambda m: tag_sort_key(m.name, m.parameter_size)):
+                key = f"{len(self._choices)}"
+                self._choices[key] = (group.host.name, model.name)
+                detail = " · ".join(p for p in (model.parameter_size, model.quantization) if p)
+                options.append(Option(Content.assemble(f"  {inert(model.name)}", (f"  {inert(detail)}", "dim")),
+                                      id=f"@host/{key}"))
+        return options
 
     def on_mount(self) -> None:
         option_list = self.query_one(OptionList)
-        names = [m.name for m in self.models]
-        if self.current in names:
-            option_list.highlighted = names.index(self.current)
+        if self.current in {m.name for m in self.models}:
+            option_list.highlighted = option_list.get_option_index(self.current)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
+        option_id = event.option.id or ""
+        if option_id.startswith("@host/"):  # "@" cannot appear in a model name
+            self.dismiss(self._choices[option_id[6:]])
+        else:
+            self.dismiss(option_id)

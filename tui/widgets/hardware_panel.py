@@ -32,6 +32,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from tui.core.backend import LoadedModel
+from tui.core.engine_metrics import EngineLoad
 from tui.core.hardware import NO_GPU_PREFIX, GpuSnapshot, HardwareSnapshot, ProcessSnapshot
 from tui.core.hardware_watch import (
     HISTORY_SECONDS,
@@ -45,6 +46,7 @@ from tui.core.keep_alive import unloads_in
 from tui.core.metrics import TokenMeter
 from tui.core.sanitize import inert
 from tui.core.units import format_gib, ps_size as human_bytes
+from tui.widgets.engine_section import engine_section
 
 LINE_WIDTH = 37  # the full panel's text width (42 columns less border, padding and scrollbar)
 BAR_WIDTH = 12
@@ -243,7 +245,8 @@ def cpu_section(snapshot: HardwareSnapshot | None, compact: bool) -> Content | N
 
 def models_section(models: Sequence[LoadedModel] | None, error: str | None, now: datetime, compact: bool) -> Content:
     """The server's own view (/api/ps), figures as it reports them."""
-    title = "Loaded models (/api/ps)"
+    served = bool(models) and not any(model.size for model in models or ())
+    title = "Served models (/v1/models)" if served else "Loaded models (/api/ps)"
     if error or not models:
         if error:
             body = Content.styled(f"/api/ps failed: {inert(error)}", "$error")
@@ -255,6 +258,10 @@ def models_section(models: Sequence[LoadedModel] | None, error: str | None, now:
     lines: list[Content | str] = [] if compact else [_title(title)]
     for model in models:
         name = inert(model.name)
+        if not model.size:  # an engine's served model: no Ollama-style size or CPU/GPU split to show
+            context = f"max_model_len {model.context_length:,}" if model.context_length else "served"
+            lines.append(Content.assemble((name, "bold"), " · " if compact else "\n  ", context))
+            continue
         processor = Content.styled(model.processor, "$warning" if cpu_share_percent(model) else "$success")
         context = f"ctx {model.context_length}" if model.context_length else ""
         until = unloads_in(model.expires_at, now)
@@ -343,7 +350,7 @@ def _same_lines(old: str, new: str, width: int) -> bool:
 # -- the widget ---------------------------------------------------------------------
 
 
-SECTIONS = ("remote", "warnings", "gpus", "cpu", "models", "speed")
+SECTIONS = ("remote", "engine", "warnings", "gpus", "cpu", "models", "speed")
 
 
 class HardwarePanel(VerticalScroll, can_focus=False):
@@ -402,6 +409,7 @@ class HardwarePanel(VerticalScroll, can_focus=False):
         self._meter: TokenMeter | None = None
         self._streaming = False
         self._remote: str | None = None
+        self._engine: tuple[str, str, EngineLoad | None] = ("", "", None)
         self._stale_sections: set[str] = set()
         self._sections = {name: Static(classes=f"hp-section hp-{name}") for name in SECTIONS}
         self._shown: dict[str, tuple[str, tuple[object, ...]] | None] = {}
@@ -439,6 +447,11 @@ class HardwarePanel(VerticalScroll, can_focus=False):
         self._remote = url
         self._update_sections("remote")
 
+    def show_engine(self, label: str, version: str, load: EngineLoad | None) -> None:
+        """The engine serving the chat and its /metrics load; an empty label (Ollama) hides the section."""
+        self._engine = (label, version, load)
+        self._update_sections("engine")
+
     def watch_compact(self, compact: bool) -> None:
         self.set_class(compact, "-compact")
         self._update_sections(*SECTIONS)
@@ -462,6 +475,8 @@ class HardwarePanel(VerticalScroll, can_focus=False):
         compact = self.compact
         if name == "remote":
             return remote_section(self._remote, compact)
+        if name == "engine":
+            return engine_section(*self._engine, compact)
         if name == "warnings":
             return warnings_section(warnings_for(self._snapshot, self._models or (), self._history.points))
         if name == "gpus":
