@@ -1,0 +1,107 @@
+"""The app on vLLM, SGLang and llama.cpp (simulated, over a real socket): the same chat, reasoning split and
+panel as on Ollama, the engine named, its load in the panel, Ctrl+O across hosts, errors on the turn."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.apphelpers import screen_text, send_and_wait, wait_connected, wait_for, wait_for_text
+from tui.app import R1App
+from tui.core.config import Settings
+from tui.core.conversation import TurnState
+from tui.core.engines import make_backend
+from tui.core.hosts import HostProfile
+from tui.demo import Faults, Reply
+from tui.demo.engines import SimulatedEngine
+
+REPLY = Reply(reasoning="Six sevens: 42. Checked with 7*6.", answer="**42**")
+
+
+def engine_app(url: str, *, engine: str = "auto", model: str | None = None, hosts=None, **settings) -> R1App:
+    """The app as `r1tui --host URL` starts it: on the Ollama backend, detecting the engine on connect."""
+    settings.setdefault("show_panel", False)
+    backend = make_backend(url, "ollama" if engine == "auto" else engine, stall_timeout=30.0)
+    return R1App(backend, Settings(hosts=hosts or {}, **settings), engine=engine, requested_model=model,
+                 history=False)
+
+
+@pytest.mark.parametrize("flavour, version, label", [
+    ("vllm", "0.12.0", "vLLM 0.12.0"),  # sends the reasoning under two names at once
+    ("sglang", "0.5.4", "SGLang 0.5.4"),
+    ("llama.cpp", "b6715", "llama.cpp b6715"),
+])
+async def test_a_chat_on_each_engine_splits_reasoning_once_and_names_the_engine(flavour, version, label):
+    with SimulatedEngine(flavour, version=version, reply=REPLY) as sim:
+        app = engine_app(sim.url)
+        async with app.run_test(size=(140, 40)) as pilot:
+            await wait_connected(pilot)
+            assert app.backend.engine == flavour
+            assert app.model == next(iter(sim.models))  # the one served model, without --model
+            await wait_for_text(pilot, f"({label}", "1 model served")
+            await send_and_wait(pilot, "6*7?")
+            turn = app.screen.conversation.turns[-1]
+            assert turn.state is TurnState.DONE
+            assert turn.reasoning == REPLY.reasoning and turn.answer == REPLY.answer
+            text = screen_text(app)
+            assert text.count("Six sevens: 42") == 1
+
+
+async def test_the_panel_shows_the_engines_queue_and_kv_cache_use():
+    with SimulatedEngine("vllm", reply=REPLY) as sim:
+        sim.load.waiting, sim.load.kv_cache_usage = 3, 0.93
+        app = engine_app(sim.url, show_panel=True)
+        async with app.run_test(size=(160, 50)) as pilot:
+            await wait_connected(pilot)
+            text = await wait_for_text(pilot, "vLLM 0.16.0", "3 waiting", "KV", "93%")
+            assert "max_model_len 32,768" in text
+            assert "100% CPU" not in text  # a served model is not an Ollama model spilled to CPU
+
+
+async def test_llama_cpp_without_metrics_says_how_to_turn_them_on():
+    with SimulatedEngine("llama.cpp", metrics=False) as sim:
+        app = engine_app(sim.url, show_panel=True)
+        async with app.run_test(size=(160, 50)) as pilot:
+            await wait_connected(pilot)
+            await wait_for_text(pilot, "--metrics")
+
+
+async def test_an_engine_error_mid_stream_lands_on_the_turn_and_the_next_prompt_works():
+    with SimulatedEngine("vllm", reply=REPLY) as sim:
+        app = engine_app(sim.url)
+        async with app.run_test(size=(140, 40)) as pilot:
+            await wait_connected(pilot)
+            sim.faults = Faults(error_after_tokens=3, error_message="KV cache exhausted: request preempted")
+            await send_and_wait(pilot, "first")
+            failed = app.screen.conversation.turns[-1]
+            assert failed.state is TurnState.FAILED and failed.reasoning
+            await wait_for_text(pilot, "KV cache exhausted: request preempted")
+            await send_and_wait(pilot, "second")
+            assert app.screen.conversation.turns[-1].state is TurnState.DONE
+
+
+async def test_unload_on_an_engine_explains_instead_of_failing_silently():
+    with SimulatedEngine("sglang") as sim:
+        app = engine_app(sim.url)
+        async with app.run_test(size=(140, 40)) as pilot:
+            await wait_connected(pilot)
+            app.action_unload()
+            await wait_for(pilot, lambda: any("serves the model it was started with" in n.message
+                                              for n in app._notifications))
+
+
+async def test_ctrl_o_lists_every_hosts_models_and_switches_host_and_model_at_once(sim):
+    with SimulatedEngine("vllm", reply=REPLY) as node:
+        hosts = {"local": HostProfile("local", sim.url), "big": HostProfile("big", node.url, engine="vllm"),
+                 "gone": HostProfile("gone", "http://127.0.0.1:9")}
+        app = engine_app(sim.url, model="deepseek-r1:7b", hosts=hosts)
+        async with app.run_test(size=(140, 40)) as pilot:
+            await wait_connected(pilot)
+            await pilot.press("ctrl+o")
+            text = await wait_for_text(pilot, "big (vLLM)", "DeepSeek-R1-Distill-Qwen-32B", "gone", "unreachable")
+            assert "local (Ollama)" in text and "deepseek-r1:7b" in text
+            await pilot.press("end", "enter")
+            await wait_for(pilot, lambda: app.connected and app.backend.url == node.url)
+            assert app.backend.engine == "vllm"
+            assert app.model == "deepseek-ai/DeepSeek-R1-Distill-Qwen-32B"
+            await send_and_wait(pilot, "6*7?")
+            assert app.screen.conversation.turns[-1].answer == REPLY.answer
