@@ -42,9 +42,34 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--mem-bandwidth", type=_positive_float, default=None, metavar="GB/s",
                         help="memory bandwidth for the CPU-only speed estimate (default: an assumed, conservative "
                              "20 GB/s)")
+    parser.add_argument("--engine", choices=("ollama", "vllm", "sglang"), default="ollama",
+                        help="ollama (default): which tag to pull; vllm or sglang: which distill to serve over "
+                             "these GPUs, and the command that launches it")
+    parser.add_argument("--gpus", type=_gpu_spec, default=None, metavar="NxGiB",
+                        help="with --engine vllm/sglang: GPUs per node and memory of each, as 4x80 "
+                             "(default: this machine's NVIDIA GPUs)")
+    parser.add_argument("--nodes", type=_positive_int, default=1, metavar="N",
+                        help="with --engine vllm/sglang: nodes of such GPUs (pipeline parallelism across them)")
+    parser.add_argument("--gpu-memory-utilization", type=_fraction, default=None, metavar="F",
+                        help="with --engine vllm/sglang: the share of each GPU the engine may use (default 0.90)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     add_host_argument(parser)
     parser.set_defaults(func=run)
+
+
+def _gpu_spec(text: str) -> tuple[int, float]:
+    """"4x80" -> (4, 80.0): GPUs per node and GiB each."""
+    count, sep, size = text.lower().partition("x")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"write GPUs as COUNTxGiB, like 4x80, not {text!r}")
+    return _positive_int(count), _positive_float(size)
+
+
+def _fraction(text: str) -> float:
+    value = _positive_float(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError("must be between 0 and 1")
+    return value
 
 
 def _positive_float(text: str) -> float:
@@ -121,6 +146,10 @@ def run(args: argparse.Namespace) -> int:
     from tui.core.fit import GIB, CpuRecommendation, recommend_usable
 
     host = args.host or default_host()
+    if args.engine != "ollama":
+        from tui.commands._recommend_serving import run_serving
+
+        return run_serving(args, output_width())
     if args.ctx is None:
         args.ctx = configured_num_ctx(args)
     no_gpu_reason: str | None = None
