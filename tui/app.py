@@ -382,6 +382,14 @@ class R1App(App[None]):
         """F3: the full library (fit, pulls, delete); Ctrl+O stays the quick list of installed tags."""
         from tui.screens.picker import ModelPickerScreen
 
+        if not self.backend.manages_models:
+            from tui.core.engines import engine_label
+
+            self.report(f"{engine_label(self.backend.engine)} serves the model it was started with: there is "
+                        "nothing to pull or delete there. Ctrl+O lists what it and your other hosts serve; "
+                        "`r1tui recommend --engine vllm` says which distill your GPUs can serve.",
+                        severity="information", timeout=20)
+            return
         machine = await self.machine_figures()
         choice = await self.push_screen_wait(
             ModelPickerScreen(self.backend, self.pulls, machine, ctx=self.settings.num_ctx))

@@ -79,7 +79,7 @@ async def test_an_engine_error_mid_stream_lands_on_the_turn_and_the_next_prompt_
             assert app.screen.conversation.turns[-1].state is TurnState.DONE
 
 
-async def test_unload_on_an_engine_explains_instead_of_failing_silently():
+async def test_ollama_verbs_on_an_engine_explain_instead_of_failing_silently():
     with SimulatedEngine("sglang") as sim:
         app = engine_app(sim.url)
         async with app.run_test(size=(140, 40)) as pilot:
@@ -87,6 +87,9 @@ async def test_unload_on_an_engine_explains_instead_of_failing_silently():
             app.action_unload()
             await wait_for(pilot, lambda: any("serves the model it was started with" in n.message
                                               for n in app._notifications))
+            await pilot.press("f3")  # the model library: pulls and deletes are Ollama's
+            await wait_for(pilot, lambda: any("nothing to pull or delete" in n.message for n in app._notifications))
+            assert type(app.screen).__name__ == "ChatScreen"
 
 
 async def test_ctrl_o_lists_every_hosts_models_and_switches_host_and_model_at_once(sim):
