@@ -16,7 +16,11 @@ from typing import Any, Sequence
 from tui.core.sanitize import inert
 from tui.core.units import GIB
 
-__all__ = ["X_AXES", "chart_points", "plot_summary", "summary_chart_text"]
+__all__ = ["MARKERS", "X_AXES", "chart_points", "legend", "plot_summary", "summary_chart_text"]
+
+# One shape per model, so points read apart without colour (16-colour terminals, files, colour-blind
+# readers), and named in the legend: labels written beside the points collide when two models score alike.
+MARKERS = ("●", "■", "▲", "◆", "★", "✚", "○", "□")
 
 # What the horizontal axis may show: (summary key, axis label, unit scale).
 X_AXES: dict[str, tuple[str, str, float]] = {
@@ -32,23 +36,27 @@ def chart_points(summary: Sequence[dict[str, Any]], x: str = "time") -> list[tup
             for entry in summary if entry.get("accuracy") is not None and entry.get(key) is not None]
 
 
+def legend(summary: Sequence[dict[str, Any]], x: str = "time") -> str:
+    """Which shape is which model: `● deepseek-r1:7b  ■ deepseek-r1:14b`."""
+    return "  ".join(f"{MARKERS[i % len(MARKERS)]} {model}" for i, (model, _, _) in enumerate(chart_points(summary, x)))
+
+
 def plot_summary(plt: Any, summary: Sequence[dict[str, Any]], x: str = "time") -> bool:
     """Draw on `plt` (plotext, or a PlotextPlot's `plt`); False when nothing was graded (nothing drawn)."""
     points = chart_points(summary, x)
     plt.clear_data()
     _, label, _ = X_AXES[x]
-    plt.title(f"accuracy vs {'time' if x == 'time' else 'VRAM'} (up and left is better)")
-    plt.xlabel(label)
+    plt.title(legend(summary, x) or "accuracy")
+    plt.xlabel(f"{label} · up and left is better")
     plt.ylabel("% right")
     if not points:
         return False
     highest = max(value for _, value, _ in points)
-    # Room on the right for the last label: a label is written from its point rightwards.
-    plt.xlim(0, highest * 1.5 or 1.0)
+    plt.xlim(0, highest * 1.1 or 1.0)
     plt.ylim(0, 105)
     plt.yticks([0, 25, 50, 75, 100])
-    for model, value, accuracy in points:
-        plt.text(f"● {model}", value, accuracy)
+    for index, (_, value, accuracy) in enumerate(points):
+        plt.scatter([value], [accuracy], marker=MARKERS[index % len(MARKERS)])
     return True
 
 

@@ -88,12 +88,12 @@ def test_table_markdown_and_chart_agree(answering: SimulatedOllama, quiz: Path,
     assert "| deepseek-r1:7b | 3/4 75% |" in markdown and "**verdict: deepseek-r1:" in markdown
 
     _, charted, _ = bench(capsys, *args, "--chart")
-    chart = charted.split("accuracy vs time")[1]
-    assert "● deepseek-r1:7b" in chart and "● deepseek-r1:1.5b" in chart and "% right" in chart
-    lines = chart.splitlines()
-    row_75 = next(line for line in lines if line.strip().startswith("75"))
-    above = lines[lines.index(row_75) - 1]
-    assert "deepseek-r1:7b" in row_75 + above  # drawn at 75 %
+    chart = charted.split("per model:")[1]
+    assert "● deepseek-r1:7b  ■ deepseek-r1:1.5b" in chart and "% right" in chart  # the legend
+    row_75 = next(line for line in chart.splitlines() if line.strip().startswith("75"))
+    assert "●" in row_75 or "■" in row_75  # both are right 3 times in 4: drawn at 75 % (one may hide the other)
+    assert not any(mark in line for line in chart.splitlines() if line.strip()[:3].isdigit()
+                   and not line.strip().startswith("75") for mark in "●■")
     assert "\x1b" not in charted  # no colour codes in a file or a pipe
 
 

@@ -53,7 +53,7 @@ async def test_each_column_is_graded_against_the_reference(answering: SimulatedO
         assert summary[0].rstrip().endswith("✗") and summary[1].rstrip().endswith("✓")
 
         await pilot.press("g")  # the visit's graded runs as a chart
-        await wait_for(pilot, lambda: "accuracy vs time" in screen_text(app))
+        await wait_for(pilot, lambda: "seconds per answer" in screen_text(app))
         shown = screen_text(app)
         assert "● deepseek-r1:1.5b" in shown and "% right" in shown
         assert {e["model"]: e["accuracy"] for e in screen.session_summary()} == {
