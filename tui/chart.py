@@ -68,5 +68,7 @@ def summary_chart_text(summary: Sequence[dict[str, Any]], width: int = 80, heigh
     plt.plotsize(width, height)
     plt.theme("clear")
     if not plot_summary(plt, summary, x):
+        if x == "vram" and any(entry.get("accuracy") is not None for entry in summary):
+            return "(no chart: no peak VRAM was measured: no NVIDIA GPU here, or the server is remote)"
         return "(no chart: no prompt had a reference answer, so nothing was graded)"
     return "\n".join(line.rstrip() for line in plt.uncolorize(plt.build()).splitlines())

@@ -166,3 +166,16 @@ def test_bench_without_prompts_or_models_says_what_is_missing(capsys: pytest.Cap
     assert code == 2 and "--prompt TEXT, --prompt-file FILE or --set NAME" in err
     code, _, err = bench(capsys, "--set", "math")
     assert code == 2 and "--models needs at least one tag" in err
+
+
+def test_chart_against_vram_on_a_gpu_box(answering: SimulatedOllama, quiz: Path, capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    args = ("--host", answering.url, "--models", MODELS, "--prompt-file", str(quiz), "--chart", "vram")
+    monkeypatch.setattr("tui.core.hardware._import_pynvml", lambda: FakeNvml([]))
+    _, out, _ = bench(capsys, *args)
+    assert "no peak VRAM was measured" in out  # graded, but nothing to put on that axis
+    card = FakeGpu(total=24 * GIB, used=GIB, follows=answering)
+    monkeypatch.setattr("tui.core.hardware._import_pynvml", lambda: FakeNvml([card]))
+    _, out, _ = bench(capsys, *args)
+    chart = out.split("per model:")[1]
+    assert "peak VRAM (GiB)" in chart and "● deepseek-r1:7b  ■ deepseek-r1:1.5b" in chart

@@ -64,8 +64,9 @@ def register(subparsers: Any) -> None:
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print one JSON object (a stable shape for scripts)")
     output.add_argument("--markdown", action="store_true", help="print a Markdown table ready to paste")
-    output.add_argument("--chart", action="store_true",
-                        help="print the table, then each model's accuracy against its time per answer as a chart")
+    output.add_argument("--chart", nargs="?", const="time", choices=("time", "vram"), default=None,
+                        help="print the tables, then each model's accuracy against its time per answer "
+                             "(or, with --chart vram, its peak VRAM) as a chart")
     parser.set_defaults(func=run)
 
 
@@ -163,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
             from tui.commands import output_width
 
             print()
-            print(summary_chart_text(report["summary"], width=min(100, output_width() or 80)))
+            print(summary_chart_text(report["summary"], width=min(100, output_width() or 80), x=args.chart))
     return 1 if any(r["error"] for r in report["results"]) else 0
 
 
