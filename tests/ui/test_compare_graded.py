@@ -85,7 +85,7 @@ async def test_blind_vote_hides_names_until_the_vote_and_is_saved(answering: Sim
         assert "Which answer is better?" in shown
         assert "╭─ A ─" in shown and "╭─ B ─" in shown
         assert not any(model in shown for model in PAIR)  # no name, no figure that would tell
-        assert "tok/s" not in shown
+        assert "tok/s" not in shown and "thought for" not in shown  # nor the reasoning's length
         a_model = screen.columns[0].model_run.model
 
         await pilot.press("a")
@@ -93,6 +93,7 @@ async def test_blind_vote_hides_names_until_the_vote_and_is_saved(answering: Sim
         shown = screen_text(app)
         assert f"A · {a_model}" in shown and "You preferred A" in shown
         assert all(model in shown for model in PAIR)
+        await wait_for(pilot, lambda: "thought for" in screen_text(app))  # the reasoning is back
         path = app.store.path
 
     with HistoryStore(path) as store:  # after the app is gone: the vote was kept

@@ -155,6 +155,8 @@ class CompareColumn(Vertical):
         self.model_run = run
         self.blind_name = blind_name  # blind mode: the only name shown until the vote
         self.revealed = blind_name is None
+        # Blind, the reasoning stays hidden too: its length and time tell a 1.5b from a 32b.
+        self.set_class(not self.revealed, "-blind")
         self.view = TurnView(run.turn, run.meter)
         self.run_task: asyncio.Task[None] | None = None
         self.pacer = FramePacer()  # as in the chat: fewer, fuller frames when a model streams fast
@@ -177,6 +179,7 @@ class CompareColumn(Vertical):
 
     def reveal(self) -> None:
         self.revealed = True
+        self.remove_class("-blind")
         self.border_title = self.label()
         self.refresh_state()
 
@@ -285,6 +288,7 @@ class CompareScreen(Screen[None]):
     CompareScreen .turn .panes { layout: vertical; }
     CompareScreen .turn .reasoning-pane, CompareScreen .turn .answer-pane { width: 100%; }
     CompareScreen #compare-summary { height: auto; padding: 0 1; background: $boost; }
+    CompareScreen .compare-column.-blind .reasoning-pane { display: none; }
     CompareScreen #setup-reference-row { height: auto; }
     CompareScreen #compare-reference { width: 1fr; }
     CompareScreen #compare-blind { width: 36; margin: 1 0 0 2; }
