@@ -107,7 +107,9 @@ async def grade_async(answer: str, reference: str | None, timeout: float = GRADE
     """`grade` on a worker thread, so the event loop (the TUI, a streaming bench) never waits on SymPy.
 
     Past `timeout` the answer is reported as not graded; the thread finishes on its own.
+    The library's first import (SymPy: seconds on a busy machine) is not held against the answer.
     """
+    await asyncio.to_thread(_math_verify)
     try:
         return await asyncio.wait_for(asyncio.to_thread(grade, answer, reference), timeout)
     except asyncio.TimeoutError:
