@@ -59,3 +59,10 @@ async def test_grade_async_does_not_hold_the_event_loop() -> None:
 def test_a_huge_answer_is_graded_on_its_tail() -> None:
     text = "blah " * 200_000 + "so $\\boxed{7}$"
     assert grade(text, "7").correct is True
+
+
+async def test_grading_that_takes_too_long_is_reported_not_graded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setattr("tui.core.grading.grade", lambda answer, reference: time.sleep(0.5) or Grade(True, "1"))
+    assert await grade_async("$\\boxed{1}$", "1", timeout=0.05) == Grade(None, None)
