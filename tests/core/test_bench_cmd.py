@@ -143,7 +143,8 @@ def test_default_output_is_an_aligned_table(sim: SimulatedOllama, capsys: pytest
     sim.reported_rate = 50.0
     code, out, _ = bench(capsys, "--host", sim.url, "--models", "deepseek-r1:1.5b,deepseek-r1:14b", "--prompt", "Hi")
     assert code == 0
-    lines = [line for line in out.splitlines() if line.startswith(("model", "deepseek"))]
+    runs_table = out.split("per model:")[0]  # the summary per model follows; it has columns of its own
+    lines = [line for line in runs_table.splitlines() if line.startswith(("model", "deepseek"))]
     assert len(lines) == 3
     end = lines[0].index("eval tok/s") + len("eval tok/s")
     assert all(line[:end].endswith("50.0") for line in lines[1:])  # numbers right-aligned under their header

@@ -189,10 +189,12 @@ def test_json_shape_keeps_types_for_failed_runs() -> None:
     from tui.core.benchrun import RunResult
 
     row = RunResult(model="x", error="boom").to_json()
-    assert {k: type(v) for k, v in row.items() if k not in ("prompt_eval_tps", "peak_vram_bytes", "error")} == {
+    nullable = ("prompt_eval_tps", "peak_vram_bytes", "error", "correct", "extracted", "energy_j")
+    assert {k: type(v) for k, v in row.items() if k not in nullable} == {
         "model": str, "run": int, "load_s": float, "ttft_s": float, "think_s": float, "reasoning_tokens": int,
         "answer_tokens": int, "eval_count": int, "eval_tps": float, "total_s": float, "prompt": int}
     assert row["prompt_eval_tps"] is None and row["peak_vram_bytes"] is None and row["error"] == "boom"
+    assert row["correct"] is None and row["extracted"] is None and row["energy_j"] is None
 
 
 # -- prompt sets ------------------------------------------------------------------------------
@@ -235,3 +237,34 @@ def test_prompt_file_errors_say_what_to_do(tmp_path: Path) -> None:
     good = tmp_path / "mine.txt"
     good.write_text("\ufeffOne?\n\nTwo?\n", encoding="utf-8")
     assert load_prompt_file(good).prompts == ("One?", "Two?")
+
+
+def _powered(watts: float) -> GpuSnapshot:
+    return GpuSnapshot(0, "NVIDIA RTX 4090", 24 * 2**30, 2**30, power_watts=watts)
+
+
+def test_energy_is_power_integrated_over_the_run() -> None:
+    clock = FakeClock()
+    readings = iter([100.0, 300.0, 300.0])
+
+    def reader() -> tuple[list[GpuSnapshot], str | None]:
+        clock.now += 1.0  # one second between samples
+        return [_powered(next(readings, 300.0))], None
+
+    sampler = VramPeak(reader, interval=3600, clock=clock).start()  # first sample now, last at stop
+    sampler.stop()
+    assert sampler.energy_joules == pytest.approx(200.0)  # (100 + 300) / 2 W for 1 s
+
+
+def test_energy_is_unknown_where_the_board_reports_no_power() -> None:
+    sampler = VramPeak(lambda: ([_gpu(2.0)], None), interval=3600).start()
+    sampler.stop()
+    assert sampler.energy_joules is None and sampler.peak == 2 * 2**30
+
+
+async def test_runs_are_graded_against_their_references() -> None:
+    clock = FakeClock()
+    results = await run_bench(ScriptedBackend(clock), ["m:1"], ["Q1", "Q2", "Q3"],  # type: ignore[arg-type]
+                              references=["42", "41", None], clock=clock, gpu_reader=lambda: ([], None))
+    assert [(r.correct, r.extracted) for r in results] == [(True, "42"), (False, "42"), (None, "42")]
+    assert results[0].to_json()["correct"] is True and results[0].to_json()["extracted"] == "42"

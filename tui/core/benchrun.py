@@ -14,6 +14,16 @@ is None without an NVIDIA GPU, or when the server is remote (this machine's
 GPUs would say nothing about it). Runs that overlap (concurrent mode) see the
 same GPUs, so their peaks are shared, not per model.
 
+`energy_j` is the GPUs' power draw (NVML, summed over GPUs) integrated over
+the run, in joules, by the same sampling thread: on a GPU box the cost of an
+answer is power as much as time. None where NVML reports no power (or no
+GPU, or a remote server); it includes whatever else the GPUs were doing.
+
+`correct` and `extracted` grade the answer against the prompt's reference
+(`tui.core.grading`, off the event loop): None without a reference. A run
+that failed or was stopped on a graded prompt gave no answer, so it counts
+as not correct.
+
 One model failing never stops the others: its `RunResult.error` says why and
 the next model runs. Models run one after another by default (one GPU: the
 figures of one do not disturb the other's), or all at once when asked.
@@ -29,6 +39,7 @@ from typing import Any, Callable, Sequence
 
 from tui.core.backend import OllamaBackend
 from tui.core.conversation import Turn, TurnState
+from tui.core.grading import Grade, grade_async
 from tui.core.hardware import GpuSnapshot, NvmlReader
 from tui.core.metrics import Clock, GenerationStats, TokenMeter
 from tui.core.session import DeltaCallback, stream_turn
@@ -60,6 +71,9 @@ class RunResult:
     total_s: float = 0.0
     peak_vram_bytes: int | None = None
     error: str | None = None
+    correct: bool | None = None
+    extracted: str | None = None
+    energy_j: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The `r1tui bench --json` shape (a contract: keys may be added, never renamed)."""
@@ -78,6 +92,9 @@ class RunResult:
             "peak_vram_bytes": self.peak_vram_bytes,
             "error": self.error,
             "prompt": self.prompt,
+            "correct": self.correct,
+            "extracted": self.extracted,
+            "energy_j": None if self.energy_j is None else round(self.energy_j, 2),
         }
 
 
@@ -85,19 +102,32 @@ class RunResult:
 
 
 class VramPeak:
-    """Samples GPU memory in a thread until stopped; `peak` is the highest total seen.
+    """Samples GPU memory and power in a thread until stopped; `peak` is the highest memory
+    total seen, `energy_joules` the power integrated over the samples (trapezoids).
 
     A thread, not a task: NVML calls block, and the event loop is busy streaming.
     Without a reader one NVML session is opened on the sampling thread and
-    closed when sampling stops.
+    closed when sampling stops. Energy is None when any sample lacked a power
+    reading (a board that does not report it): a partial sum would understate it.
     """
 
-    def __init__(self, reader: GpuReader | None = None, interval: float = VRAM_SAMPLE_SECONDS) -> None:
+    def __init__(self, reader: GpuReader | None = None, interval: float = VRAM_SAMPLE_SECONDS,
+                 clock: Clock = time.monotonic) -> None:
         self._reader = reader
         self._interval = interval
+        self._clock = clock
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.peak: int | None = None
+        self._energy = 0.0
+        self._power_known = True
+        self._last_power: tuple[float, float] | None = None  # (time, watts)
+
+    @property
+    def energy_joules(self) -> float | None:
+        if not self._power_known or self._last_power is None:
+            return None
+        return self._energy
 
     def _sample(self, read: GpuReader) -> None:
         try:
@@ -107,6 +137,17 @@ class VramPeak:
         if gpus:
             used = sum(gpu.vram_used_bytes for gpu in gpus)
             self.peak = used if self.peak is None else max(self.peak, used)
+            self._add_power(gpus)
+
+    def _add_power(self, gpus: Sequence[GpuSnapshot]) -> None:
+        if any(gpu.power_watts is None for gpu in gpus):
+            self._power_known = False
+            return
+        now, watts = self._clock(), sum(gpu.power_watts or 0.0 for gpu in gpus)
+        if self._last_power is not None:
+            then, before = self._last_power
+            self._energy += (before + watts) / 2 * max(0.0, now - then)
+        self._last_power = (now, watts)
 
     def _loop(self) -> None:
         owned = NvmlReader() if self._reader is None else None
@@ -153,6 +194,9 @@ class ModelRun:
     gpu_reader: GpuReader | None = None
     sample_vram: bool = True
     peak_vram_bytes: int | None = None
+    energy_j: float | None = None
+    reference: str | None = None  # the prompt's reference answer: the run is graded against it
+    grade: Grade | None = None  # set by `grade_answer` once the run is over
     turn: Turn = field(init=False)
     meter: TokenMeter = field(init=False)
     sent: bool = field(init=False, default=False)  # the chat request went out: client timings mean something
@@ -209,7 +253,21 @@ class ModelRun:
         finally:
             if sampler is not None:
                 self.peak_vram_bytes = await asyncio.to_thread(sampler.stop)
+                self.energy_j = sampler.energy_joules
         return self.result()
+
+    async def grade_answer(self) -> Grade:
+        """Grade the finished answer against `reference` (on a worker thread); kept in `grade`.
+
+        A failed or stopped run on a graded prompt gave no answer: not correct.
+        """
+        if self.reference is not None and self.state is not TurnState.DONE:
+            self.grade = Grade(False, None)
+        elif self.reference is None and not self.turn.answer.strip():
+            self.grade = Grade(None, None)
+        else:
+            self.grade = await grade_async(self.turn.answer, self.reference)
+        return self.grade
 
     def result(self) -> RunResult:
         meter, stats = self.meter, self.stats
@@ -231,6 +289,9 @@ class ModelRun:
             prompt_eval_tps=stats.prompt_eval_rate if stats else None,
             total_s=max(0.0, total),
             peak_vram_bytes=self.peak_vram_bytes,
+            energy_j=self.energy_j,
+            correct=self.grade.correct if self.grade else None,
+            extracted=self.grade.extracted if self.grade else None,
             error=self.turn.error if self.state is TurnState.FAILED else ("stopped" if self.state is TurnState.STOPPED else None),
         )
 
@@ -263,6 +324,7 @@ async def run_bench(
     models: Sequence[str],
     prompts: Sequence[str],
     *,
+    references: Sequence[str | None] = (),
     runs: int = 1,
     concurrent: bool = False,
     options: dict[str, Any] | None = None,
@@ -272,16 +334,24 @@ async def run_bench(
     on_start: Callable[[Job], None] | None = None,
     on_result: Callable[[Job, RunResult], None] | None = None,
 ) -> list[RunResult]:
-    """Every (model, prompt, run) once; results in plan order. Failures are results, not exceptions."""
+    """Every (model, prompt, run) once; results in plan order. Failures are results, not exceptions.
+
+    `references[i]` is prompt i's reference answer (None or missing: not graded); every
+    answer is graded on a worker thread once its run is over, before `on_result`.
+    """
     results: list[RunResult] = []
     for batch in plan(models, len(prompts), runs, concurrent):
 
         async def one(job: Job) -> RunResult:
             if on_start is not None:
                 on_start(job)
-            run = ModelRun(job.model, prompts[job.prompt_index - 1], run=job.run, prompt_index=job.prompt_index,
-                           clock=clock, gpu_reader=gpu_reader)
-            result = await run.execute(backend, options=options, keep_alive=keep_alive)
+            index = job.prompt_index - 1
+            run = ModelRun(job.model, prompts[index], run=job.run, prompt_index=job.prompt_index,
+                           clock=clock, gpu_reader=gpu_reader,
+                           reference=references[index] if index < len(references) else None)
+            await run.execute(backend, options=options, keep_alive=keep_alive)
+            await run.grade_answer()
+            result = run.result()
             if on_result is not None:
                 on_result(job, result)
             return result

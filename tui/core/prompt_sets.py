@@ -14,18 +14,28 @@ are prose and code that nobody wants to quote or escape:
 - leading and trailing blank lines of each prompt are dropped; nothing else is
   interpreted (no comments), so a prompt is sent exactly as written.
 
-Problems (no such file, not UTF-8, no prompt in it) raise `PromptSetError`
-with a message that names the file and what to do.
+A file may also give reference answers, so that answers can be graded
+(`tui.core.grading`): JSON Lines, one object per line,
+``{"prompt": "...", "answer": "..."}``. `answer` is optional (that prompt is
+reported, not graded); a number is taken as its text; other keys are kept in
+the file and ignored here, so a file exported from a dataset works as it is.
+A file is read as JSON Lines when its name ends in `.jsonl` or its first
+non-blank line is a JSON object; then every line must be one.
+
+Problems (no such file, not UTF-8, no prompt in it, a line that is not a
+JSON object) raise `PromptSetError` with a message that names the file (and
+line) and what to do.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["BUILTIN_SETS", "DEFAULT_SET", "MAX_FILE_BYTES", "SEPARATOR", "PromptSet", "PromptSetError",
-           "builtin_names", "get_builtin", "load_prompt_file", "parse_prompts"]
+           "builtin_names", "get_builtin", "load_prompt_file", "parse_jsonl", "parse_prompts"]
 
 SEPARATOR = "---"
 # Prompt files are read whole; a runaway file (a log, a binary) is a mistake, not a prompt set.
@@ -38,9 +48,26 @@ class PromptSetError(Exception):
 
 @dataclass(frozen=True)
 class PromptSet:
+    """Prompts, and where known each one's reference answer (`answers` is parallel to `prompts`,
+    or empty when no prompt has one)."""
+
     name: str
     description: str
     prompts: tuple[str, ...]
+    answers: tuple[str | None, ...] = ()
+
+    def answer(self, index: int) -> str | None:
+        """Prompt `index`'s reference answer, None when it has none (reported, not graded)."""
+        return self.answers[index] if index < len(self.answers) else None
+
+    def references(self) -> list[str | None]:
+        """One reference (or None) per prompt, in order."""
+        return [self.answer(i) for i in range(len(self.prompts))]
+
+    @property
+    def graded(self) -> int:
+        """How many prompts have a reference answer."""
+        return sum(1 for answer in self.references() if answer is not None)
 
     def title(self, index: int, width: int = 50) -> str:
         """A one-line label for prompt `index`: its first line, shortened to `width`."""
@@ -64,6 +91,7 @@ BUILTIN_SETS: dict[str, PromptSet] = {
                 "All bloops are razzies. All razzies are lazzies. Are all bloops definitely lazzies? "
                 "And are all lazzies definitely bloops? Explain briefly.",
             ),
+            ("23, 12", "6/11", None, None),
         ),
         PromptSet(
             "math",
@@ -74,6 +102,8 @@ BUILTIN_SETS: dict[str, PromptSet] = {
                 "How many trailing zeros does 100! have?",
                 "A train leaves at 14:20 and travels 245 km at 70 km/h. At what time does it arrive?",
             ),
+            # A clock time is not something math-verify compares: that one is reported, not graded.
+            ("233168", "4", "24", None),
         ),
         PromptSet(
             "code",
@@ -121,6 +151,44 @@ def parse_prompts(text: str) -> list[str]:
     return [piece.strip("\n").strip() for piece in pieces if piece.strip()]
 
 
+def _looks_like_jsonl(name: str, text: str) -> bool:
+    if name.lower().endswith((".jsonl", ".ndjson")):
+        return True
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if not first.startswith("{"):
+        return False
+    try:
+        return isinstance(json.loads(first), dict)
+    except ValueError:
+        return False
+
+
+def parse_jsonl(text: str, source: str = "the file") -> tuple[list[str], list[str | None]]:
+    """Prompts and reference answers from JSON Lines; raises PromptSetError naming the line."""
+    prompts: list[str] = []
+    answers: list[str | None] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError as exc:
+            raise PromptSetError(f"{source}, line {number}: not JSON ({exc.msg}); write one object per line, "
+                                 '{"prompt": "...", "answer": "..."}') from None
+        if not isinstance(item, dict):
+            raise PromptSetError(f"{source}, line {number}: a JSON object is needed, "
+                                 '{"prompt": "...", "answer": "..."}')
+        prompt = item.get("prompt")
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise PromptSetError(f'{source}, line {number}: "prompt" must be non-empty text')
+        answer = item.get("answer")
+        if isinstance(answer, bool) or not isinstance(answer, (str, int, float, type(None))):
+            raise PromptSetError(f'{source}, line {number}: "answer" must be text or a number')
+        prompts.append(prompt.strip())
+        answers.append(None if answer is None or not str(answer).strip() else str(answer).strip())
+    return prompts, answers
+
+
 def load_prompt_file(path: str | Path) -> PromptSet:
     """The user's own prompts; raises PromptSetError naming the file and the fix."""
     file = Path(path).expanduser()
@@ -145,8 +213,12 @@ def load_prompt_file(path: str | Path) -> PromptSet:
         raise PromptSetError(
             f"{file} is not UTF-8 text (byte {exc.start}): save it as UTF-8, "
             "one prompt per paragraph or prompts separated by '---' lines") from None
-    prompts = parse_prompts(text)
+    answers: list[str | None] = []
+    if _looks_like_jsonl(file.name, text):
+        prompts, answers = parse_jsonl(text, str(file))
+    else:
+        prompts = parse_prompts(text)
     if not prompts:
         raise PromptSetError(
             f"{file} holds no prompt: write one prompt per paragraph, or separate prompts with '---' lines")
-    return PromptSet(file.name, f"prompts from {file}", tuple(prompts))
+    return PromptSet(file.name, f"prompts from {file}", tuple(prompts), tuple(answers))

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from tui.core.conversation import Conversation, Turn, TurnState
+from tui.core.elo import OUTCOMES, Vote
 from tui.core.metrics import GenerationStats
 
 __all__ = ["APPLICATION_ID", "BUSY_TIMEOUT_SECONDS", "INTERRUPTED_ERROR", "MIGRATIONS", "SCHEMA_VERSION",
@@ -109,6 +110,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         "ALTER TABLE turns ADD COLUMN position INTEGER",
         "ALTER TABLE turns ADD COLUMN shown INTEGER NOT NULL DEFAULT 1",
+    ),
+    # 4: blind A/B votes from the compare view (the Elo leaderboard of `r1tui bench --leaderboard`).
+    (
+        """CREATE TABLE votes (
+            id INTEGER PRIMARY KEY,
+            created_at REAL NOT NULL,
+            prompt TEXT NOT NULL DEFAULT '',
+            model_a TEXT NOT NULL,
+            model_b TEXT NOT NULL,
+            winner TEXT NOT NULL CHECK (winner IN ('a', 'b', 'tie'))
+        )""",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -454,6 +466,23 @@ class HistoryStore:
             cursor = self._db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
         if cursor.rowcount == 0:
             raise ConversationNotFound(conversation_id)
+
+    # -- blind A/B votes ------------------------------------------------------------------
+
+    def add_vote(self, model_a: str, model_b: str, winner: str, prompt: str = "") -> None:
+        """Save one blind comparison's outcome: `winner` is "a", "b" or "tie"."""
+        if winner not in OUTCOMES:
+            raise ValueError(f"a vote's winner is one of {', '.join(OUTCOMES)}, not {winner!r}")
+        with self._errors():
+            self._db.execute("INSERT INTO votes (created_at, prompt, model_a, model_b, winner) VALUES (?, ?, ?, ?, ?)",
+                             (self._clock(), prompt, model_a, model_b, winner))
+
+    def votes(self) -> list[Vote]:
+        """Every vote, in the order cast (Elo replays them in that order)."""
+        with self._errors():
+            rows = self._db.execute(
+                "SELECT model_a, model_b, winner, prompt, created_at FROM votes ORDER BY created_at, id").fetchall()
+        return [Vote(row["model_a"], row["model_b"], row["winner"], row["prompt"], row["created_at"]) for row in rows]
 
     # -- reading ------------------------------------------------------------------------
 

@@ -396,6 +396,7 @@ class SimulatedOllama:
         # How reply text is cut into stream chunks: one token each by default; tests may send
         # megabytes as one chunk (what a hostile or buggy server can do).
         self.chunker: Callable[[str], list[str]] = tokens
+        self.answer_mode: Any = None  # a tui.demo.answers.AnswerMode: boxed answers, right or wrong on purpose
         self.echo_credentials = False  # error bodies repeat the Authorization header they got  # every `done: true` chunk sent, as sent (figures to check)
         self.pull_progress: dict[str, int] = {}
         self._host = host
@@ -454,7 +455,10 @@ class SimulatedOllama:
     def template(self) -> str:
         return _TEMPLATE_PREFILLED if self.style == "closing" else _TEMPLATE_PLAIN
 
-    def reply_for(self, messages: list[dict[str, Any]]) -> Reply:
+    def reply_for(self, messages: list[dict[str, Any]], model: str = "") -> Reply:
+        answered = self.answer_mode.reply(model, messages) if self.answer_mode is not None else None
+        if answered is not None:
+            return answered
         if isinstance(self.reply, Reply):
             return self.reply
         if callable(self.reply):
@@ -743,7 +747,7 @@ class _Handler(BaseHTTPRequestHandler):
         options = body.get("options") or {}
         started = time.perf_counter()
         load_s = sim.mark_loaded(name, body.get("keep_alive"), int(options.get("num_ctx") or 4096))
-        reply = sim.reply_for(messages)
+        reply = sim.reply_for(messages, name)
         prompt_tokens = sum(len(tokens(str(m.get("content", "")))) for m in messages) + 4 * len(messages)
         pieces = list(self._pieces(reply, think))
         stream = body.get("stream", True)
@@ -893,11 +897,15 @@ def main() -> None:
     parser.add_argument("--reasoning-tokens", type=int, default=0,
                         help="answer every prompt with a synthetic reply this long (with --answer-tokens)")
     parser.add_argument("--answer-tokens", type=int, default=0)
+    from tui.demo import answers
+
+    answers.add_arguments(parser)
     args = parser.parse_args()
     reply = None
     if args.reasoning_tokens or args.answer_tokens:
         reply = synthetic_reply(args.reasoning_tokens, args.answer_tokens)
     sim = SimulatedOllama(port=args.port, rate=args.rate, style=args.style, load_seconds=args.load_seconds, reply=reply)
+    sim.answer_mode = answers.from_arguments(args)
     sim.start()
     print(f"simulated Ollama listening on {sim.url}", flush=True)
     try:

@@ -11,11 +11,23 @@ Models run one after another by default: on one GPU, two models running at
 once slow each other down and their figures mean little. Concurrent runs
 are a toggle. Every column runs in its own task, so stopping one (its Stop
 button or `s`) or one failing leaves the others streaming.
+
+Grading: with a reference answer (typed, or that of a built-in prompt) each
+finished column is checked with math-verify on a worker thread and shows ✓ or
+✗ with the answer it found. The graded runs of this visit add up per model;
+`g` shows them as a chart (accuracy against time, then against VRAM).
+
+Blind A/B: two models answer under the names A and B (in a random order),
+with their figures hidden, since speed and memory give the size away; the
+user picks the better answer (`a`, `b`, or `=` for a tie), the names are
+revealed, and the vote goes to the history, where `r1tui bench
+--leaderboard` ranks the models by Elo.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 from typing import Any
 
 from textual import on, work
@@ -32,12 +44,14 @@ from textual.widgets._toggle_button import ToggleButton
 from textual.widgets.option_list import OptionDoesNotExist
 
 from tui.core.backend import BackendError, InstalledModel
+from tui.core.bench_summary import summarize
 from tui.core.benchrun import GpuReader, ModelRun, RunResult
 from tui.core.conversation import TurnState
 from tui.core.metrics import FramePacer
 from tui.core.prompt_sets import BUILTIN_SETS, DEFAULT_SET
 from tui.core.sanitize import inert
 from tui.core.units import GIB
+from tui.widgets.summary_chart import SummaryChart
 from tui.widgets.turn import TurnView
 
 # Figures (states, summary, tab marks) change slower than text and cost more to redraw.
@@ -45,6 +59,7 @@ FIGURES_SECONDS = 1 / 4
 MIN_MODELS = 2
 MAX_MODELS = 4
 FAMILY = "deepseek-r1:"
+BLIND_NAMES = ("A", "B")
 
 _STATE_LABELS = {
     TurnState.QUEUED: ("queued", "dim"),
@@ -63,16 +78,28 @@ def preselect(installed: list[str], current: str | None, count: int = MIN_MODELS
     return ordered[:count]
 
 
-def summary_table(runs: list[ModelRun], width: int = 78) -> str:
-    """Every model's figures, one row each; gaps widen when `width` allows, so 80 columns still fit."""
-    header = ("model", "state", "load s", "TTFT s", "think s", "reason", "answer", "tok/s", "VRAM")
+def grade_mark(run: ModelRun) -> str:
+    """✓ / ✗ for a graded run, "" while it runs or when the prompt has no reference."""
+    if run.grade is None or run.grade.correct is None:
+        return ""
+    return "✓" if run.grade.correct else "✗"
+
+
+def summary_table(runs: list[ModelRun], width: int = 78, names: list[str] | None = None) -> str:
+    """Every model's figures, one row each; gaps widen when `width` allows, so 80 columns still fit.
+
+    `names` replaces the model names (blind mode); a "right" column appears once a run is graded.
+    """
+    graded = any(run.reference is not None for run in runs)
+    header = ("model", "state", "load s", "TTFT s", "think s", "reason", "answer", "tok/s", "VRAM") + (
+        ("right",) if graded else ())
     rows: list[tuple[str, ...]] = [header]
-    for run in runs:
+    for number, run in enumerate(runs):
         result = run.result()
         started = run.state is not TurnState.QUEUED and run.sent
         finished_ok = run.state is TurnState.DONE
         rows.append((
-            inert(run.model),
+            names[number] if names else inert(run.model),
             _STATE_LABELS[run.state][0].lstrip("●✓■✖ "),
             f"{result.load_s:.1f}" if run.stats else "—",
             f"{result.ttft_s:.2f}" if run.meter.first_token_at is not None else "—",
@@ -81,7 +108,7 @@ def summary_table(runs: list[ModelRun], width: int = 78) -> str:
             str(result.answer_tokens) if started else "—",
             f"{result.eval_tps:.1f}" if finished_ok and result.eval_tps else "—",
             f"{result.peak_vram_bytes / GIB:.1f}G" if result.peak_vram_bytes is not None else "—",
-        ))
+        ) + ((grade_mark(run) or "—",) if graded else ()))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     gap = " " * max(1, min(3, (width - sum(widths)) // (len(widths) - 1)))
     lines = []
@@ -122,14 +149,18 @@ class TickBox(Checkbox):
 class CompareColumn(Vertical):
     """One model: its state and Stop button, then its turn (reasoning shown while it streams, folded after)."""
 
-    def __init__(self, index: int, run: ModelRun) -> None:
+    def __init__(self, index: int, run: ModelRun, blind_name: str | None = None) -> None:
         super().__init__(id=f"column-{index}", classes="compare-column")
         self.index = index
         self.model_run = run
+        self.blind_name = blind_name  # blind mode: the only name shown until the vote
+        self.revealed = blind_name is None
+        # Blind, the reasoning stays hidden too: its length and time tell a 1.5b from a 32b.
+        self.set_class(not self.revealed, "-blind")
         self.view = TurnView(run.turn, run.meter)
         self.run_task: asyncio.Task[None] | None = None
         self.pacer = FramePacer()  # as in the chat: fewer, fuller frames when a model streams fast
-        self.border_title = Content(f"{index} {inert(run.model)}")  # Content: a tag is never markup
+        self.border_title = self.label()
         self._last_state = ""
         self._anchored_once = False
 
@@ -139,6 +170,18 @@ class CompareColumn(Vertical):
             yield Button("■ Stop", id=f"stop-{self.index}", classes="column-stop", compact=True)
         with VerticalScroll(classes="column-body"):
             yield self.view
+
+    def label(self) -> Content:
+        """The column's title: its number and model, or in blind mode its letter (and, revealed, the model)."""
+        if self.blind_name is None:
+            return Content(f"{self.index} {inert(self.model_run.model)}")  # Content: a tag is never markup
+        return Content(f"{self.blind_name} · {inert(self.model_run.model)}" if self.revealed else self.blind_name)
+
+    def reveal(self) -> None:
+        self.revealed = True
+        self.remove_class("-blind")
+        self.border_title = self.label()
+        self.refresh_state()
 
     def on_mount(self) -> None:
         self.refresh_state()
@@ -150,10 +193,19 @@ class CompareColumn(Vertical):
             return Content.styled(label, style)
         result = run.result()
         figures = []
-        if run.state is TurnState.DONE and result.eval_tps:
-            figures.append(f"{result.eval_tps:.1f} tok/s")
-        if run.sent:
-            figures.append(f"{result.reasoning_tokens}+{result.answer_tokens} tok")
+        if self.revealed:  # blind: speed and tokens would give the model away
+            if run.state is TurnState.DONE and result.eval_tps:
+                figures.append(f"{result.eval_tps:.1f} tok/s")
+            if run.sent:
+                figures.append(f"{result.reasoning_tokens}+{result.answer_tokens} tok")
+        grade = run.grade
+        if grade is not None and grade.correct is not None:
+            found = inert(grade.extracted or "no answer found")
+            verdict = (f"✓ right: {found}", "bold $success") if grade.correct else (f"✗ wrong: {found}", "bold $error")
+            return Content.assemble((label, style), "  ", verdict,
+                                    ("  " + " · ".join(figures), "dim") if figures else "")
+        if run.reference is not None and run.finished and grade is None:
+            figures.append("grading…")
         return Content.assemble((label, style), ("  " + " · ".join(figures), "dim") if figures else "")
 
     def refresh_state(self) -> None:
@@ -196,6 +248,10 @@ class CompareScreen(Screen[None]):
         Binding("s", "stop_active", "Stop column"),
         Binding("t", "toggle_reasoning", "Fold"),
         Binding("e", "edit", "Edit"),
+        Binding("g", "chart", "Chart"),
+        Binding("a", "vote('a')", "A is better", show=False),
+        Binding("b", "vote('b')", "B is better", show=False),
+        Binding("equals_sign", "vote('tie')", "Tie", show=False),
         Binding("1", "column(1)", "Column 1", show=False),
         Binding("2", "column(2)", "Column 2", show=False),
         Binding("3", "column(3)", "Column 3", show=False),
@@ -232,6 +288,12 @@ class CompareScreen(Screen[None]):
     CompareScreen .turn .panes { layout: vertical; }
     CompareScreen .turn .reasoning-pane, CompareScreen .turn .answer-pane { width: 100%; }
     CompareScreen #compare-summary { height: auto; padding: 0 1; background: $boost; }
+    CompareScreen .compare-column.-blind .reasoning-pane { display: none; }
+    CompareScreen #setup-reference-row { height: auto; }
+    CompareScreen #compare-reference { width: 1fr; }
+    CompareScreen #compare-blind { width: 36; margin: 1 0 0 2; }
+    CompareScreen #compare-chart { display: none; }
+    CompareScreen #compare-chart.-shown { display: block; }
     """
 
     def __init__(self, current: str | None = None, *, gpu_reader: GpuReader | None = None) -> None:
@@ -246,6 +308,10 @@ class CompareScreen(Screen[None]):
         self._last_summary = ""
         self._tabs: dict[int, Tab] = {}
         self._fold_choice: bool | None = None  # set once the user folds or unfolds with t
+        self.blind = False  # this comparison hides the models' names until the vote
+        self.vote_pending = False
+        self.tally: list[dict[str, Any]] = []  # every graded run of this visit, as bench --json rows
+        self._hidden_tally: list[dict[str, Any]] = []  # a blind comparison's, until its names are revealed
 
     # -- layout ------------------------------------------------------------------------
 
@@ -260,6 +326,11 @@ class CompareScreen(Screen[None]):
                 yield Input(BUILTIN_SETS[DEFAULT_SET].prompts[0], placeholder="The prompt every model gets",
                             id="compare-prompt")
                 yield Select(presets, prompt="Built-in prompt…", id="compare-preset")
+            with Horizontal(id="setup-reference-row"):
+                # Empty at first, even for the default prompt: a built-in's reference comes with choosing it.
+                yield Input("", id="compare-reference",
+                            placeholder="Reference answer (optional): each answer is graded ✓/✗ against it")
+                yield TickBox("blind A/B (2 models)", id="compare-blind", compact=True)
             with Horizontal(id="setup-models-row"):
                 yield TickList(id="compare-models")
                 with Vertical(id="setup-actions"):
@@ -269,6 +340,7 @@ class CompareScreen(Screen[None]):
         yield Tabs(id="compare-tabs")
         yield Horizontal(id="compare-columns")
         yield Static("", id="compare-summary")
+        yield SummaryChart(id="compare-chart")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -309,6 +381,7 @@ class CompareScreen(Screen[None]):
             return
         name, _, index = event.value.partition(":")
         self.query_one("#compare-prompt", Input).value = BUILTIN_SETS[name].prompts[int(index)]
+        self.query_one("#compare-reference", Input).value = BUILTIN_SETS[name].answer(int(index)) or ""
 
     @on(Input.Submitted, "#compare-prompt")
     async def _prompt_submitted(self) -> None:
@@ -348,32 +421,47 @@ class CompareScreen(Screen[None]):
             problem = "Write a prompt first, or pick a built-in one."
         elif not MIN_MODELS <= len(models) <= MAX_MODELS:
             problem = f"Tick {MIN_MODELS} to {MAX_MODELS} models ({len(models)} ticked)."
+        blind = self.query_one("#compare-blind", Checkbox).value
+        if not problem and blind and len(models) != len(BLIND_NAMES):
+            problem = f"Blind A/B compares exactly 2 models ({len(models)} ticked)."
         if problem:
             self._banner(f"⚠ {problem}", "$warning")
             self.notify(problem, severity="warning")
             return
         concurrent = self.query_one("#compare-concurrent", Checkbox).value
-        await self.start(prompt, models, concurrent=concurrent)
+        reference = self.query_one("#compare-reference", Input).value.strip() or None
+        await self.start(prompt, models, concurrent=concurrent, reference=reference, blind=blind)
 
-    async def start(self, prompt: str, models: list[str], *, concurrent: bool = False) -> None:
-        """Replace any earlier comparison with fresh columns and start running them."""
-        runs = [ModelRun(model, prompt, clock=self.app.clock, gpu_reader=self.gpu_reader) for model in models]
-        self.columns = [CompareColumn(index, run) for index, run in enumerate(runs, 1)]
+    async def start(self, prompt: str, models: list[str], *, concurrent: bool = False,
+                    reference: str | None = None, blind: bool = False) -> None:
+        """Replace any earlier comparison with fresh columns and start running them.
+
+        Blind: the two models are shuffled and named A and B, their figures hidden until the vote.
+        """
+        if blind:
+            models = random.sample(models, len(models))
+        self.blind, self.vote_pending = blind, False
+        self._hidden_tally = []
+        runs = [ModelRun(model, prompt, clock=self.app.clock, gpu_reader=self.gpu_reader, reference=reference)
+                for model in models]
+        self.columns = [CompareColumn(index, run, BLIND_NAMES[index - 1] if blind else None)
+                        for index, run in enumerate(runs, 1)]
         holder = self.query_one("#compare-columns", Horizontal)
         await holder.remove_children()
         await holder.mount_all(self.columns)
         tabs = self.query_one("#compare-tabs", Tabs)
         await tabs.clear()
-        self._tabs = {column.index: Tab(Content(f"{column.index} {inert(column.model_run.model)}"),
-                                        id=f"tab-{column.index}") for column in self.columns}
+        self._tabs = {column.index: Tab(column.label(), id=f"tab-{column.index}") for column in self.columns}
         for tab in self._tabs.values():
             await tabs.add_tab(tab)
         tabs.add_class("-shown")
         self.query_one("#compare-setup").add_class("-hidden")
         how = "at the same time" if concurrent else "one after another"
-        self._banner(f"Prompt: {prompt}  ·  {len(models)} models, {how}", "")
+        graded = f"  ·  graded against {reference}" if reference else ""
+        mode = "blind A/B: names hidden until you vote" if blind else f"{len(models)} models, {how}"
+        self._banner(f"Prompt: {prompt}  ·  {mode}{graded}", "")
         summary = self.query_one("#compare-summary", Static)
-        summary.display = True
+        summary.display = not blind
         self._comparing = True
         self.set_active(1)
         self.columns[0].query_one(".column-body").focus()
@@ -422,6 +510,13 @@ class CompareScreen(Screen[None]):
             if column.is_attached:
                 await column.finish(self._fold_choice is not False)
                 self._update_summary()
+        if column.model_run.reference is not None and column.model_run.state is TurnState.DONE:
+            await column.model_run.grade_answer()  # math-verify on a worker thread: the screen keeps drawing
+            (self._hidden_tally if self.blind else self.tally).append(column.model_run.result().to_json())
+            if column.is_attached:
+                column.refresh_state()
+                self._update_summary()
+                self._refresh_chart()
 
     def _finished_all(self) -> None:
         self._comparing = False
@@ -435,6 +530,81 @@ class CompareScreen(Screen[None]):
         stopped = sum(1 for c in self.columns if c.model_run.state is TurnState.STOPPED)
         note = ", ".join(part for part in (f"{failed} failed" if failed else "", f"{stopped} stopped" if stopped else "") if part)
         self.sub_title = f"done{' (' + note + ')' if note else ''} · e edits, Ctrl+R runs again"
+        if self.blind:
+            self._ask_for_vote()
+
+    # -- blind A/B ---------------------------------------------------------------------------
+
+    def _ask_for_vote(self) -> None:
+        if all(column.model_run.state is TurnState.DONE for column in self.columns):
+            self.vote_pending = True
+            self._banner("Which answer is better?  a: A  ·  b: B  ·  =: a tie  (the names show after your vote)",
+                         "bold $accent")
+        else:
+            self._reveal()
+            self._banner("No vote: both models must finish their answer. The names are shown.", "$warning")
+
+    def _reveal(self) -> None:
+        for column in self.columns:
+            column.reveal()
+        self.tally += self._hidden_tally
+        self._hidden_tally = []
+        self._refresh_chart()
+        self._update_summary()
+        self.query_one("#compare-summary").display = True
+
+    async def action_vote(self, winner: str) -> None:
+        """Record the blind vote, then reveal who was who."""
+        if not self.vote_pending:
+            return
+        self.vote_pending = False
+        a, b = (column.model_run for column in self.columns)
+        self._reveal()
+        picked = {"a": f"you preferred A ({inert(a.model)}) over B ({inert(b.model)})",
+                  "b": f"you preferred B ({inert(b.model)}) over A ({inert(a.model)})",
+                  "tie": f"a tie between A ({inert(a.model)}) and B ({inert(b.model)})"}[winner]
+        saved = await self._save_vote(a.model, b.model, winner, a.prompt)
+        self._banner(f"{picked[0].upper()}{picked[1:]}. {saved}", "bold $success" if "saved" in saved else "$warning")
+
+    async def _save_vote(self, model_a: str, model_b: str, winner: str, prompt: str) -> str:
+        from tui.core.store import StoreError
+
+        store = self.app.store
+        if store is None:
+            return "Not saved: the history is off."
+        try:
+            await asyncio.to_thread(store.add_vote, model_a, model_b, winner, prompt)
+        except StoreError as error:
+            self.app.notify(inert(self.app.redact(str(error))), severity="error")
+            return "Not saved (see the message)."
+        return "Vote saved: `r1tui bench --leaderboard` ranks your votes."
+
+    # -- the graded tally's chart ---------------------------------------------------------------
+
+    def action_chart(self) -> None:
+        """Cycle the chart: accuracy vs time, vs VRAM, hidden."""
+        chart = self.query_one("#compare-chart", SummaryChart)
+        if not chart.has_class("-shown"):
+            chart.add_class("-shown")
+            chart.axis = "time"
+        elif chart.axis == "time":
+            chart.axis = "vram"
+        else:
+            chart.remove_class("-shown")
+        self._refresh_chart()
+        if chart.has_class("-shown") and not chart.has_points:
+            self.notify("Nothing graded yet: give a reference answer (or pick a built-in prompt that has one).",
+                        severity="warning")
+
+    def _refresh_chart(self) -> None:
+        chart = self.query_one("#compare-chart", SummaryChart)
+        if chart.has_class("-shown"):
+            chart.show_summary(self.session_summary())
+
+    def session_summary(self) -> list[dict[str, Any]]:
+        """Per model, this visit's graded runs: accuracy, time, VRAM (as `r1tui bench --json`'s summary).
+        A blind comparison's runs count once its names are revealed (the chart would give them away)."""
+        return summarize(self.tally)
 
     async def _flush(self) -> None:
         for column in self.columns:
@@ -448,17 +618,19 @@ class CompareScreen(Screen[None]):
         self._update_summary()
 
     def _update_tabs(self) -> None:
-        """Tab labels carry each column's state mark: on a narrow terminal only one column shows."""
+        """Tab labels carry each column's state mark (and grade): on a narrow terminal only one column shows."""
         for column in self.columns:
             mark = _STATE_LABELS[column.model_run.state][0].split(" ")[0]
-            label = f"{column.index} {inert(column.model_run.model)}" + ("" if mark == "queued" else f" {mark}")
+            graded = grade_mark(column.model_run)
+            label = column.label().plain + ("" if mark == "queued" else f" {mark}") + (f" {graded}" if graded else "")
             tab = self._tabs.get(column.index)
             if tab is not None and tab.label.plain != label:
                 tab.label = Content(label)
 
     def _update_summary(self) -> None:
         self._update_tabs()
-        text = summary_table([c.model_run for c in self.columns], max(40, self.size.width - 2))
+        names = [c.label().plain for c in self.columns] if self.blind and not all(c.revealed for c in self.columns) else None
+        text = summary_table([c.model_run for c in self.columns], max(40, self.size.width - 2), names)
         if text != self._last_summary:
             self._last_summary = text
             self.query_one("#compare-summary", Static).update(Content(text))
@@ -533,7 +705,9 @@ class CompareScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Letter keys are for the prompt box while the setup is open."""
         setup_open = not self.query("#compare-setup").first().has_class("-hidden") if self.is_mounted else True
-        if action in ("stop_active", "toggle_reasoning", "edit", "column") and setup_open:
+        if action in ("stop_active", "toggle_reasoning", "edit", "column", "chart", "vote") and setup_open:
+            return False
+        if action == "vote" and not self.vote_pending:
             return False
         return True
 
