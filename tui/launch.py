@@ -27,8 +27,17 @@ def run_tui(args: argparse.Namespace) -> int:
         from tui.demo import SimulatedOllama
         from tui.demo.engines import SimulatedEngine
 
-        demo_ollama = SimulatedOllama(rate=60.0, load_seconds=0.8).start()
-        demo_vllm = SimulatedEngine("vllm", rate=90.0).start()
+        from tui.demo.answers import AnswerMode
+
+        # Answer mode: the built-in and generated sets' questions get boxed answers the compare
+        # view can grade (the 1.5b gets some wrong, as the small distills do).
+        answers = AnswerMode(error_rates={"deepseek-r1:1.5b": 0.3})
+        demo_ollama = SimulatedOllama(rate=60.0, load_seconds=0.8)
+        demo_ollama.answer_mode = answers
+        demo_ollama.start()
+        demo_vllm = SimulatedEngine("vllm", rate=90.0)
+        demo_vllm.answer_mode = answers
+        demo_vllm.start()
         demo_servers = [demo_ollama, demo_vllm]
         host, engine = demo_ollama.url, "ollama"
         # Two hosts side by side (Ctrl+O lists both); never written to the user's config.

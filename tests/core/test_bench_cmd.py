@@ -41,7 +41,7 @@ def test_figures_match_what_the_server_reported(sim: SimulatedOllama, capsys: py
                            "--prompt", "Chickens and rabbits: 35 heads, 94 legs?", "--runs", "2", "--json")
     assert code == 0, err
     report = json.loads(out)
-    assert report["server"] == {"url": sim.url, "version": "0.12.6"}
+    assert report["server"] == {"url": sim.url, "version": "0.12.6", "engine": "ollama"}
     results = report["results"]
     assert [(r["model"], r["run"]) for r in results] == [
         ("deepseek-r1:7b", 1), ("deepseek-r1:7b", 2), ("deepseek-r1:1.5b", 1), ("deepseek-r1:1.5b", 2)]

@@ -108,3 +108,32 @@ async def test_ctrl_o_lists_every_hosts_models_and_switches_host_and_model_at_on
             assert app.model == "deepseek-ai/DeepSeek-R1-Distill-Qwen-32B"
             await send_and_wait(pilot, "6*7?")
             assert app.screen.conversation.turns[-1].answer == REPLY.answer
+
+
+async def test_the_compare_view_runs_a_local_tag_against_a_model_on_another_host(sim):
+    from textual.widgets import Input, SelectionList
+
+    from tests.ui.test_compare import run_and_wait
+    from tui.screens.compare import CompareScreen
+
+    sim.reply = REPLY
+    with SimulatedEngine("vllm", reply=REPLY) as node:
+        hosts = {"big": HostProfile("big", node.url, engine="vllm")}
+        app = engine_app(sim.url, model="deepseek-r1:7b", hosts=hosts)
+        async with app.run_test(size=(160, 48)) as pilot:
+            await wait_connected(pilot)
+            screen = CompareScreen("deepseek-r1:7b")
+            await app.push_screen(screen)
+            await wait_for(pilot, lambda: bool(screen.installed) and bool(screen.other_hosts.specs))
+            selection = screen.query_one("#compare-models", SelectionList)
+            selection.deselect_all()
+            spec = "big:deepseek-ai/DeepSeek-R1-Distill-Qwen-32B"
+            selection.select("deepseek-r1:7b")
+            selection.select(spec)
+            screen.query_one("#compare-prompt", Input).value = "6*7?"
+            await run_and_wait(pilot, screen)
+            names = [column.model_run.name for column in screen.columns]
+            assert names == ["deepseek-r1:7b", spec]
+            assert all(column.model_run.state is TurnState.DONE for column in screen.columns)
+            assert any(path == "/v1/chat/completions" for _, path, _, _ in node.requests)
+            assert "DeepSeek-R1-Distill-Qwen-32B @ big" in screen_text(app) or spec in screen_text(app)

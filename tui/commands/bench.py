@@ -38,7 +38,8 @@ def register(subparsers: Any) -> None:
                     "unless --concurrent is given. --leaderboard prints the Elo ranking of your blind A/B votes.",
     )
     parser.add_argument("--models", metavar="TAG[,TAG…]",
-                        help="comma-separated model tags, e.g. deepseek-r1:7b,deepseek-r1:14b")
+                        help="comma-separated model tags, e.g. deepseek-r1:7b,deepseek-r1:14b; HOST:MODEL runs "
+                             "MODEL on the configured [hosts.HOST], e.g. big:deepseek-ai/DeepSeek-R1-Distill-Qwen-32B")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--prompt", metavar="TEXT", help="the prompt to send")
     source.add_argument("--prompt-file", metavar="FILE",
@@ -221,7 +222,7 @@ async def collect(host: str, models: Sequence[str], prompts: Sequence[str], *, r
     from tui.core.bench_summary import DEFAULT_MARGIN, summarize, verdict
     from tui.core.benchrun import Job, RunResult, plan, run_bench
     from tui.core.catalog import normalize_tag
-    from tui.core.config import Settings
+    from tui.core.config import Settings, load_settings
     from tui.core.sanitize import inert
 
     def say(text: str) -> None:
@@ -229,26 +230,58 @@ async def collect(host: str, models: Sequence[str], prompts: Sequence[str], *, r
             progress.write(text + "\n")
             progress.flush()
 
+    from tui.core.engines import engine_label
+    from tui.core.host_models import open_host_backend, split_host_model
+
+    hosts = load_settings().settings.hosts
     backend = await open_backend(host)
+    others: dict[str, Any] = {}  # host name -> its backend, for `host:model` specs
+    targets: dict[str, tuple[Any, str]] = {}
     try:
         try:
             version = await backend.version()
         except BackendError as exc:
             say(f"r1tui bench: {exc}")
             return None
-        try:
-            installed = {normalize_tag(model.name) for model in await backend.list_models()}
-        except BackendError as exc:
-            say(f"r1tui bench: cannot list the installed models: {exc}")
-            return None
-        missing = [model for model in models if normalize_tag(model) not in installed]
-        if missing:
-            say(missing_models_message(missing, backend.url))
-            return None
+        servers = [{"name": "", "url": backend.url, "engine": backend.engine, "version": version}]
+        wanted: dict[Any, list[tuple[str, str]]] = {}  # backend -> [(spec, model name)]
+        for spec in models:
+            host_name, name = split_host_model(spec, hosts)
+            if host_name is None:
+                wanted.setdefault(backend, []).append((spec, name))
+                continue
+            if host_name not in others:
+                try:
+                    others[host_name] = await open_host_backend(hosts[host_name])
+                    other_version = await others[host_name].version()
+                except BackendError as exc:
+                    say(f"r1tui bench: host {host_name}: {exc}")
+                    return None
+                servers.append({"name": host_name, "url": others[host_name].url,
+                                "engine": others[host_name].engine, "version": other_version})
+            wanted.setdefault(others[host_name], []).append((spec, name))
+            targets[spec] = (others[host_name], name)
+        for target, specs in wanted.items():
+            try:
+                installed = {normalize_tag(model.name) for model in await target.list_models()}
+            except BackendError as exc:
+                say(f"r1tui bench: cannot list the models of {target.url}: {exc}")
+                return None
+            missing = [name for _, name in specs if normalize_tag(name) not in installed]
+            if missing and not target.manages_models:
+                say(f"r1tui bench: {engine_label(target.engine)} at {target.url} does not serve "
+                    f"{', '.join(inert(m) for m in missing)}; it serves: "
+                    f"{', '.join(sorted(inert(m) for m in installed)) or 'nothing'}")
+                return None
+            if missing:
+                say(missing_models_message(missing, target.url))
+                return None
         total = sum(len(batch) for batch in plan(models, len(prompts), runs, concurrent))
         done = 0
+        where = " and ".join(f"{server['url']} ({engine_label(server['engine'])} {server['version'] or '?'})"
+                             for server in servers)
         say(f"bench: {len(models)} model(s) × {len(prompts)} prompt(s) × {runs} run(s) on "
-            f"{backend.url} (Ollama {version or '?'}){', concurrently' if concurrent else ''}")
+            f"{where}{', concurrently' if concurrent else ''}")
 
         def label(job: Job) -> str:
             where = f" prompt {job.prompt_index}/{len(prompts)}" if len(prompts) > 1 else ""
@@ -271,13 +304,16 @@ async def collect(host: str, models: Sequence[str], prompts: Sequence[str], *, r
         options = Settings(num_ctx=ctx or Settings.num_ctx).chat_options()
         results = await run_bench(backend, models, prompts, references=references, runs=runs,
                                   concurrent=concurrent, options=options, gpu_reader=gpu_reader,
-                                  on_start=started, on_result=finished)
+                                  on_start=started, on_result=finished, targets=targets)
     finally:
         await backend.aclose()
+        for other in others.values():
+            await other.aclose()
     rows = [result.to_json() for result in results]
     summary = summarize(rows)
     margin = DEFAULT_MARGIN if margin is None else margin
-    return {"server": {"url": backend.url, "version": version}, "results": rows, "summary": summary,
+    return {"server": {"url": backend.url, "version": version, "engine": backend.engine}, "servers": servers,
+            "results": rows, "summary": summary,
             "verdict": verdict(summary, margin), "margin": margin}
 
 

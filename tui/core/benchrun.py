@@ -35,9 +35,12 @@ import asyncio
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from tui.core.backend import OllamaBackend
+
+if TYPE_CHECKING:
+    from tui.core.engines import Backend
 from tui.core.conversation import Turn, TurnState
 from tui.core.grading import Grade, grade_async
 from tui.core.hardware import GpuSnapshot, NvmlReader
@@ -196,6 +199,7 @@ class ModelRun:
     peak_vram_bytes: int | None = None
     energy_j: float | None = None
     reference: str | None = None  # the prompt's reference answer: the run is graded against it
+    label: str = ""  # how results name the model ("big:deepseek-ai/…" for another host's); default: model
     grade: Grade | None = None  # set by `grade_answer` once the run is over
     turn: Turn = field(init=False)
     meter: TokenMeter = field(init=False)
@@ -208,6 +212,11 @@ class ModelRun:
     @property
     def state(self) -> TurnState:
         return self.turn.state
+
+    @property
+    def name(self) -> str:
+        """The model as shown and recorded: `label` (with its host) when set."""
+        return self.label or self.model
 
     @property
     def finished(self) -> bool:
@@ -276,7 +285,7 @@ class ModelRun:
             end = meter.finished_at if meter.finished_at is not None else self.clock()
             total = end - meter.sent_at
         return RunResult(
-            model=self.model,
+            model=self.label or self.model,
             run=self.run,
             prompt=self.prompt_index,
             load_s=stats.load_seconds if stats else 0.0,
@@ -333,11 +342,14 @@ async def run_bench(
     gpu_reader: GpuReader | None = None,
     on_start: Callable[[Job], None] | None = None,
     on_result: Callable[[Job, RunResult], None] | None = None,
+    targets: "Mapping[str, tuple[Backend, str]] | None" = None,
 ) -> list[RunResult]:
     """Every (model, prompt, run) once; results in plan order. Failures are results, not exceptions.
 
     `references[i]` is prompt i's reference answer (None or missing: not graded); every
     answer is graded on a worker thread once its run is over, before `on_result`.
+    `targets` maps a model spec to the backend and model name it runs on (models of
+    other hosts, `host:model`); a spec not in it runs on `backend` under its own name.
     """
     results: list[RunResult] = []
     for batch in plan(models, len(prompts), runs, concurrent):
@@ -346,10 +358,11 @@ async def run_bench(
             if on_start is not None:
                 on_start(job)
             index = job.prompt_index - 1
-            run = ModelRun(job.model, prompts[index], run=job.run, prompt_index=job.prompt_index,
-                           clock=clock, gpu_reader=gpu_reader,
+            target, name = (targets or {}).get(job.model, (backend, job.model))
+            run = ModelRun(name, prompts[index], run=job.run, prompt_index=job.prompt_index,
+                           clock=clock, gpu_reader=gpu_reader, label=job.model,
                            reference=references[index] if index < len(references) else None)
-            await run.execute(backend, options=options, keep_alive=keep_alive)
+            await run.execute(target, options=options, keep_alive=keep_alive)
             await run.grade_answer()
             result = run.result()
             if on_result is not None:

@@ -111,6 +111,7 @@ class SimulatedEngine:
         self.api_key = api_key
         self.metrics_enabled = metrics  # llama.cpp serves /metrics only when started with --metrics
         self.faults = Faults()
+        self.answer_mode: Any = None  # a tui.demo.answers.AnswerMode, as on the simulated Ollama
         self.load = EngineLoad()
         self.running_streams = 0
         self.requests: list[tuple[str, str, dict[str, Any], dict[str, str]]] = []
@@ -178,7 +179,10 @@ class SimulatedEngine:
         """vLLM before 0.10.1 answered errors flat, with `"object": "error"`."""
         return self.flavour != "vllm" or _version_tuple(self.version) >= (0, 10, 1)
 
-    def reply_for(self, messages: list[dict[str, Any]]) -> Reply:
+    def reply_for(self, messages: list[dict[str, Any]], model: str = "") -> Reply:
+        answered = self.answer_mode.reply(model, messages) if self.answer_mode is not None else None
+        if answered is not None:
+            return answered
         if isinstance(self.reply, Reply):
             return self.reply
         if callable(self.reply):
@@ -399,7 +403,7 @@ class _EngineHandler(BaseHTTPRequestHandler):
         if faults.status_before_stream:
             return self._error(faults.status_before_stream, faults.message_before_stream, "BadRequestError")
         messages = body.get("messages") or []
-        reply = sim.reply_for(messages)
+        reply = sim.reply_for(messages, name)
         prompt_tokens = sum(len(tokens(str(m.get("content", "")))) for m in messages) + 4 * len(messages) + 1
         limit = body.get("max_completion_tokens") or body.get("max_tokens")
         pieces = list(self._pieces(reply))

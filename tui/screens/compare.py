@@ -44,6 +44,7 @@ from textual.widgets._toggle_button import ToggleButton
 from textual.widgets.option_list import OptionDoesNotExist
 
 from tui.core.backend import BackendError, InstalledModel
+from tui.screens.compare_hosts import OtherHosts
 from tui.core.bench_summary import summarize
 from tui.core.benchrun import GpuReader, ModelRun, RunResult
 from tui.core.conversation import TurnState
@@ -99,7 +100,7 @@ def summary_table(runs: list[ModelRun], width: int = 78, names: list[str] | None
         started = run.state is not TurnState.QUEUED and run.sent
         finished_ok = run.state is TurnState.DONE
         rows.append((
-            names[number] if names else inert(run.model),
+            names[number] if names else inert(run.name),
             _STATE_LABELS[run.state][0].lstrip("●✓■✖ "),
             f"{result.load_s:.1f}" if run.stats else "—",
             f"{result.ttft_s:.2f}" if run.meter.first_token_at is not None else "—",
@@ -174,8 +175,8 @@ class CompareColumn(Vertical):
     def label(self) -> Content:
         """The column's title: its number and model, or in blind mode its letter (and, revealed, the model)."""
         if self.blind_name is None:
-            return Content(f"{self.index} {inert(self.model_run.model)}")  # Content: a tag is never markup
-        return Content(f"{self.blind_name} · {inert(self.model_run.model)}" if self.revealed else self.blind_name)
+            return Content(f"{self.index} {inert(self.model_run.name)}")  # Content: a tag is never markup
+        return Content(f"{self.blind_name} · {inert(self.model_run.name)}" if self.revealed else self.blind_name)
 
     def reveal(self) -> None:
         self.revealed = True
@@ -301,6 +302,7 @@ class CompareScreen(Screen[None]):
         self.current = current
         self.gpu_reader = gpu_reader
         self.installed: list[InstalledModel] = []
+        self.other_hosts = OtherHosts()  # models of the other configured hosts: host:model entries
         self.columns: list[CompareColumn] = []
         self.active = 1
         self._frame_timers: list[Timer] = []
@@ -354,16 +356,22 @@ class CompareScreen(Screen[None]):
 
     @work(exclusive=True, group="compare-models")
     async def load_models(self) -> None:
+        others = asyncio.ensure_future(self.other_hosts.load(getattr(self.app, "hosts", {}), self.app.backend.url))
         try:
             self.installed = await self.app.backend.list_models()
         except BackendError as error:
             self._banner(f"✖ {self.app.redact(str(error))}", "$error")
             return
+        finally:
+            await others
         names = [model.name for model in self.installed]
         ticked = set(preselect(names, self.current))
         selection = self.query_one("#compare-models", SelectionList)
         selection.clear_options()
         selection.add_options([(Content(inert(name)), name, name in ticked) for name in names])
+        selection.add_options([(Content(inert(self.other_hosts.label(spec))), spec, False)
+                               for spec in self.other_hosts.specs])
+        names += self.other_hosts.specs
         if len(names) < MIN_MODELS:
             self._banner(f"Only {len(names)} model installed: pull another to compare "
                          "(`r1tui pull deepseek-r1:1.5b`)", "$warning")
@@ -402,7 +410,7 @@ class CompareScreen(Screen[None]):
         """Ticked models in the list's order (the installed order), so columns line up with the list."""
         selection = self.query_one("#compare-models", SelectionList)
         ticked = set(selection.selected)
-        return [model.name for model in self.installed if model.name in ticked]
+        return [name for name in [m.name for m in self.installed] + self.other_hosts.specs if name in ticked]
 
     # -- running ---------------------------------------------------------------------------
 
@@ -442,8 +450,8 @@ class CompareScreen(Screen[None]):
             models = random.sample(models, len(models))
         self.blind, self.vote_pending = blind, False
         self._hidden_tally = []
-        runs = [ModelRun(model, prompt, clock=self.app.clock, gpu_reader=self.gpu_reader, reference=reference)
-                for model in models]
+        runs = [ModelRun(self.other_hosts.model_name(model), prompt, clock=self.app.clock, gpu_reader=self.gpu_reader,
+                         reference=reference, label=model) for model in models]
         self.columns = [CompareColumn(index, run, BLIND_NAMES[index - 1] if blind else None)
                         for index, run in enumerate(runs, 1)]
         holder = self.query_one("#compare-columns", Horizontal)
@@ -499,7 +507,8 @@ class CompareScreen(Screen[None]):
             column.view.add(reasoning, answer)  # the view makes it inert
 
         try:
-            await column.model_run.execute(self.app.backend, options=settings.chat_options(),
+            backend = await self.other_hosts.backend_for(column.model_run.label, self.app.backend)
+            await column.model_run.execute(backend, options=settings.chat_options(),
                                      keep_alive=settings.keep_alive, on_delta=on_delta)
         except asyncio.CancelledError:
             pass  # stopped: the run recorded it; the other columns go on
@@ -517,6 +526,9 @@ class CompareScreen(Screen[None]):
                 column.refresh_state()
                 self._update_summary()
                 self._refresh_chart()
+
+    async def on_unmount(self) -> None:
+        await self.other_hosts.aclose()
 
     def _finished_all(self) -> None:
         self._comparing = False
@@ -560,10 +572,10 @@ class CompareScreen(Screen[None]):
         self.vote_pending = False
         a, b = (column.model_run for column in self.columns)
         self._reveal()
-        picked = {"a": f"you preferred A ({inert(a.model)}) over B ({inert(b.model)})",
-                  "b": f"you preferred B ({inert(b.model)}) over A ({inert(a.model)})",
-                  "tie": f"a tie between A ({inert(a.model)}) and B ({inert(b.model)})"}[winner]
-        saved = await self._save_vote(a.model, b.model, winner, a.prompt)
+        picked = {"a": f"you preferred A ({inert(a.name)}) over B ({inert(b.name)})",
+                  "b": f"you preferred B ({inert(b.name)}) over A ({inert(a.name)})",
+                  "tie": f"a tie between A ({inert(a.name)}) and B ({inert(b.name)})"}[winner]
+        saved = await self._save_vote(a.name, b.name, winner, a.prompt)
         self._banner(f"{picked[0].upper()}{picked[1:]}. {saved}", "bold $success" if "saved" in saved else "$warning")
 
     async def _save_vote(self, model_a: str, model_b: str, winner: str, prompt: str) -> str:
