@@ -361,6 +361,18 @@ class R1App(App[None]):
         """Every host r1tui can switch to: the configured `[hosts.NAME]`, then --demo's simulated ones."""
         return {**self.settings.hosts, **self.extra_hosts}
 
+    def server_note(self) -> str:
+        """F6 where there is no `ollama serve` to manage: what is known of the server instead."""
+        from tui.core.engines import engine_label
+
+        if self.backend.manages_models:
+            return "This session talks to a simulated server: nothing to manage here."
+        label = engine_label(self.backend.engine)
+        served = ", ".join(m.name for m in self.server.installed) or "nothing yet"
+        return (f"{label} {self.server.version or ''} at {self.backend.url} serves {served}. r1tui starts and "
+                f"restarts only Ollama: {label} runs under its own launcher, and its log is there; "
+                "its load is in the panel (F2).")
+
     def engine_view(self) -> tuple[str, str, EngineLoad | None]:
         """(engine label, version, load) for the panel; an empty label on Ollama, whose panel is unchanged."""
         from tui.core.engines import engine_label
@@ -440,8 +452,11 @@ class R1App(App[None]):
         self.pulls = PullManager(self.backend, self._pull_changed)
         self._load_reader = None
         self.engine_load = None
-        self.runtime = ManagedRuntime(host.url, RuntimeConfig.from_settings(self.settings), headers=headers)
-        self.runtimes.append(self.runtime)
+        if self.demo:  # the simulated hosts: nothing to start or restart
+            self.runtime = None
+        else:
+            self.runtime = ManagedRuntime(host.url, RuntimeConfig.from_settings(self.settings), headers=headers)
+            self.runtimes.append(self.runtime)
         await old.aclose()
         self.clear_notifications()  # "Nothing answers at the old host" no longer applies
         self.server = ServerState(self.backend.url)

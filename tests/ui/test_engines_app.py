@@ -90,6 +90,9 @@ async def test_ollama_verbs_on_an_engine_explain_instead_of_failing_silently():
             await pilot.press("f3")  # the model library: pulls and deletes are Ollama's
             await wait_for(pilot, lambda: any("nothing to pull or delete" in n.message for n in app._notifications))
             assert type(app.screen).__name__ == "ChatScreen"
+            await pilot.press("f6")  # no `ollama serve` to manage: what is known of the engine instead
+            await wait_for(pilot, lambda: any("SGLang 0.5.4" in n.message and "starts and restarts only Ollama"
+                                              in n.message for n in app._notifications))
 
 
 async def test_ctrl_o_lists_every_hosts_models_and_switches_host_and_model_at_once(sim):

@@ -299,8 +299,8 @@ class ChatScreen(TurnActions, Screen[None]):
     def action_server(self) -> None:
         """The server: what is known of it, its log and restart when r1tui can manage it."""
         runtime = self.app.runtime
-        if runtime is None:
-            self.notify("This session talks to a simulated server: nothing to manage here.", markup=False)
+        if runtime is None or not self.app.backend.manages_models:  # the demo, or an engine r1tui cannot start
+            self.app.report(self.app.server_note(), severity="information", timeout=20)
             return
         if runtime.binary is None and not self.app.connected:
             from tui.screens.install_help import InstallHelpScreen
