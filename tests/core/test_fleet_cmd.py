@@ -59,23 +59,23 @@ url = "{silent.url}"
 
 def test_json_shows_all_four_hosts_within_seconds(fleet, capsys) -> None:
     started = time.monotonic()
-    code = main(["fleet", "--json", "--timeout", "2"])
+    code = main(["fleet", "--json", "--timeout", "5"])
     elapsed = time.monotonic() - started
     hosts = {host["name"]: host for host in json.loads(capsys.readouterr().out)["hosts"]}
     assert list(hosts) == ["vllm-node", "workstation", "lab-down", "hung-box"]
     assert code == 1  # one host (two) did not answer: scripts can tell
-    assert elapsed < 9  # the hung host costs its own 2 s, not more
+    assert elapsed < 12  # the hung host costs its own 5 s, not more
     node = hosts["vllm-node"]
     assert (node["engine"], node["version"], node["reachable"]) == ("vllm", "0.16.0", True)
     assert [g["index"] for g in node["gpus"]] == [0, 1] and node["gpus"][0]["vram_total_bytes"] > 0
     assert hosts["workstation"]["current"] is True
     assert hosts["workstation"]["models"][0]["name"] == "deepseek-r1:7b"
     assert "refused" in hosts["lab-down"]["error"]
-    assert hosts["hung-box"]["error"] == "timed out: no answer within 2 s"
+    assert hosts["hung-box"]["error"] == "timed out: no answer within 5 s"
 
 
 def test_text_shows_one_block_per_host_with_its_reason(fleet, capsys) -> None:
-    main(["fleet", "--timeout", "2"])
+    main(["fleet", "--timeout", "5"])
     out = capsys.readouterr().out
     assert "vllm-node    vLLM 0.16.0" in out
     assert "GPU1 NVIDIA H100 80GB HBM3 · 83 % · 69.3/79.6 GiB · 499 W · 61 °C" in out

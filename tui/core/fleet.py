@@ -20,6 +20,7 @@ How it behaves, on purpose:
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import socket
 import ssl
@@ -139,6 +140,16 @@ def failure_reason(exc: BaseException, timeout: float) -> str:
 # -- one host's state between polls ---------------------------------------------------------
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One certificate store for the fleet's own clients: each new httpx client would otherwise load
+    the CA bundle again (tens of milliseconds each, times two clients per host, times 50 hosts)."""
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+
 class _HostState:
     """What is kept per host between polls: its clients, detected engine and recent figures."""
 
@@ -155,7 +166,8 @@ class _HostState:
         self.load_reader: EngineLoadReader | None = None
         exporter = profile.gpu_metrics
         # No credentials for the exporter: it is another service, often on another host.
-        self.gpu_http = httpx.AsyncClient(timeout=httpx.Timeout(timeout)) if exporter else None
+        self.gpu_http = (httpx.AsyncClient(timeout=httpx.Timeout(timeout), verify=_tls_context())
+                         if exporter else None)
         self.gpu_reader = GpuMetricsReader(self.gpu_http, exporter) if self.gpu_http is not None else None
         self.util: deque[tuple[float, float]] = deque()
         self.tps: deque[tuple[float, float]] = deque()
@@ -172,7 +184,8 @@ class _HostState:
             if self.engine in OPENAI_ENGINES:
                 self.http = httpx.AsyncClient(base_url=url, headers=self.headers or {},
                                               timeout=httpx.Timeout(self.timeout),
-                                              transport=GuardedTransport(url, authorization_of(self.headers)))
+                                              transport=GuardedTransport(url, authorization_of(self.headers),
+                                                                         verify=_tls_context()))
                 self.load_reader = EngineLoadReader(self.http, self.engine)
 
     async def forget(self) -> None:
@@ -264,10 +277,12 @@ class FleetPoller:
     # -- polling ---------------------------------------------------------------------
 
     async def prepare(self) -> None:
-        """Import the openai client off the event loop before the first poll: it takes about a second,
-        which would otherwise count against the first host's timeout (and freeze a screen)."""
+        """Import the openai client off the event loop before the first poll: it (and the model-list
+        types it loads lazily on first use) take a second or more, which would otherwise count
+        against the first host's timeout, and freeze a screen."""
         if not self._prepared:
-            await asyncio.to_thread(importlib.import_module, "tui.core.openai_backend")
+            for module in ("tui.core.openai_backend", "openai.resources.models"):
+                await asyncio.to_thread(importlib.import_module, module)
             self._prepared = True
 
     async def poll_all(self, on_row: Callable[[HostRow], None] | None = None) -> list[HostRow]:
