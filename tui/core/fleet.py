@@ -350,6 +350,9 @@ class FleetPoller:
             reads.append(state.load_reader.read())
         version, loaded, *rest = await asyncio.gather(*reads)
         state.version = version or state.version
+        served_context = getattr(backend, "context_length", None)  # llama.cpp's n_ctx arrives with its version
+        if served_context is not None:
+            loaded = [replace(m, context_length=m.context_length or served_context(m.name)) for m in loaded]
         load: EngineLoad = rest[0] if rest else EngineLoad()
         return {"engine": state.engine, "version": state.version, "models": _model_rows(state.engine, loaded),
                 "requests_running": load.requests_running, "requests_waiting": load.requests_waiting,
