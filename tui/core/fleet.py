@@ -47,6 +47,7 @@ DEFAULT_INTERVAL = 2.0  # seconds between two polls of a host
 HISTORY_SECONDS = 300.0  # the sparkline's window: the last five minutes
 NEARLY_FULL = 0.95  # VRAM or KV-cache use from which a host is flagged
 _LOCAL_GPU_REUSE_SECONDS = 0.5  # one NVML read serves every local host of a refresh
+_SETUP_SLOTS = 4  # hosts whose clients are built at the same time (worker threads)
 
 
 @dataclass(frozen=True)
@@ -173,20 +174,30 @@ class _HostState:
         self.tps: deque[tuple[float, float]] = deque()
         self.last_waiting: int | None = None
 
-    async def connect(self) -> None:
-        """Detect the engine (if not configured or after a failure) and open the clients for it."""
+    def open_clients(self) -> tuple[str, str, Any, httpx.AsyncClient | None]:
+        """(engine, version, backend, metrics client): detects the engine when it is not known yet.
+
+        Run in a worker thread: building HTTP clients is CPU work (each loads the CA bundle,
+        tens of milliseconds), which for 50 hosts would freeze a screen and eat into every
+        host's timeout. Detection's requests run on the thread's own event loop, all of them
+        together under the host's timeout.
+        """
         url = normalize_host(self.profile.url)
-        if not self.engine:
-            info = await detect_engine(url, self.headers, self.timeout)
-            self.engine, self.version = info.engine, info.version
-        if self.backend is None:
-            self.backend = make_backend(url, self.engine, headers=self.headers, stall_timeout=self.timeout)
-            if self.engine in OPENAI_ENGINES:
-                self.http = httpx.AsyncClient(base_url=url, headers=self.headers or {},
-                                              timeout=httpx.Timeout(self.timeout),
-                                              transport=GuardedTransport(url, authorization_of(self.headers),
-                                                                         verify=_tls_context()))
-                self.load_reader = EngineLoadReader(self.http, self.engine)
+        engine, version = self.engine, self.version
+        if not engine:
+            info = asyncio.run(asyncio.wait_for(detect_engine(url, self.headers, self.timeout), self.timeout))
+            engine, version = info.engine, info.version
+        backend = make_backend(url, engine, headers=self.headers, stall_timeout=self.timeout)
+        http = None
+        if engine in OPENAI_ENGINES:
+            http = httpx.AsyncClient(base_url=url, headers=self.headers or {}, timeout=httpx.Timeout(self.timeout),
+                                     transport=GuardedTransport(url, authorization_of(self.headers),
+                                                                verify=_tls_context()))
+        return engine, version, backend, http
+
+    def adopt(self, opened: tuple[str, str, Any, httpx.AsyncClient | None]) -> None:
+        self.engine, self.version, self.backend, self.http = opened
+        self.load_reader = EngineLoadReader(self.http, self.engine) if self.http is not None else None
 
     async def forget(self) -> None:
         """After a failure: close the clients and detect the engine again next time."""
@@ -256,6 +267,7 @@ class FleetPoller:
         self._nvml_lock = asyncio.Lock()
         self._local: tuple[float, list[GpuSnapshot], str] | None = None
         self._prepared = False
+        self._setup_slots = asyncio.Semaphore(_SETUP_SLOTS)
 
     @property
     def secrets(self) -> list[str]:
@@ -311,7 +323,7 @@ class FleetPoller:
         """One host, within the timeout; never raises (a failure is the row's `error`)."""
         state = self._states[host.name]
         started = self._clock()
-        engine_part, gpu_part = await asyncio.gather(self._bounded(self._poll_engine(state)),
+        engine_part, gpu_part = await asyncio.gather(self._engine_figures(state),
                                                      self._bounded(self._poll_gpus(state)))
         row = self.pending_row(host)
         if isinstance(engine_part, BaseException):
@@ -342,8 +354,20 @@ class FleetPoller:
         except BaseException as exc:  # noqa: BLE001 - every failure becomes the row's reason
             return exc
 
+    async def _engine_figures(self, state: _HostState) -> dict[str, Any] | BaseException:
+        """The engine's part of the row, or why there is none. A host seen for the first time (or
+        after a failure) gets its clients first, a few hosts at a time, off the event loop."""
+        if state.backend is None:
+            try:
+                async with self._setup_slots:
+                    state.adopt(await asyncio.to_thread(state.open_clients))
+            except asyncio.CancelledError:
+                raise
+            except BaseException as exc:  # noqa: BLE001 - detection failed: the row's reason
+                return exc
+        return await self._bounded(self._poll_engine(state))
+
     async def _poll_engine(self, state: _HostState) -> dict[str, Any]:
-        await state.connect()
         backend = state.backend
         reads: list[Any] = [backend.version(), backend.ps()]
         if state.load_reader is not None:
