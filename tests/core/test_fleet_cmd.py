@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import PROXY_TOKEN
 from tui.cli import main
-from tui.demo import SimulatedOllama
+from tui.demo import SimulatedOllama, hostile_models
 from tui.demo.dcgm import SimulatedDcgm
 from tui.demo.engines import SimulatedEngine
 from tui.demo.silent import SilentHost
@@ -114,6 +114,19 @@ def test_watch_prints_one_json_object_per_poll_until_ctrl_c(sim: SimulatedOllama
         process.stdout.close()
     assert [json.loads(line)["hosts"][0]["reachable"] for line in lines] == [True, True]
     assert code == 0
+
+
+def test_names_from_a_hostile_server_print_inert(capsys) -> None:
+    hostile = SimulatedOllama(models=hostile_models(), vram_fraction=0.5).start()
+    try:
+        name = next(iter(hostile.models))
+        hostile.mark_loaded(name, "5m", 2048)
+        main(["--host", hostile.url, "fleet"])
+    finally:
+        hostile.stop()
+    out = capsys.readouterr().out
+    assert "deepseek-r1:7b␛]0;pwned␇" in out and "spilled to CPU" in out  # shown, as visible symbols
+    assert not any(ord(c) < 32 and c != "\n" for c in out) and "\x9b" not in out
 
 
 def test_help_says_what_the_exit_status_means(capsys) -> None:

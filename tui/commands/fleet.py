@@ -101,7 +101,7 @@ async def _run(poller: Any, args: argparse.Namespace) -> int:
 
 def render_text(rows: list["HostRow"]) -> str:
     """One block per host: its state line, then models, load, GPUs and what needs a look."""
-    from tui.core.fleet_format import engine_text, gpu_text, load_text, model_text, state_text
+    from tui.core.fleet_format import engine_text, flag_text, gpu_text, load_text, model_text, state_text
     from tui.core.sanitize import inert
 
     width = max((len(row.name) for row in rows), default=0)
@@ -117,5 +117,5 @@ def render_text(rows: list["HostRow"]) -> str:
         gpus = [gpu_text(gpu) for gpu in row.gpus] or [inert(row.gpu_error) or "no GPU figures"]
         if row.reachable or row.gpus:  # this machine's "no GPU" says nothing about a host that is down
             lines += [f"    GPUs    {text}" if i == 0 else f"            {text}" for i, text in enumerate(gpus)]
-        lines += [f"    ⚠ {flag}" for flag in row.flags]
+        lines += [f"    {flag_text(flag)}" for flag in row.flags]
     return "\n".join(lines)

@@ -150,7 +150,6 @@ def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
-
 class _HostState:
     """What is kept per host between polls: its clients, detected engine and recent figures."""
 
@@ -203,13 +202,13 @@ class _HostState:
         """After a failure: close the clients and detect the engine again next time."""
         if self.profile.engine == AUTO:
             self.engine = ""
-        backend, http, self.backend, self.http, self.load_reader = self.backend, self.http, None, None, None
-        for closing in (backend.aclose() if backend is not None else None, http.aclose() if http else None):
-            if closing is not None:
-                try:
-                    await closing
-                except Exception:  # noqa: BLE001 - closing a broken client must not fail the poll
-                    pass
+        clients = [client for client in (self.backend, self.http) if client is not None]
+        self.backend, self.http, self.load_reader = None, None, None
+        for client in clients:
+            try:
+                await client.aclose()
+            except Exception:  # noqa: BLE001 - closing a broken client must not fail the poll
+                pass
 
     async def aclose(self) -> None:
         await self.forget()

@@ -3,7 +3,8 @@
 Why apart from `tui.core.fleet`: polling and wording change for different reasons,
 and the screen and the command must say the same thing the same way ("87 %",
 "69.3/79.6 GiB", "—" for a figure the host does not report). Plain strings: the
-screen styles them, the command prints them; host-supplied names are made inert.
+screen styles them, the command prints them; every host-supplied text (names, versions,
+error pages) is made inert, so no escape sequence reaches a terminal.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from tui.core.hardware import GpuSnapshot
 from tui.core.sanitize import inert
 from tui.core.units import format_gib
 
-__all__ = ["NOT_REPORTED", "engine_text", "gpu_text", "load_text", "model_text", "state_text"]
+__all__ = ["NOT_REPORTED", "engine_text", "flag_text", "gpu_text", "load_text", "model_text", "state_text"]
 
 NOT_REPORTED = "—"
 
@@ -23,7 +24,7 @@ def state_text(row: HostRow) -> str:
     """"reachable", "polling…" or the reason it is not reachable."""
     if row.reachable is None:
         return "polling…"
-    return "reachable" if row.reachable else f"unreachable: {row.error}"
+    return "reachable" if row.reachable else f"unreachable: {inert(row.error)}"
 
 
 def engine_text(row: HostRow) -> str:
@@ -68,3 +69,8 @@ def gpu_text(gpu: GpuSnapshot) -> str:
     power = NOT_REPORTED if gpu.power_watts is None else f"{gpu.power_watts:.0f} W"
     temp = NOT_REPORTED if gpu.temperature_c is None else f"{gpu.temperature_c:.0f} °C"
     return f"GPU{gpu.index} {inert(gpu.name)} · {util} · {vram} · {power} · {temp}"
+
+
+def flag_text(flag: str) -> str:
+    """"⚠ GPU0 memory 98% full" (a flag may name a model: made inert)."""
+    return f"⚠ {inert(flag)}"

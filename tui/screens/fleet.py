@@ -27,7 +27,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Sparkline, Static
 
 from tui.core.fleet import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, FleetPoller, HostRow
-from tui.core.fleet_format import engine_text, gpu_text, load_text, model_text
+from tui.core.fleet_format import engine_text, flag_text, gpu_text, load_text, model_text
 from tui.core.hosts import HostProfile
 from tui.core.sanitize import inert
 from tui.keymap import TEXTUAL_KEYS
@@ -126,7 +126,7 @@ class HostCard(Vertical):
         if not gpus and row.gpu_error and row.reachable:
             gpus = [inert(row.gpu_error)]
         self._set(".gpus", "\n".join(gpus))
-        self._set(".flags", "\n".join(f"⚠ {inert(flag)}" for flag in row.flags))
+        self._set(".flags", "\n".join(flag_text(flag) for flag in row.flags))
 
     def _set(self, selector: str, text: str) -> None:
         """A block shows only when it has something to say (no blank lines under an unreachable host)."""
