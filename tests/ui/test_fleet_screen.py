@@ -6,7 +6,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.apphelpers import make_app, screen_text, unsafe_output, wait_connected, wait_for, wait_for_text
+from tests.apphelpers import ScreenHost, make_app, screen_text, unsafe_output, wait_connected, wait_for, wait_for_text
 from tui.core.hosts import HostProfile
 from tui.demo import SimulatedOllama, hostile_models
 from tui.demo.dcgm import SimulatedDcgm
@@ -106,6 +106,13 @@ async def test_the_fleet_key_is_in_the_footer_f1_and_the_palette(sim) -> None:
         titles = {command.title for command in app.get_system_commands(app.screen)}
         assert "Fleet" in titles
     assert "F8" in help_text(CHAT_BINDINGS).plain
+
+
+async def test_a_host_shows_its_models_from_its_first_answer(sim: SimulatedOllama) -> None:
+    sim.mark_loaded("deepseek-r1:14b", "5m", 8192)
+    host = ScreenHost(lambda: FleetScreen([HostProfile("ws", sim.url)], interval=600))  # one poll only
+    async with host.run_test(size=(100, 30)) as pilot:
+        await wait_for_text(pilot, "ws  Ollama 0.12.6", "▸ deepseek-r1:14b · 100% GPU · ctx 8192")
 
 
 async def test_host_supplied_names_stay_inert(hosts) -> None:

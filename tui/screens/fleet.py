@@ -26,7 +26,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Sparkline, Static
 
-from tui.core.fleet import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, FleetPoller, HostRow
+from tui.core.fleet import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, FleetPoller, HostRow, ModelRow
 from tui.core.fleet_format import engine_text, flag_text, gpu_text, load_text, model_text
 from tui.core.hosts import HostProfile
 from tui.core.sanitize import inert
@@ -115,7 +115,7 @@ class HostCard(Vertical):
             self._remount_models(row)
         else:
             for line, model in zip(self.query(".model-line").results(FleetLine), row.models):
-                line.update(Content(f"▸ {model_text(model)}"))
+                line.update(_model_label(model))
         self.query_one(".load", Static).update(Content(load_text(row)) if row.reachable else "")
         history, label = (row.util_history, "GPU %") if row.util_history else (row.tps_history, "tok/s")
         self.query_one(".trend-label", Static).update(label if len(history) > 1 else "")
@@ -138,11 +138,16 @@ class HostCard(Vertical):
         box = self.query_one(".models", Vertical)
         had_focus = any(line.has_focus for line in box.query(FleetLine))
         box.remove_children()
-        box.mount_all(FleetLine(row.name, m.name, classes="model-line") for m in row.models if row.reachable)
+        box.mount_all(FleetLine(row.name, m.name, content=_model_label(m), classes="model-line")
+                      for m in row.models if row.reachable)
         if not row.models and row.reachable:
             box.mount(Static(Content.styled("no model loaded", "$text-muted"), classes="model-line"))
         if had_focus:
             self.query_one(".host-line", FleetLine).focus()
+
+
+def _model_label(model: ModelRow) -> Content:
+    return Content(f"▸ {model_text(model)}")
 
 
 def _header(row: HostRow) -> Content:
