@@ -3,7 +3,8 @@
 The hosts are the configured `[hosts.NAME]` entries plus the current server
 (`--host`, `server.host`, `OLLAMA_HOST`). Each is polled concurrently under its
 own timeout (`--timeout`, 3 s), so the command answers within a few seconds
-whatever the hosts do. Exit status: 0 when every host answered, 1 when one did not.
+whatever the hosts do (hosts whose tokens/s is a counter's rise, vLLM, are read
+twice, a second apart). Exit status: 0 when every host answered, 1 when one did not.
 
 `--json` prints one object whose shape is a contract (keys may be added, never renamed):
 {"hosts": [{"name", "url", "reachable", "error", "engine", "version", "models": [{"name",
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from tui.core.fleet import HostRow
 
 SOME_HOST_DOWN_EXIT = 1
+RATE_WINDOW_SECONDS = 1.0  # between the two reads a counter-based tokens/s needs
 
 
 def register(subparsers: Any) -> None:
@@ -84,6 +86,8 @@ async def _run(poller: Any, args: argparse.Namespace) -> int:
         while True:
             started = time.monotonic()
             rows = await poller.poll_all()
+            if not args.watch:
+                rows = await _with_rates(poller, rows)
             if args.json:
                 print(json.dumps(fleet_json(rows), indent=None if args.watch else 2), flush=True)
             else:
@@ -97,6 +101,23 @@ async def _run(poller: Any, args: argparse.Namespace) -> int:
             await asyncio.sleep(max(0.0, args.interval - (time.monotonic() - started)))
     finally:
         await poller.aclose()
+
+
+async def _with_rates(poller: Any, rows: list["HostRow"]) -> list["HostRow"]:
+    """vLLM's tokens/s is the rise of a counter between two reads: the hosts that answered without
+    a rate are asked once more, a second later (never the ones that did not answer: no second wait)."""
+    import asyncio
+
+    again = [index for index, row in enumerate(rows)
+             if row.reachable and row.generation_tps is None and row.requests_running is not None]
+    if not again:
+        return rows
+    await asyncio.sleep(RATE_WINDOW_SECONDS)
+    fresh = await asyncio.gather(*(poller.poll_host(poller.hosts[index]) for index in again))
+    rows = list(rows)
+    for index, row in zip(again, fresh):
+        rows[index] = row
+    return rows
 
 
 def render_text(rows: list["HostRow"]) -> str:
