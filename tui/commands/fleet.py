@@ -85,9 +85,7 @@ async def _run(poller: Any, args: argparse.Namespace) -> int:
     try:
         while True:
             started = time.monotonic()
-            rows = await poller.poll_all()
-            if not args.watch:
-                rows = await _with_rates(poller, rows)
+            rows = await (poller.poll_all() if args.watch else _poll_once(poller))
             if args.json:
                 print(json.dumps(fleet_json(rows), indent=None if args.watch else 2), flush=True)
             else:
@@ -103,20 +101,26 @@ async def _run(poller: Any, args: argparse.Namespace) -> int:
         await poller.aclose()
 
 
-async def _with_rates(poller: Any, rows: list["HostRow"]) -> list["HostRow"]:
-    """vLLM's tokens/s is the rise of a counter between two reads: the hosts that answered without
-    a rate are asked once more, a second later (never the ones that did not answer: no second wait)."""
+async def _poll_once(poller: Any) -> list["HostRow"]:
+    """Every host once. vLLM's tokens/s is the rise of a counter between two reads, so a host that
+    answered without a rate is asked again a second later, while the slower hosts are still awaited."""
     import asyncio
 
-    again = [index for index, row in enumerate(rows)
-             if row.reachable and row.generation_tps is None and row.requests_running is not None]
-    if not again:
-        return rows
-    await asyncio.sleep(RATE_WINDOW_SECONDS)
-    fresh = await asyncio.gather(*(poller.poll_host(poller.hosts[index]) for index in again))
-    rows = list(rows)
-    for index, row in zip(again, fresh):
-        rows[index] = row
+    again: dict[int, asyncio.Future["HostRow"]] = {}
+    index_of = {host.name: index for index, host in enumerate(poller.hosts)}
+
+    async def reread(index: int) -> "HostRow":
+        await asyncio.sleep(RATE_WINDOW_SECONDS)
+        return await poller.poll_host(poller.hosts[index])
+
+    def arrived(row: "HostRow") -> None:
+        if row.reachable and row.generation_tps is None and row.requests_running is not None:
+            index = index_of[row.name]
+            again[index] = asyncio.ensure_future(reread(index))
+
+    rows = await poller.poll_all(arrived)
+    for index, future in again.items():
+        rows[index] = await future
     return rows
 
 
