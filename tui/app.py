@@ -464,6 +464,23 @@ class R1App(App[None]):
         self.model = model
         self.connect()
 
+    @work(group="fleet")
+    async def action_open_fleet(self) -> None:
+        """F8: every configured host and this one; Enter there opens the chat on that host (and model)."""
+        from tui.core.fleet import fleet_hosts
+        from tui.screens.fleet import FleetScreen
+
+        hosts = fleet_hosts(self.settings.hosts, self.backend.url)
+        choice = await self.push_screen_wait(FleetScreen(hosts, current_url=self.backend.url, nvml=self._nvml))
+        if choice is None:
+            return
+        from tui.core.backend import normalize_host
+
+        if normalize_host(choice.host.url) != normalize_host(self.backend.url):
+            await self.switch_host(choice.host)
+        if choice.model:
+            self.use_model(choice.model)
+
     def apply_settings(self, new: Settings) -> None:
         """Settings saved from F7: what can change now does; the host and stall timeout at the next start."""
         old, self.settings = self.settings, new

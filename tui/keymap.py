@@ -81,6 +81,8 @@ SCREEN_BINDINGS = [
     Binding("f4", "compare", "Compare", priority=True, tooltip="compare one prompt on 2–4 models"),
     Binding("f5", "history", "History", priority=True,
             tooltip="history: search, resume, rename, export, delete"),
+    Binding("f8", "app.open_fleet", "Fleet", priority=True,
+            tooltip="fleet: every host's engine, models, load and GPUs; Enter chats there"),
     # Shown in F1 and the palette; the footer keeps room for the everyday keys.
     Binding("f6", "server", "Server", priority=True, show=False,
             tooltip="the Ollama server: version, loaded models, log, restart"),

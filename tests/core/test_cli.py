@@ -28,7 +28,7 @@ def test_help_lists_the_options_and_subcommands() -> None:
     for word in ("--host", "--model", "--config", "--demo", "--version"):
         assert re.search(rf"^  {word}\b", result.stdout, flags=re.M), word
     commands = command_modules()
-    assert commands == ["bench", "doctor", "export", "history", "pull", "recommend"]
+    assert commands == ["bench", "doctor", "export", "fleet", "history", "pull", "recommend"]
     for command in commands:
         assert re.search(rf"^    {command} +\S", result.stdout, flags=re.M), command  # with its one-line help
         sub = run(command, "--help")
