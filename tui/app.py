@@ -22,7 +22,7 @@ from textual.screen import Screen
 from tui import __version__
 from tui.core.backend import BackendError, LoadedModel
 from tui.core.engine_metrics import EngineLoad
-from tui.core.engines import AUTO, Backend, detect_engine, make_backend
+from tui.core.engines import AUTO, Backend, detect_engine, make_backend_async
 from tui.core.config import Settings, default_config_path, read_state, remember
 from tui.core.connection import ServerState, choose_start_model, reach, status_line
 from tui.core.pulls import Pull, PullManager, PullState
@@ -202,8 +202,8 @@ class R1App(App[None]):
         info = await detect_engine(self.backend.url, self.backend.headers or None)
         if info.engine == self.backend.engine:
             return self.backend
-        return make_backend(self.backend.url, info.engine, headers=self.backend.headers or None,
-                            stall_timeout=self.settings.stall_timeout)
+        return await make_backend_async(self.backend.url, info.engine, headers=self.backend.headers or None,
+                                        stall_timeout=self.settings.stall_timeout)
 
     def _use_backend(self, backend: Backend) -> None:
         """Talk through `backend` from now on; the one it replaces is closed in the background."""
@@ -447,8 +447,8 @@ class R1App(App[None]):
         old = self.backend
         headers = host.headers()
         self.engine_choice = host.engine
-        self.backend = make_backend(host.url, "ollama" if host.engine == AUTO else host.engine,
-                                    stall_timeout=self.settings.stall_timeout, headers=headers)
+        self.backend = await make_backend_async(host.url, "ollama" if host.engine == AUTO else host.engine,
+                                                stall_timeout=self.settings.stall_timeout, headers=headers)
         self.pulls = PullManager(self.backend, self._pull_changed)
         self._load_reader = None
         self.engine_load = None

@@ -32,7 +32,7 @@ from tui.core.metrics import GenerationStats
 from tui.core.transport import GuardedTransport, authorization_of
 
 __all__ = ["AUTO", "ENGINES", "ENGINE_CHOICES", "OPENAI_ENGINES", "Backend", "EngineInfo", "detect_engine",
-           "engine_label", "make_backend"]
+           "engine_label", "make_backend", "make_backend_async"]
 
 AUTO = "auto"
 ENGINES = ("ollama", "vllm", "sglang", "llama.cpp")
@@ -153,3 +153,10 @@ def make_backend(url: str, engine: str = "ollama", *, headers: dict[str, str] | 
     if engine not in ("ollama", AUTO):
         raise BackendError("config", f"Unknown engine {engine!r}", "use one of " + ", ".join(ENGINE_CHOICES))
     return OllamaBackend(url, headers=headers, stall_timeout=stall_timeout)
+
+
+async def make_backend_async(url: str, engine: str = "ollama", *, headers: dict[str, str] | None = None,
+                             stall_timeout: float = DEFAULT_STALL_TIMEOUT) -> "Backend":
+    """`make_backend` on a worker thread: the first OpenAI-compatible backend imports the openai
+    client (over a second on a busy machine), which must not freeze the screen."""
+    return await asyncio.to_thread(make_backend, url, engine, headers=headers, stall_timeout=stall_timeout)

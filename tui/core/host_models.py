@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from tui.core.backend import BackendError, InstalledModel, normalize_host
-from tui.core.engines import AUTO, Backend, detect_engine, engine_label, make_backend
+from tui.core.engines import AUTO, Backend, detect_engine, engine_label, make_backend_async
 from tui.core.hosts import HostProfile
 
 __all__ = ["HOST_TIMEOUT", "HostModels", "models_on_hosts", "open_host_backend", "split_host_model"]
@@ -41,7 +41,7 @@ async def open_host_backend(host: HostProfile, *, stall_timeout: float = 300.0,
     engine = host.engine
     if engine == AUTO:
         engine = (await detect_engine(host.url, host.headers(), timeout=timeout)).engine
-    return make_backend(host.url, engine, headers=host.headers(), stall_timeout=stall_timeout)
+    return await make_backend_async(host.url, engine, headers=host.headers(), stall_timeout=stall_timeout)
 
 
 async def _ask(host: HostProfile, timeout: float) -> HostModels:

@@ -161,6 +161,9 @@ class OpenAICompatBackend:
             default_headers=others or None,
             http_client=httpx.AsyncClient(timeout=self._timeout,
                                           transport=GuardedTransport(self.url, authorization)))
+        # The client imports its resources on first use (about a second on a busy machine): do it now,
+        # so that whoever builds the backend off the event loop (`make_backend_async`) pays it there.
+        _ = (self.client.models, self.client.chat.completions)
         self._models: dict[str, InstalledModel] = {}
         self._context: dict[str, int] = {}
         self._version: str | None = None

@@ -16,12 +16,22 @@ Why a transport (httpx's public extension point) and not a patch of the clients:
 
 from __future__ import annotations
 
+import functools
+import ssl
 from typing import AsyncIterator, Mapping
 from urllib.parse import urlparse
 
 import httpx
 
-__all__ = ["GuardedTransport", "authorization_of", "escape_line_separators"]
+__all__ = ["GuardedTransport", "authorization_of", "escape_line_separators", "shared_ssl_context"]
+
+
+@functools.lru_cache(maxsize=1)
+def shared_ssl_context() -> ssl.SSLContext:
+    """One TLS context for every client: loading the CA bundle costs tens of milliseconds each time,
+    and r1tui builds a client per host (the fleet view polls dozens). httpx's own defaults
+    (certifi, SSL_CERT_FILE/SSL_CERT_DIR) apply."""
+    return httpx.create_ssl_context()
 
 # Characters `str.splitlines` breaks on that may appear raw inside a JSON string, as UTF-8 bytes.
 # (C0 separators such as U+001C are control characters: JSON encoders always escape those.)
@@ -79,6 +89,7 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
     """
 
     def __init__(self, base_url: str, authorization: str | None = None, **kwargs: object) -> None:
+        kwargs.setdefault("verify", shared_ssl_context())
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._origin = _origin(base_url)
         self._authorization = authorization
