@@ -282,6 +282,8 @@ class TurnView(Vertical, can_focus=True):
             panes.styles.height = self.live_rows
         else:
             panes.styles.clear_rule("height")
+            self.query_one(ReasoningText).set_live_rows(0)
+            self.query_one(AnswerMarkdown).set_live_rows(0)
             for scroll in self.query(PaneScroll):
                 # Back to the height of its text: no offset may stay behind, or the top would hide.
                 scroll.following = False
@@ -295,6 +297,9 @@ class TurnView(Vertical, can_focus=True):
         if self.live_rows is None or self.summarised:
             return
         for scroll in self.query(PaneScroll):
+            text = scroll.query_one("ReasoningText, AnswerMarkdown")
+            assert isinstance(text, (ReasoningText, AnswerMarkdown))
+            text.set_live_rows(scroll.scrollable_content_region.height if scroll.display else 0)
             if not scroll.following and scroll.virtual_size.height > scroll.scrollable_content_region.height:
                 scroll.following = True
                 scroll.anchor()
@@ -360,6 +365,9 @@ class TurnView(Vertical, can_focus=True):
             await self._flush_pending()
 
     async def _flush_pending(self) -> None:
+        if not (self._pending_reasoning or self._pending_answer):
+            self._update_header()
+            return
         if self._pending_reasoning:
             text = inert("".join(self._pending_reasoning))
             self._pending_reasoning.clear()
@@ -400,8 +408,8 @@ class TurnView(Vertical, can_focus=True):
 
             fold = reasoning_dwarfs_answer(
                 self.turn,
-                max(reasoning.virtual_size.height, estimated_rows(self.turn.reasoning, width(reasoning))),
-                max(answer.virtual_size.height, estimated_rows(self.turn.answer, width(answer))),
+                max(reasoning.text_height(), estimated_rows(self.turn.reasoning, width(reasoning))),
+                max(answer.text_height(), estimated_rows(self.turn.answer, width(answer))),
                 live_rows)
             self.set_live_rows(None)
             if fold:
@@ -440,7 +448,7 @@ class TurnView(Vertical, can_focus=True):
         header = self._header_text()
         if header.plain != self._last_header:
             self._last_header = header.plain
-            self.query_one(ReasoningHeader).update(header)
+            self.query_one(ReasoningHeader).update(header, layout=False)  # one row, whatever it says
 
     def _show_outcome(self) -> None:
         turn = self.turn
