@@ -144,7 +144,14 @@ class Output:
     chunks: list[tuple[float, int]] = field(default_factory=list)
     text: bytearray = field(default_factory=bytearray)
     frames: list[Frame] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)  # per chunk: the offset in `text` where it ends
     _partial: bytearray = field(default_factory=bytearray)
+
+    def arrival(self, offset: int) -> float:
+        """When the byte at `offset` of `text` was read from the terminal."""
+        import bisect
+
+        return self.chunks[bisect.bisect_right(self.ends, offset)][0]
 
     def note_frames(self, data: bytes, now: float) -> None:
         """Split the stream into synchronized frames as it arrives."""
@@ -183,7 +190,8 @@ class AppInPty:
     """The r1tui command in a pty of a given size; reads everything it writes."""
 
     def __init__(self, args: list[str], cols: int = 160, rows: int = 50, env: dict[str, str] | None = None,
-                 python_args: tuple[str, ...] = (), synchronized: bool = True) -> None:
+                 python_args: tuple[str, ...] = (), synchronized: bool = True,
+                 command: list[str] | None = None) -> None:
         self.master, slave = pty.openpty()
         self.cols, self.rows = cols, rows
         # Answer the app's "do you support synchronized output?" query as most terminals (and tmux) do:
@@ -193,7 +201,7 @@ class AppInPty:
         environment = terminal_env(env)
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
-            [sys.executable, *python_args, "-m", "tui", *args], stdin=slave, stdout=slave, stderr=slave,
+            command or [sys.executable, *python_args, "-m", "tui", *args], stdin=slave, stdout=slave, stderr=slave,
             cwd=ROOT, env=environment, start_new_session=True,
         )
         os.close(slave)
@@ -216,6 +224,7 @@ class AppInPty:
                 return
             now = time.perf_counter()
             self.output.chunks.append((now, len(data)))
+            self.output.ends.append(len(self.output.text) + len(data))
             if self._synchronized and SYNC_QUERY in data:
                 os.write(self.master, SYNC_REPLY)
             self.output.text += data
@@ -232,7 +241,7 @@ class AppInPty:
             # GIL, starve the reader thread, fill the pty and stall the app being measured.
             found = self.output.text.find(needle, start)
             if found >= 0:
-                return time.perf_counter()
+                return self.output.arrival(found + len(needle) - 1)
             start = max(start, len(self.output.text) - len(needle))
             time.sleep(0.02)
         raise TimeoutError(f"{needle!r} did not appear within {timeout} s")
@@ -241,8 +250,9 @@ class AppInPty:
         """Like wait_for_text, for a regular expression (searched from `start`, a little before the new output)."""
         deadline = time.perf_counter() + timeout
         while time.perf_counter() < deadline:
-            if pattern.search(self.output.text, start):
-                return time.perf_counter()
+            match = pattern.search(self.output.text, start)
+            if match:
+                return self.output.arrival(match.end() - 1)
             start = max(start, len(self.output.text) - 256)
             time.sleep(0.02)
         raise TimeoutError(f"{pattern.pattern!r} did not appear within {timeout} s")
@@ -273,6 +283,28 @@ class AppInPty:
             self.process.wait()
         self._stop = True
         os.close(self.master)
+
+
+def chat_area(cols: int, rows: int) -> tuple[range, range]:
+    """The conversation's rows and columns at this terminal size (panel as the app decides), from the
+    real app run headless once: frames that write there are frames of the visible chat."""
+    import asyncio
+
+    from tui.app import R1App
+    from tui.core.backend import OllamaBackend
+    from tui.core.config import Settings
+    from tui.demo import SimulatedOllama
+    from tui.widgets.conversation import ConversationScroll
+
+    async def read() -> tuple[range, range]:
+        with SimulatedOllama(rate=0.0) as sim:
+            app = R1App(OllamaBackend(sim.url), Settings(), requested_model="deepseek-r1:7b")
+            async with app.run_test(size=(cols, rows)) as pilot:
+                await pilot.pause()
+                region = app.screen.query_one(ConversationScroll).region
+                return range(region.y, region.bottom), range(region.x, region.right)
+
+    return asyncio.run(read())
 
 
 def print_table(rows: list[tuple[str, str, str, str]]) -> None:

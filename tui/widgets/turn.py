@@ -392,10 +392,17 @@ class TurnView(Vertical, can_focus=True):
             self.call_after_refresh(self._follow_overflowing_panes)
 
     async def finish(self) -> None:
+        """Show how the turn ended; then leave the live layout, once that is on screen.
+
+        Leaving it lays out the whole turn at its full height (a long reasoning is thousands
+        of rows), a costly frame: "stopped" (or the figures) must not wait for it.
+        """
         await self.flush()
         self._show_outcome()
         live_rows = self.live_rows
-        if live_rows is not None:
+        if live_rows is None:
+            self.finished = True
+        else:
             # Measured, or estimated where the text is still being laid out in the background
             # (a long burst is drawn from its end, in slices): a half-drawn answer must not
             # look short beside its reasoning and fold it.
@@ -411,9 +418,14 @@ class TurnView(Vertical, can_focus=True):
                 max(reasoning.text_height(), estimated_rows(self.turn.reasoning, width(reasoning))),
                 max(answer.text_height(), estimated_rows(self.turn.answer, width(answer))),
                 live_rows)
+            self.call_after_refresh(self._leave_live, fold)
+
+    def _leave_live(self, fold: bool) -> None:
+        if self.is_mounted and not self.summarised:
             self.set_live_rows(None)
             if fold:
                 self.set_folded(True)
+        self.finished = True
 
     async def load_finished(self) -> None:
         """Show a turn that finished before this view existed (e.g. resumed from history)."""
@@ -422,6 +434,7 @@ class TurnView(Vertical, can_focus=True):
             self.query_one(".answer-placeholder").display = False
             await self.query_one(AnswerMarkdown).show(inert(self.turn.answer))
         self._show_outcome()
+        self.finished = True
 
     # -- presentation ------------------------------------------------------------
 
@@ -466,7 +479,6 @@ class TurnView(Vertical, can_focus=True):
             reason = inert(turn.error) if turn.error else "stopped: the server was told to stop generating"
             error.update(Content.styled(f"■ {reason}", "$warning"))
         self.query_one(".turn-stats", Static).update(Content.styled(turn_figures(turn), "dim"))
-        self.finished = True
 
     def set_folded(self, folded: bool) -> None:
         """Folded: the reasoning is a one-line header above a full-width answer."""
