@@ -153,3 +153,29 @@ async def test_an_answer_without_reasoning_takes_the_whole_live_area(sim: Simula
                        timeout=5)
         await pilot.press("escape")
         await wait_turn_finished(pilot)
+
+
+async def test_a_fast_stream_reaches_the_screen_many_times_a_second(sim: SimulatedOllama, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Frames are paced by time, not by the token rate: 300 tokens/s does not look jerkier than 30."""
+    import time
+
+    from tui.demo import synthetic_reply
+
+    shown: list[float] = []
+    flush = TurnView._flush_pending
+
+    async def counting_flush(self: TurnView) -> None:
+        if self._pending_reasoning or self._pending_answer:
+            shown.append(time.monotonic())
+        await flush(self)
+
+    monkeypatch.setattr(TurnView, "_flush_pending", counting_flush)
+    async with streaming(sim, synthetic_reply(1500, 300), "fast", rate=300.0) as (app, pilot):
+        await wait_for(pilot, lambda: len(shown) > 0, timeout=30)
+        start = time.monotonic()
+        await pilot.pause(3.0)
+        frames = [at for at in shown if start <= at <= start + 3.0]
+        assert app.screen.conversation.turns[-1].state is TurnState.STREAMING
+        assert len(frames) >= 3.0 * 8, len(frames)  # 15 a second when the loop keeps up; 3 a second before
+        await pilot.press("escape")
+        await wait_turn_finished(pilot)
