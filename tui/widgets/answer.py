@@ -313,7 +313,7 @@ class AnswerMarkdown(ReservedHeight, Widget):
         width = self.content_size.width
         self._ensure_rendered(width)
         rendered = self._by_width.get(width)
-        base = self.rich_style
+        base = self.visual_style.rich_style  # cached by Textual (rich_style walks every ancestor, per line)
         if rendered is not None and rendered.cut:
             if y == 0:
                 notice = Strip([Segment(CUT_NOTICE, Style(dim=True, italic=True))])

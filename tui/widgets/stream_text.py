@@ -278,7 +278,7 @@ class StreamingText(ReservedHeight, Widget):
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width
         self._ensure_wrapped(width)
-        style = self.rich_style
+        style = self.visual_style.rich_style  # cached by Textual (rich_style walks every ancestor, per line)
         if self._cut:
             if y == 0:
                 return Strip([Segment(CUT_NOTICE, style + Style(dim=True, italic=True))]).crop_extend(0, width, style)
