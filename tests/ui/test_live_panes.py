@@ -108,7 +108,9 @@ async def test_live_text_starts_at_the_top_of_its_pane(sim: SimulatedOllama) -> 
         rows = screen_text(app).splitlines()
         # The header row ("▼ Reasoning" until its timer first ticks, then "▼ thinking 0.4 s"): under
         # load the text can be drawn before the header's first tick.
-        header = next(index for index, row in enumerate(rows) if "▼ thinking" in row or "▼ Reasoning" in row)
+        # On a very busy machine the ten tokens may all be in before the screen is read ("▼ thought for").
+        header = next(index for index, row in enumerate(rows)
+                      if "▼ thinking" in row or "▼ Reasoning" in row or "▼ thought for" in row)
         assert "First thought" in rows[header + 1]  # right under the header, not at the pane's bottom
         await pilot.press("escape")
         await wait_turn_finished(pilot)
@@ -145,7 +147,8 @@ async def test_live_panes_follow_the_chat_height_when_the_panel_is_toggled(sim: 
 async def test_an_answer_without_reasoning_takes_the_whole_live_area(sim: SimulatedOllama) -> None:
     reply = Reply("", "\n\n".join(f"Direct answer line {n}." for n in range(1, 30)))
     async with streaming(sim, reply, "straight to it", rate=40.0, size=(80, 24)) as (app, pilot):
-        await wait_for(pilot, lambda: "Direct answer line 3." in screen_text(app), timeout=30)
+        # Any of its lines: on a very busy machine the first ones may have scrolled by before a look.
+        await wait_for(pilot, lambda: "Direct answer line" in screen_text(app), timeout=30)
         view = app.screen.query(TurnView).last()
         assert not view.query_one(".reasoning-pane").display  # hidden with the first answer text
         # On screen a frame later at worst (a loaded machine can paint the answer's text first).
