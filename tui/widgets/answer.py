@@ -28,8 +28,8 @@ from tui.widgets.markdown_render import MarkdownRenderer, estimated_rows, settle
 if TYPE_CHECKING:
     from textual.app import App
 
-# Tail length before it may settle: long enough that a list or table is rarely split,
-# short enough that re-rendering it every frame is a few milliseconds.
+# Tail length before it may settle (at a block start: a table or code block stays whole unless over TAIL_LIMIT):
+# short, because the tail is rendered again at every frame, 15 a second (loose list items may settle apart).
 SETTLE_CHARACTERS = 400
 # Folding switches between two widths, and Textual's fr rounding can ask for one a cell narrower.
 _WIDTHS_KEPT = 3
@@ -297,7 +297,6 @@ class AnswerMarkdown(ReservedHeight, Widget):
 
     def _text_rows(self) -> int:
         return self._tail_start() + len(self._tail_lines)
-
 
     def _laid_out(self) -> bool:
         return self._width >= 0

@@ -256,8 +256,6 @@ class StreamingText(ReservedHeight, Widget):
         """1 when the first row is the notice that earlier rows were dropped."""
         return 1 if self._cut else 0
 
-
-
     def _laid_out(self) -> bool:
         return self._wrap_width >= 0
 
