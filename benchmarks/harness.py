@@ -118,10 +118,65 @@ class SimProcess:
         self.process.wait(timeout=10)
 
 
+SYNC_QUERY = b"\x1b[?2026$p"
+SYNC_REPLY = b"\x1b[?2026;2$y"  # DECRPM: mode 2026 (synchronized output) is supported, currently reset
+SYNC_START = b"\x1b[?2026h"
+SYNC_END = b"\x1b[?2026l"
+_MOVE_TO = re.compile(rb"\x1b\[(\d+);(\d+)H")
+
+
+@dataclass
+class Frame:
+    """One frame the app wrote (between SYNC_START and SYNC_END): when it ended, its size, the cells it starts writing at."""
+
+    at: float
+    size: int
+    moves: list[tuple[int, int]]  # (row, column), 0-based, of each cursor move inside the frame
+
+    def touches(self, rows: range, columns: range) -> bool:
+        """Whether the frame writes into the area: a line that starts inside it (Textual moves the cursor to
+        the start of each run of cells it writes; the last move only parks the cursor)."""
+        return any(row in rows and column in columns for row, column in self.moves[:-1])
+
+
 @dataclass
 class Output:
     chunks: list[tuple[float, int]] = field(default_factory=list)
     text: bytearray = field(default_factory=bytearray)
+    frames: list[Frame] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)  # per chunk: the offset in `text` where it ends
+    _partial: bytearray = field(default_factory=bytearray)
+
+    def arrival(self, offset: int) -> float:
+        """When the byte at `offset` of `text` was read from the terminal."""
+        import bisect
+
+        return self.chunks[bisect.bisect_right(self.ends, offset)][0]
+
+    def note_frames(self, data: bytes, now: float) -> None:
+        """Split the stream into synchronized frames as it arrives."""
+        self._partial += data
+        while True:
+            start = self._partial.find(SYNC_START)
+            if start < 0:
+                del self._partial[:-len(SYNC_START)]
+                return
+            end = self._partial.find(SYNC_END, start)
+            if end < 0:
+                del self._partial[:start]
+                return
+            body = bytes(self._partial[start + len(SYNC_START):end])
+            moves = [(int(row) - 1, int(column) - 1) for row, column in _MOVE_TO.findall(body)]
+            self.frames.append(Frame(now, len(body) + len(SYNC_START) + len(SYNC_END), moves))
+            del self._partial[:end + len(SYNC_END)]
+
+    def frames_between(self, start: float, end: float, rows: range | None = None,
+                       columns: range | None = None) -> list[Frame]:
+        """Frames written in [start, end]; with an area, only those that draw into it."""
+        frames = [frame for frame in self.frames if start <= frame.at <= end]
+        if rows is not None and columns is not None:
+            frames = [frame for frame in frames if frame.touches(rows, columns)]
+        return frames
 
     def bytes_between(self, start: float, end: float) -> int:
         return sum(size for at, size in self.chunks if start <= at <= end)
@@ -134,13 +189,19 @@ class Output:
 class AppInPty:
     """The r1tui command in a pty of a given size; reads everything it writes."""
 
-    def __init__(self, args: list[str], cols: int = 160, rows: int = 50, env: dict[str, str] | None = None) -> None:
+    def __init__(self, args: list[str], cols: int = 160, rows: int = 50, env: dict[str, str] | None = None,
+                 python_args: tuple[str, ...] = (), synchronized: bool = True,
+                 command: list[str] | None = None) -> None:
         self.master, slave = pty.openpty()
+        self.cols, self.rows = cols, rows
+        # Answer the app's "do you support synchronized output?" query as most terminals (and tmux) do:
+        # each frame then arrives between SYNC_START and SYNC_END, so frames can be counted exactly.
+        self._synchronized = synchronized
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         environment = terminal_env(env)
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tui", *args], stdin=slave, stdout=slave, stderr=slave,
+            command or [sys.executable, *python_args, "-m", "tui", *args], stdin=slave, stdout=slave, stderr=slave,
             cwd=ROOT, env=environment, start_new_session=True,
         )
         os.close(slave)
@@ -161,8 +222,13 @@ class AppInPty:
                 return
             if not data:
                 return
-            self.output.chunks.append((time.perf_counter(), len(data)))
+            now = time.perf_counter()
+            self.output.chunks.append((now, len(data)))
+            self.output.ends.append(len(self.output.text) + len(data))
+            if self._synchronized and SYNC_QUERY in data:
+                os.write(self.master, SYNC_REPLY)
             self.output.text += data
+            self.output.note_frames(data, now)
 
     def write(self, text: str) -> float:
         os.write(self.master, text.encode())
@@ -175,7 +241,7 @@ class AppInPty:
             # GIL, starve the reader thread, fill the pty and stall the app being measured.
             found = self.output.text.find(needle, start)
             if found >= 0:
-                return time.perf_counter()
+                return self.output.arrival(found + len(needle) - 1)
             start = max(start, len(self.output.text) - len(needle))
             time.sleep(0.02)
         raise TimeoutError(f"{needle!r} did not appear within {timeout} s")
@@ -184,8 +250,9 @@ class AppInPty:
         """Like wait_for_text, for a regular expression (searched from `start`, a little before the new output)."""
         deadline = time.perf_counter() + timeout
         while time.perf_counter() < deadline:
-            if pattern.search(self.output.text, start):
-                return time.perf_counter()
+            match = pattern.search(self.output.text, start)
+            if match:
+                return self.output.arrival(match.end() - 1)
             start = max(start, len(self.output.text) - 256)
             time.sleep(0.02)
         raise TimeoutError(f"{pattern.pattern!r} did not appear within {timeout} s")
@@ -216,6 +283,28 @@ class AppInPty:
             self.process.wait()
         self._stop = True
         os.close(self.master)
+
+
+def chat_area(cols: int, rows: int) -> tuple[range, range]:
+    """The conversation's rows and columns at this terminal size (panel as the app decides), from the
+    real app run headless once: frames that write there are frames of the visible chat."""
+    import asyncio
+
+    from tui.app import R1App
+    from tui.core.backend import OllamaBackend
+    from tui.core.config import Settings
+    from tui.demo import SimulatedOllama
+    from tui.widgets.conversation import ConversationScroll
+
+    async def read() -> tuple[range, range]:
+        with SimulatedOllama(rate=0.0) as sim:
+            app = R1App(OllamaBackend(sim.url), Settings(), requested_model="deepseek-r1:7b")
+            async with app.run_test(size=(cols, rows)) as pilot:
+                await pilot.pause()
+                region = app.screen.query_one(ConversationScroll).region
+                return range(region.y, region.bottom), range(region.x, region.right)
+
+    return asyncio.run(read())
 
 
 def print_table(rows: list[tuple[str, str, str, str]]) -> None:

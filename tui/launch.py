@@ -8,6 +8,27 @@ import os
 from tui.core.config import load_settings
 
 
+# Young objects allocated before Python's cycle collector runs: every frame allocates thousands
+# (strips, segments, styles), and at the default 700 the collector ran many times per frame.
+GC_YOUNG_THRESHOLD = 20_000
+
+
+def collect_garbage_for_frames() -> None:
+    """Tune the cycle collector for a long-running TUI (see benchmarks/PROFILE.md).
+
+    What exists at start-up (modules, classes, CSS, widgets) lives as long as the
+    app: frozen, the collector no longer walks it in every full collection. Young
+    collections run after more allocations: they cost in proportion to the objects
+    still alive, not to how often they run, so fewer of them cost less.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
+
+
 def resolve_host(cli_host: str | None, config_host: str) -> str:
     """--host, then the config file, then OLLAMA_HOST, then Ollama's default (via the client)."""
     return cli_host or config_host or os.environ.get("OLLAMA_HOST") or "http://127.0.0.1:11434"
@@ -68,6 +89,7 @@ def run_tui(args: argparse.Namespace) -> int:
         history_path = data_dir() / "demo-history.db"
     app = R1App(backend, settings, engine=engine, extra_hosts=extra_hosts, requested_model=args.model, demo=args.demo,
                 startup_messages=problems, runtime=runtime, config_path=loaded.path, history_path=history_path)
+    collect_garbage_for_frames()
     try:
         app.run()
     finally:

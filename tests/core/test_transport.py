@@ -51,3 +51,42 @@ async def test_a_credential_goes_only_to_its_own_origin() -> None:
             pass  # nothing listens there: only the headers matter
         seen.append(request.headers.get("authorization"))
     assert seen == ["Bearer right", None, None, None]
+
+
+class BufferedChunks(httpx.AsyncByteStream):
+    """A body whose chunks are all buffered already: iterating it never waits for anything."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+    async def __aiter__(self):
+        for index in range(self.count):
+            yield json.dumps({"n": index}).encode() + b"\n"
+
+
+async def test_a_body_read_from_a_full_buffer_still_gives_the_event_loop_turns() -> None:
+    """A fast server fills the socket: parsing its chunks must not keep keys and frames waiting."""
+    import asyncio
+    import time
+
+    from tui.core.transport import TURN_SECONDS, _EscapingStream
+
+    turns = 0
+
+    async def other_work() -> None:  # a key, a timer, a frame: anything else the app has to do
+        nonlocal turns
+        while True:
+            await asyncio.sleep(0)
+            turns += 1
+
+    other = asyncio.get_running_loop().create_task(other_work())
+    await asyncio.sleep(0)
+    started = time.perf_counter()
+    async for _ in _EscapingStream(BufferedChunks(400)):
+        busy_until = time.perf_counter() + 0.0005  # the client parsing one chunk
+        while time.perf_counter() < busy_until:
+            pass
+    elapsed = time.perf_counter() - started
+    other.cancel()
+    # Left alone for at most TURN_SECONDS at a time (and one chunk more): turns all along, not one at the end.
+    assert turns >= elapsed / (4 * TURN_SECONDS) > 2, (turns, elapsed)

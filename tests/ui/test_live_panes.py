@@ -42,9 +42,13 @@ def streaming_with_answer_in_sight(app: R1App) -> bool:
 async def test_the_answer_streams_in_sight_beside_a_long_reasoning(sim: SimulatedOllama) -> None:
     async with streaming(sim, LONG_REASONING, "think long", rate=150.0) as (app, pilot):
         screen = app.screen
-        # Mid-reasoning: its newest step is on screen (the pane follows it), the answer is still waiting.
-        await wait_for(pilot, lambda: "Reasoning step 30 " in screen_text(app), timeout=30)
-        assert "the model is thinking…" in screen_text(app)
+        # Mid-reasoning: its newest steps are on screen (the pane follows them), the answer is still waiting.
+        # Any step past the first screenful: the pane jumps ahead, and a busy machine looks now and then.
+        def following_the_reasoning() -> bool:
+            shown = screen_text(app)
+            return "the model is thinking…" in shown and any(f"Reasoning step {n} " in shown for n in range(25, 61))
+
+        await wait_for(pilot, following_the_reasoning, timeout=30)
         # Mid-answer: the answer's newest lines are on screen beside the reasoning's last ones.
         await wait_for(pilot, lambda: streaming_with_answer_in_sight(app), timeout=30)
         await wait_turn_finished(pilot, timeout=30)
@@ -108,7 +112,9 @@ async def test_live_text_starts_at_the_top_of_its_pane(sim: SimulatedOllama) -> 
         rows = screen_text(app).splitlines()
         # The header row ("▼ Reasoning" until its timer first ticks, then "▼ thinking 0.4 s"): under
         # load the text can be drawn before the header's first tick.
-        header = next(index for index, row in enumerate(rows) if "▼ thinking" in row or "▼ Reasoning" in row)
+        # On a very busy machine the ten tokens may all be in before the screen is read ("▼ thought for").
+        header = next(index for index, row in enumerate(rows)
+                      if "▼ thinking" in row or "▼ Reasoning" in row or "▼ thought for" in row)
         assert "First thought" in rows[header + 1]  # right under the header, not at the pane's bottom
         await pilot.press("escape")
         await wait_turn_finished(pilot)
@@ -145,11 +151,38 @@ async def test_live_panes_follow_the_chat_height_when_the_panel_is_toggled(sim: 
 async def test_an_answer_without_reasoning_takes_the_whole_live_area(sim: SimulatedOllama) -> None:
     reply = Reply("", "\n\n".join(f"Direct answer line {n}." for n in range(1, 30)))
     async with streaming(sim, reply, "straight to it", rate=40.0, size=(80, 24)) as (app, pilot):
-        await wait_for(pilot, lambda: "Direct answer line 3." in screen_text(app), timeout=30)
+        # Any of its lines: on a very busy machine the first ones may have scrolled by before a look.
+        await wait_for(pilot, lambda: "Direct answer line" in screen_text(app), timeout=30)
         view = app.screen.query(TurnView).last()
         assert not view.query_one(".reasoning-pane").display  # hidden with the first answer text
         # On screen a frame later at worst (a loaded machine can paint the answer's text first).
         await wait_for(pilot, lambda: "Reasoning" not in screen_text(app) and "thinking" not in screen_text(app),
                        timeout=5)
+        await pilot.press("escape")
+        await wait_turn_finished(pilot)
+
+
+async def test_a_fast_stream_reaches_the_screen_many_times_a_second(sim: SimulatedOllama, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Frames are paced by time, not by the token rate: 300 tokens/s does not look jerkier than 30."""
+    import time
+
+    from tui.demo import synthetic_reply
+
+    shown: list[float] = []
+    flush = TurnView._flush_pending
+
+    async def counting_flush(self: TurnView) -> None:
+        if self._pending_reasoning or self._pending_answer:
+            shown.append(time.monotonic())
+        await flush(self)
+
+    monkeypatch.setattr(TurnView, "_flush_pending", counting_flush)
+    async with streaming(sim, synthetic_reply(1500, 300), "fast", rate=300.0) as (app, pilot):
+        await wait_for(pilot, lambda: len(shown) > 0, timeout=30)
+        start = time.monotonic()
+        await pilot.pause(3.0)
+        frames = [at for at in shown if start <= at <= start + 3.0]
+        assert app.screen.conversation.turns[-1].state is TurnState.STREAMING
+        assert len(frames) >= 3.0 * 8, len(frames)  # 15 a second when the loop keeps up; 3 a second before
         await pilot.press("escape")
         await wait_turn_finished(pilot)

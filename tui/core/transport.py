@@ -6,6 +6,11 @@ Why a transport (httpx's public extension point) and not a patch of the clients:
   talks to when no other token is set. r1tui sends a credential only to the host
   it was configured for, so this transport drops any Authorization header that
   r1tui did not configure for the request's own host.
+- A fast server fills the socket faster than the app reads it; each read then brings
+  up to 64 KiB, hundreds of stream chunks that the client parses one after the other
+  without giving the event loop a turn (httpcore hands on the chunks it has buffered
+  without awaiting anything): keys, timers and frames waited a tenth of a second and
+  more. The body gives the loop a turn whenever it has kept it for TURN_SECONDS.
 - The `ollama` client reads NDJSON with httpx's `aiter_lines`, which splits on
   every Unicode line boundary (U+0085 NEL, U+2028, U+2029, ...), while Ollama's
   JSON encoder writes NEL raw inside strings. One NEL in an answer then cut a
@@ -16,8 +21,10 @@ Why a transport (httpx's public extension point) and not a patch of the clients:
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import ssl
+import time
 from typing import AsyncIterator, Mapping
 from urllib.parse import urlparse
 
@@ -41,6 +48,8 @@ _SEPARATORS = {
     "\u2029".encode(): b"\\u2029",
 }
 _LEADS = (b"\xc2", b"\xe2", b"\xe2\x80")  # byte prefixes of the sequences above, held over a chunk boundary
+# The longest the body's consumer keeps the event loop before a turn for keys, timers and frames.
+TURN_SECONDS = 0.005
 
 
 def escape_line_separators(data: bytes) -> bytes:
@@ -59,7 +68,11 @@ class _EscapingStream(httpx.AsyncByteStream):
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         held = b""
+        turn_ends = time.perf_counter() + TURN_SECONDS
         async for chunk in self._inner:
+            if time.perf_counter() > turn_ends:
+                await asyncio.sleep(0)  # the event loop's turn: keys, timers and frames
+                turn_ends = time.perf_counter() + TURN_SECONDS
             data = held + chunk
             held = b""
             for lead in sorted(_LEADS, key=len, reverse=True):

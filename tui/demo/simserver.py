@@ -595,16 +595,30 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
 
-    def _send_line(self, payload: dict[str, Any]) -> None:
+    # Unthrottled, lines are sent a few kilobytes at a time (the same chunks, fewer system calls):
+    # one write per line held this Python server to about 13,000 tokens/s, under what clients can read.
+    _HOLD_BYTES = 16_384
+    _held = b""
+
+    def _send_line(self, payload: dict[str, Any], hold: bool = False) -> None:
         data = go_json(payload, self.sim.escape_line_separators) + b"\n"
+        self._held += b"%x\r\n%s\r\n" % (len(data), data)
+        if not hold or len(self._held) >= self._HOLD_BYTES:
+            self._send_held()
+
+    def _send_held(self) -> None:
+        held, self._held = self._held, b""
+        if not held:
+            return
         try:
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.write(held)
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError, OSError) as exc:
             raise _ClientGone from exc
 
     def _end_stream(self) -> None:
         try:
+            self._send_held()
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
         except OSError:
@@ -612,6 +626,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _drop(self) -> None:
         """Cut the connection mid-body, as a crashed runner or a lost link would."""
+        try:
+            self._send_held()  # what came before the cut arrives
+        except _ClientGone:
+            pass
         self.close_connection = True
         try:
             self.connection.shutdown(socket.SHUT_RDWR)
@@ -782,7 +800,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "message": {"role": "assistant", "content": text if kind == "content" else "",
                             **({"thinking": text} if kind == "thinking" else {})},
                 "done": False,
-            })
+            }, hold=sim.rate <= 0)
         eval_s = time.perf_counter() - eval_start
         final = self._final(name, started, load_s, prompt_tokens, len(pieces), eval_s)
         sim.final_chunks.append(dict(final))
@@ -792,6 +810,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _stall(self, seconds: float) -> bool:
         """Go silent; True when the server was stopped meanwhile."""
+        self._send_held()
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if not self.sim.running:

@@ -3,8 +3,9 @@
 A turn streams through the one stream path (`tui.core.session.stream_turn`), which
 also records it in history (`tui.core.recorder`); the connection, the chosen model
 and the services belong to the app (`tui.app.R1App`), whose reactives this screen
-watches. Stream chunks are queued on the turn view and flushed at a bounded frame
-rate, so a model streaming hundreds of tokens/s costs a few redraws a second.
+watches. Stream chunks are queued on the turn view and flushed on a clock (FRAME_SECONDS),
+whatever the token rate: a slow stream shows each token at once, a fast one looks as smooth,
+and the work per frame does not grow with the rate (see benchmarks/PROFILE.md).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from textual.worker import Worker
 
 from tui.core.backend import LoadedModel, is_local_host
 from tui.core.conversation import Conversation, Turn, TurnState, turns_to_summarise
-from tui.core.metrics import FramePacer, TokenMeter
+from tui.core.metrics import TokenMeter
 from tui.core.recorder import HistoryRecorder
 from tui.core.sanitize import inert
 from tui.core.session import stream_turn
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from tui.app import R1App
 
 SPEED_REFRESH_SECONDS = 0.5
+FRAME_SECONDS = 1 / 15  # how often streamed text goes to the screen: paced by time, not by tokens
 LIVE_PANES_MIN_ROWS = 6
 LIVE_TURN_CHROME_ROWS = 6  # margin, prompt, model label (with its margin), error and figures lines
 SMALL_TERMINAL_ROWS = 30
@@ -59,7 +61,6 @@ class ChatScreen(TurnActions, Screen[None]):
         self.recorder = self._new_recorder()
         self._chat_worker: Worker[None] | None = None
         self._streaming_view: TurnView | None = None
-        self._pacer = FramePacer()
         self._stream_timers: list[Timer] = []
         self._panel_choice: bool | None = None  # set once the user toggles the panel
 
@@ -165,10 +166,9 @@ class ChatScreen(TurnActions, Screen[None]):
         conversation.anchor()
         self.call_later(self._summarise_old_turns)
         self._streaming_view = view
-        self._pacer = FramePacer()
         panel = self.query_one(HardwarePanel)
         panel.show_speed(meter, streaming=True)
-        self._stream_timers = [self.set_interval(self._pacer.slow_interval, self._flush),
+        self._stream_timers = [self.set_interval(FRAME_SECONDS, self._flush),
                         self.set_interval(SPEED_REFRESH_SECONDS, lambda: self._show_speed(view, panel))]
         self._chat_worker = self.stream(turn, view)
         self.app.remember_model(turn.model)
@@ -199,7 +199,7 @@ class ChatScreen(TurnActions, Screen[None]):
 
     async def _flush(self) -> None:
         view = self._streaming_view
-        if view is not None and self._pacer.due(view.meter.live_rate()):
+        if view is not None:
             await view.flush()
 
     @work(exclusive=True, group="chat")

@@ -22,14 +22,15 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
+from tui.widgets.live_growth import ReservedHeight, RowReserve
 from tui.widgets.markdown_render import MarkdownRenderer, estimated_rows, settled_pieces
 
 if TYPE_CHECKING:
     from textual.app import App
 
-# Tail length before it may settle: long enough that a list or table is rarely split,
-# short enough that re-rendering it every frame is a few milliseconds.
-SETTLE_CHARACTERS = 1200
+# Tail length before it may settle (at a block start: a table or code block stays whole unless over TAIL_LIMIT):
+# short, because the tail is rendered again at every frame, 15 a second (loose list items may settle apart).
+SETTLE_CHARACTERS = 400
 # Folding switches between two widths, and Textual's fr rounding can ask for one a cell narrower.
 _WIDTHS_KEPT = 3
 
@@ -99,7 +100,7 @@ class _Rendered:
         return bool(dropped)
 
 
-class AnswerMarkdown(Widget):
+class AnswerMarkdown(ReservedHeight, Widget):
     DEFAULT_CSS = """
     AnswerMarkdown { height: auto; }
     """
@@ -117,6 +118,8 @@ class AnswerMarkdown(Widget):
         self._tail_lines: list[Strip] = []
         self._tail_width = -1
         self._width = -1
+        self.reserve = RowReserve()  # live in a pane: the height jumps ahead of the rows (see live_growth)
+
 
     @property
     def source(self) -> str:
@@ -186,7 +189,7 @@ class AnswerMarkdown(Widget):
             self._tail_width = -1
             self.refresh(layout=True)
             return
-        old_height = self._height()
+        old_height, old_rows = self._height(), self._text_rows()
         old_tail_start = self._tail_start()
         old_tail = self._tail_lines
         self._tail_width = -1
@@ -199,8 +202,10 @@ class AnswerMarkdown(Widget):
             first_changed = old_tail_start
         else:
             first_changed = old_tail_start + _first_difference(old_tail, self._tail_lines)
-        if first_changed < old_height:
-            self.refresh(Region(0, first_changed, self.size.width, old_height - first_changed))
+        end = max(old_rows, self._text_rows())  # not the blank rows reserved below the text
+        if first_changed < end:
+            self.refresh(Region(0, first_changed, self.size.width, end - first_changed))
+        self._grow_when_due()
 
     # -- rendering ---------------------------------------------------------------
 
@@ -290,8 +295,11 @@ class AnswerMarkdown(Widget):
         settled = self._settled_rows()
         return settled + 1 if settled and self._tail_lines and not self._tail_joined else settled
 
-    def _height(self) -> int:
+    def _text_rows(self) -> int:
         return self._tail_start() + len(self._tail_lines)
+
+    def _laid_out(self) -> bool:
+        return self._width >= 0
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
         return container.width
@@ -304,7 +312,7 @@ class AnswerMarkdown(Widget):
         width = self.content_size.width
         self._ensure_rendered(width)
         rendered = self._by_width.get(width)
-        base = self.rich_style
+        base = self.visual_style.rich_style  # cached by Textual (rich_style walks every ancestor, per line)
         if rendered is not None and rendered.cut:
             if y == 0:
                 notice = Strip([Segment(CUT_NOTICE, Style(dim=True, italic=True))])

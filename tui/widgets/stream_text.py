@@ -26,6 +26,8 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
+from tui.widgets.live_growth import ReservedHeight, RowReserve
+
 _PIECES = re.compile(r"\S+\s*|\s+")
 # Wrapping work per frame (seconds), then the rest waits for the next tick.
 WRAP_SLICE_SECONDS = 0.02
@@ -105,7 +107,7 @@ def wrap_rows(line: str, width: int, start: int = 0,
     return rows, None
 
 
-class StreamingText(Widget):
+class StreamingText(ReservedHeight, Widget):
     DEFAULT_CSS = """
     StreamingText { height: auto; }
     """
@@ -118,6 +120,7 @@ class StreamingText(Widget):
         self._characters = len(text)  # in all lines, a newline counted as one
         self._wrap_width = -1
         self._background = False
+        self.reserve = RowReserve()  # live in a pane: the height jumps ahead of the rows (see live_growth)
         self._reset_rows()
 
     def _reset_rows(self) -> None:
@@ -150,7 +153,7 @@ class StreamingText(Widget):
         if self._wrap_width < 0:
             self.refresh(layout=True)
             return
-        old_height = self._height()
+        old_height, old_rows = self._height(), self._text_rows()
         first_changed_row = self._first_row() + len(self._rows)
         self._open = []
         self._wrap(self._wrap_width)
@@ -158,8 +161,10 @@ class StreamingText(Widget):
             self.refresh(layout=True)
         elif self._first_row() + len(self._rows) < first_changed_row:  # earlier rows were dropped
             self.refresh()
-        else:
-            self.refresh(Region(0, first_changed_row, self.size.width, old_height - first_changed_row))
+        else:  # only the rows the text changed: not the blank ones reserved below it
+            end = max(old_rows, self._text_rows())
+            self.refresh(Region(0, first_changed_row, self.size.width, end - first_changed_row))
+            self._grow_when_due()
 
     def _wrap(self, width: int) -> None:
         """Wrap from the first row that may change, for one slice of time at most."""
@@ -251,8 +256,11 @@ class StreamingText(Widget):
         """1 when the first row is the notice that earlier rows were dropped."""
         return 1 if self._cut else 0
 
-    def _height(self) -> int:
-        """Rows shown: none at all while the text is empty; text not wrapped yet counts as estimated rows."""
+    def _laid_out(self) -> bool:
+        return self._wrap_width >= 0
+
+    def _text_rows(self) -> int:
+        """Rows of text: none at all while the text is empty; text not wrapped yet counts as estimated rows."""
         if self._open:
             if not self._rows and self._open == [""] and not self._cut:
                 return 0
@@ -268,7 +276,7 @@ class StreamingText(Widget):
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width
         self._ensure_wrapped(width)
-        style = self.rich_style
+        style = self.visual_style.rich_style  # cached by Textual (rich_style walks every ancestor, per line)
         if self._cut:
             if y == 0:
                 return Strip([Segment(CUT_NOTICE, style + Style(dim=True, italic=True))]).crop_extend(0, width, style)

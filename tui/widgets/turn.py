@@ -282,6 +282,8 @@ class TurnView(Vertical, can_focus=True):
             panes.styles.height = self.live_rows
         else:
             panes.styles.clear_rule("height")
+            self.query_one(ReasoningText).set_live_rows(0)
+            self.query_one(AnswerMarkdown).set_live_rows(0)
             for scroll in self.query(PaneScroll):
                 # Back to the height of its text: no offset may stay behind, or the top would hide.
                 scroll.following = False
@@ -295,6 +297,9 @@ class TurnView(Vertical, can_focus=True):
         if self.live_rows is None or self.summarised:
             return
         for scroll in self.query(PaneScroll):
+            text = scroll.query_one("ReasoningText, AnswerMarkdown")
+            assert isinstance(text, (ReasoningText, AnswerMarkdown))
+            text.set_live_rows(scroll.scrollable_content_region.height if scroll.display else 0)
             if not scroll.following and scroll.virtual_size.height > scroll.scrollable_content_region.height:
                 scroll.following = True
                 scroll.anchor()
@@ -360,6 +365,9 @@ class TurnView(Vertical, can_focus=True):
             await self._flush_pending()
 
     async def _flush_pending(self) -> None:
+        if not (self._pending_reasoning or self._pending_answer):
+            self._update_header()
+            return
         if self._pending_reasoning:
             text = inert("".join(self._pending_reasoning))
             self._pending_reasoning.clear()
@@ -384,10 +392,17 @@ class TurnView(Vertical, can_focus=True):
             self.call_after_refresh(self._follow_overflowing_panes)
 
     async def finish(self) -> None:
+        """Show how the turn ended; then leave the live layout, once that is on screen.
+
+        Leaving it lays out the whole turn at its full height (a long reasoning is thousands
+        of rows), a costly frame: "stopped" (or the figures) must not wait for it.
+        """
         await self.flush()
         self._show_outcome()
         live_rows = self.live_rows
-        if live_rows is not None:
+        if live_rows is None:
+            self.finished = True
+        else:
             # Measured, or estimated where the text is still being laid out in the background
             # (a long burst is drawn from its end, in slices): a half-drawn answer must not
             # look short beside its reasoning and fold it.
@@ -400,12 +415,17 @@ class TurnView(Vertical, can_focus=True):
 
             fold = reasoning_dwarfs_answer(
                 self.turn,
-                max(reasoning.virtual_size.height, estimated_rows(self.turn.reasoning, width(reasoning))),
-                max(answer.virtual_size.height, estimated_rows(self.turn.answer, width(answer))),
+                max(reasoning.text_height(), estimated_rows(self.turn.reasoning, width(reasoning))),
+                max(answer.text_height(), estimated_rows(self.turn.answer, width(answer))),
                 live_rows)
+            self.call_after_refresh(self._leave_live, fold)
+
+    def _leave_live(self, fold: bool) -> None:
+        if self.is_mounted and not self.summarised:
             self.set_live_rows(None)
             if fold:
                 self.set_folded(True)
+        self.finished = True
 
     async def load_finished(self) -> None:
         """Show a turn that finished before this view existed (e.g. resumed from history)."""
@@ -414,6 +434,7 @@ class TurnView(Vertical, can_focus=True):
             self.query_one(".answer-placeholder").display = False
             await self.query_one(AnswerMarkdown).show(inert(self.turn.answer))
         self._show_outcome()
+        self.finished = True
 
     # -- presentation ------------------------------------------------------------
 
@@ -440,7 +461,7 @@ class TurnView(Vertical, can_focus=True):
         header = self._header_text()
         if header.plain != self._last_header:
             self._last_header = header.plain
-            self.query_one(ReasoningHeader).update(header)
+            self.query_one(ReasoningHeader).update(header, layout=False)  # one row, whatever it says
 
     def _show_outcome(self) -> None:
         turn = self.turn
@@ -458,7 +479,6 @@ class TurnView(Vertical, can_focus=True):
             reason = inert(turn.error) if turn.error else "stopped: the server was told to stop generating"
             error.update(Content.styled(f"■ {reason}", "$warning"))
         self.query_one(".turn-stats", Static).update(Content.styled(turn_figures(turn), "dim"))
-        self.finished = True
 
     def set_folded(self, folded: bool) -> None:
         """Folded: the reasoning is a one-line header above a full-width answer."""

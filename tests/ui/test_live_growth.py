@@ -1,0 +1,81 @@
+"""Jump scrolling in a live pane: a fast stream grows the pane a few times a second, a slow one row by row."""
+
+from __future__ import annotations
+
+import pytest
+
+from tui.widgets.live_growth import GROW_INTERVAL_SECONDS, MAX_SHARE, RowReserve
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def stream_rows(reserve: RowReserve, clock: Clock, rows_per_second: float, seconds: float,
+                frame: float = 1 / 15) -> list[tuple[int, int]]:
+    """(rows of text, height reported) at each frame of a stream adding rows at a steady rate."""
+    seen = []
+    for step in range(int(seconds / frame)):
+        clock.now = step * frame
+        rows = int(rows_per_second * clock.now)
+        seen.append((rows, reserve.height(rows)))
+    return seen
+
+
+def growths(seen: list[tuple[int, int]]) -> int:
+    return sum(1 for (_, before), (_, after) in zip(seen, seen[1:]) if after != before)
+
+
+def test_a_pane_that_is_not_live_reports_exactly_its_rows() -> None:
+    reserve = RowReserve(Clock())
+    assert [reserve.height(rows) for rows in (0, 5, 500, 3)] == [0, 5, 500, 3]
+
+
+def test_a_fast_stream_grows_its_pane_a_few_times_a_second_and_keeps_its_newest_row_in() -> None:
+    clock = Clock()
+    reserve = RowReserve(clock)
+    reserve.set_viewport(37)  # a 160x50 terminal; 300 tokens/s of reasoning is about 24 rows/s
+    seen = stream_rows(reserve, clock, 24, seconds=10)
+    assert growths(seen) <= 2 * 10 + 3  # row by row, it would be 240 layouts and full repaints
+    assert all(height >= rows for rows, height in seen)  # the newest row is never below the pane
+    assert all(height - rows <= 37 * MAX_SHARE for rows, height in seen)  # mostly text on screen
+
+
+@pytest.mark.parametrize("rows_per_second", [6, 10, 17, 24, 31, 45, 60])
+def test_text_that_fits_its_pane_starts_at_the_top(rows_per_second: float) -> None:
+    clock = Clock()
+    reserve = RowReserve(clock)
+    reserve.set_viewport(37)
+    seen = stream_rows(reserve, clock, rows_per_second, seconds=60 / rows_per_second)
+    assert all(height <= 37 for rows, height in seen if rows <= 37)  # no overflow: nothing scrolls it up
+
+
+def test_a_small_pane_grows_at_most_four_times_a_second_and_rows_wait_no_longer() -> None:
+    clock = Clock()
+    reserve = RowReserve(clock)
+    reserve.set_viewport(6)  # 80x24, stacked panes: 1,000 tokens/s is about 150 rows/s
+    seen = stream_rows(reserve, clock, 150, seconds=4)
+    assert growths(seen) <= 4 / GROW_INTERVAL_SECONDS + 2
+    waited = reserve.waiting(seen[-1][0] + 50)
+    assert waited is not None and waited <= GROW_INTERVAL_SECONDS
+
+
+def test_a_slow_stream_scrolls_row_by_row() -> None:
+    clock = Clock()
+    reserve = RowReserve(clock)
+    reserve.set_viewport(37)
+    seen = stream_rows(reserve, clock, 1.5, seconds=60)  # 30 tokens/s in a narrow pane
+    assert all(height == max(rows, height) and height - rows <= 1 for rows, height in seen if rows > 37)
+
+
+def test_leaving_the_live_pane_gives_the_exact_height_again() -> None:
+    clock = Clock()
+    reserve = RowReserve(clock)
+    reserve.set_viewport(37)
+    stream_rows(reserve, clock, 40, seconds=3)
+    reserve.set_viewport(0)
+    assert reserve.height(117) == 117
