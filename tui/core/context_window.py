@@ -22,7 +22,7 @@ from typing import Any, Sequence
 from tui.core import catalog
 from tui.core.fit import GIB, estimate, free_vram_for
 
-__all__ = ["AUTO", "CONTEXT_FLOOR", "CONTEXT_STEP", "FULL_SHARE", "ContextChoice", "ContextUsage", "auto_context",
+__all__ = ["AUTO", "CONTEXT_FLOOR", "CONTEXT_STEP", "FULL_SHARE", "VRAM_MARGIN", "ContextChoice", "ContextUsage", "auto_context",
            "choose_context", "length_cut_text", "memory_at"]
 
 AUTO = "auto"
