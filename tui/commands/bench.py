@@ -42,6 +42,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--runs", type=_positive_int, default=1, metavar="N", help="runs per model and prompt (default 1)")
     parser.add_argument("--ctx", type=_positive_int, default=None, metavar="N",
                         help="context length (default: num_ctx from the config, as the chat uses)")
+    parser.add_argument("--think-budget", type=_non_negative_int, default=None, metavar="N",
+                        help="cut each reasoning at N tokens and ask for the answer (default: think_budget "
+                             "from the config; 0: no budget)")
     parser.add_argument("--concurrent", action="store_true",
                         help="send to all models at once (needs a server that runs them in parallel)")
     add_host_argument(parser)
@@ -61,6 +64,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
 def parse_models(text: str) -> list[str]:
     """Tags in the order given, blanks and repeats dropped."""
     models: list[str] = []
@@ -69,6 +82,15 @@ def parse_models(text: str) -> list[str]:
         if tag and tag not in models:
             models.append(tag)
     return models
+
+
+def _think_budget(args: argparse.Namespace) -> int:
+    """--think-budget, else the config's think_budget (the chat's), else none."""
+    if args.think_budget is not None:
+        return int(args.think_budget)
+    from tui.core.config import load_settings
+
+    return load_settings(getattr(args, "config", None)).settings.think_budget
 
 
 def run(args: argparse.Namespace) -> int:
@@ -98,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = asyncio.run(collect(args.host or default_host(), models, prompts, runs=args.runs,
                                      ctx=args.ctx or configured_num_ctx(args), concurrent=args.concurrent,
-                                     progress=sys.stderr))
+                                     progress=sys.stderr, think_budget=_think_budget(args)))
     except KeyboardInterrupt:
         print("\nr1tui bench: interrupted", file=sys.stderr)
         return 130
@@ -115,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def collect(host: str, models: Sequence[str], prompts: Sequence[str], *, runs: int = 1,
                   ctx: int | None = None, concurrent: bool = False, progress: TextIO | None = None,
-                  gpu_reader: Any = None) -> dict[str, Any] | None:
+                  gpu_reader: Any = None, think_budget: int = 0) -> dict[str, Any] | None:
     """The `--json` report; None (after saying why on `progress`) when the server cannot be reached
     or a model is not installed (checked before anything runs: a bench that stops at its third
     model after ten minutes of the first two wastes the user's time)."""
@@ -125,6 +147,7 @@ async def collect(host: str, models: Sequence[str], prompts: Sequence[str], *, r
     from tui.core.catalog import normalize_tag
     from tui.core.config import Settings
     from tui.core.sanitize import inert
+    from tui.core.thinking_budget import cut_text
 
     def say(text: str) -> None:
         if progress is not None:
@@ -166,12 +189,15 @@ async def collect(host: str, models: Sequence[str], prompts: Sequence[str], *, r
             if result.error:
                 say(f"  ✖ {label(job)}: {inert(result.error)}")
             else:
+                cut = cut_text(result.thinking_cut, result.think_budget, result.reasoning_tokens)
                 say(f"  ✓ {label(job)}: {result.eval_tps:.1f} tok/s, {result.reasoning_tokens}+"
-                    f"{result.answer_tokens} tokens, {result.total_s:.1f} s")
+                    f"{result.answer_tokens} tokens, {result.total_s:.1f} s" + (f" ({cut})" if cut else "")
+                    + (" (cut off at the length limit)" if result.done_reason == "length" else ""))
 
         options = Settings(num_ctx=ctx or Settings.num_ctx).chat_options()
         results = await run_bench(backend, models, prompts, runs=runs, concurrent=concurrent, options=options,
-                                  gpu_reader=gpu_reader, on_start=started, on_result=finished)
+                                  gpu_reader=gpu_reader, on_start=started, on_result=finished,
+                                  think_budget=think_budget)
     finally:
         await backend.aclose()
     return {"server": {"url": backend.url, "version": version},

@@ -32,6 +32,7 @@ from tui.core.conversation import Turn, TurnState
 from tui.core.hardware import GpuSnapshot, NvmlReader
 from tui.core.metrics import Clock, GenerationStats, TokenMeter
 from tui.core.session import DeltaCallback, stream_turn
+from tui.core.thinking_budget import ReasoningControl
 
 __all__ = ["VRAM_SAMPLE_SECONDS", "Job", "ModelRun", "RunResult", "VramPeak", "plan", "run_bench"]
 
@@ -60,6 +61,12 @@ class RunResult:
     total_s: float = 0.0
     peak_vram_bytes: int | None = None
     error: str | None = None
+    think_budget: int = 0  # reasoning tokens before the cut (0: none)
+    thinking_cut: str | None = None  # "budget" / "answer_now" when the reasoning was cut
+    loop_flagged: bool = False
+    done_reason: str | None = None  # the server's: "length" means the answer was cut off
+    context_used: int = 0  # prompt_eval_count + eval_count of the last request
+    context_size: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The `r1tui bench --json` shape (a contract: keys may be added, never renamed)."""
@@ -78,6 +85,12 @@ class RunResult:
             "peak_vram_bytes": self.peak_vram_bytes,
             "error": self.error,
             "prompt": self.prompt,
+            "think_budget": self.think_budget,
+            "thinking_cut": self.thinking_cut,
+            "loop_flagged": self.loop_flagged,
+            "done_reason": self.done_reason,
+            "context_used": self.context_used,
+            "context_size": self.context_size,
         }
 
 
@@ -189,6 +202,7 @@ class ModelRun:
         options: dict[str, Any] | None = None,
         keep_alive: str | float | None = None,
         on_delta: DeltaCallback | None = None,
+        control: ReasoningControl | None = None,
     ) -> RunResult:
         """Stream the reply through the one stream path; a BackendError ends in FAILED, never raises.
 
@@ -205,7 +219,7 @@ class ModelRun:
 
         try:
             await stream_turn(backend, self.turn, self.messages, meter=self.meter, options=options,
-                              keep_alive=keep_alive, on_delta=on_delta, on_sent=sent)
+                              keep_alive=keep_alive, on_delta=on_delta, on_sent=sent, control=control)
         finally:
             if sampler is not None:
                 self.peak_vram_bytes = await asyncio.to_thread(sampler.stop)
@@ -232,6 +246,12 @@ class ModelRun:
             total_s=max(0.0, total),
             peak_vram_bytes=self.peak_vram_bytes,
             error=self.turn.error if self.state is TurnState.FAILED else ("stopped" if self.state is TurnState.STOPPED else None),
+            think_budget=self.turn.think_budget,
+            thinking_cut=self.turn.thinking_cut,
+            loop_flagged=self.turn.loop_flagged,
+            done_reason=stats.done_reason if stats else None,
+            context_used=(stats.prompt_eval_count + stats.eval_count) if stats else 0,
+            context_size=self.turn.context_size,
         )
 
 
@@ -271,8 +291,10 @@ async def run_bench(
     gpu_reader: GpuReader | None = None,
     on_start: Callable[[Job], None] | None = None,
     on_result: Callable[[Job, RunResult], None] | None = None,
+    think_budget: int = 0,
 ) -> list[RunResult]:
-    """Every (model, prompt, run) once; results in plan order. Failures are results, not exceptions."""
+    """Every (model, prompt, run) once; results in plan order. Failures are results, not exceptions.
+    `think_budget`: each run's reasoning is cut there and the answer asked for, as in the chat."""
     results: list[RunResult] = []
     for batch in plan(models, len(prompts), runs, concurrent):
 
@@ -281,7 +303,8 @@ async def run_bench(
                 on_start(job)
             run = ModelRun(job.model, prompts[job.prompt_index - 1], run=job.run, prompt_index=job.prompt_index,
                            clock=clock, gpu_reader=gpu_reader)
-            result = await run.execute(backend, options=options, keep_alive=keep_alive)
+            result = await run.execute(backend, options=options, keep_alive=keep_alive,
+                                       control=ReasoningControl(budget=think_budget))
             if on_result is not None:
                 on_result(job, result)
             return result

@@ -139,8 +139,9 @@ async def stream_turn(
         copy_figures(meter, turn)
         if recording is not None:
             await recording.finish(turn)
-    if not turn.context_size and turn.state is TurnState.DONE:
-        turn.context_size = await backend.context_length(turn.model)
+    loaded_context = getattr(backend, "context_length", None)  # optional: engines without /api/ps may lack it
+    if not turn.context_size and turn.state is TurnState.DONE and loaded_context is not None:
+        turn.context_size = await loaded_context(turn.model)
     return turn
 
 
