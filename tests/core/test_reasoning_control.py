@@ -13,6 +13,7 @@ from tui.core.conversation import Conversation, Turn, TurnState
 from tui.core.metrics import TokenMeter
 from tui.core.r1_template import continuation_prompt
 from tui.core.session import stream_turn
+from tui.core.turn_marks import context_line, turn_marks
 from tui.core.thinking_budget import BUDGET_CUT, MANUAL_CUT, ReasoningControl, cut_text, next_budget_step
 from tui.demo import Faults, Reply, SimulatedOllama, demo_reply
 from tui.demo.reasoning_sim import long_thinker_reply, looping_reply, parse_raw_prompt
@@ -141,10 +142,19 @@ async def test_thinking_off_where_the_server_cannot_is_not_claimed() -> None:
 
 
 async def test_an_answer_cut_by_the_context_is_marked_cut_at_the_length_limit(sim: SimulatedOllama) -> None:
-    sim.reply = long_thinker_reply(3000)
+    sim.reply, sim.context_shift = long_thinker_reply(3000), False  # Ollama with `shift: false`
     turn = await run(sim, options={"num_ctx": 2048})
     assert turn.state is TurnState.DONE and turn.cut_at_length and turn.context_size == 2048
     assert turn.stats is not None and turn.stats.prompt_eval_count + turn.stats.eval_count == 2048
+    assert "cut off at the length limit" in turn_marks(turn)[0]
+
+
+async def test_a_shifted_context_finishes_but_says_the_start_was_dropped(sim: SimulatedOllama) -> None:
+    sim.reply = long_thinker_reply(3000)  # Ollama's default: the context shifts and generation goes on
+    turn = await run(sim, options={"num_ctx": 2048})
+    assert turn.state is TurnState.DONE and not turn.cut_at_length and turn.answer.startswith("The sum")
+    label, warning = context_line(turn)
+    assert label.startswith("ctx 3,") and label.endswith("/ 2,048") and "dropped the start" in (warning or "")
 
 
 async def test_num_predict_cuts_the_continuation_too(sim: SimulatedOllama) -> None:

@@ -63,6 +63,10 @@ class ContextUsage:
         """Past 90 %: what will happen, and what to do about it."""
         if not self.nearly_full:
             return None
+        if self.used > self.size:
+            return ("the context overflowed: the server dropped the start of the conversation (or of the "
+                    "reasoning) to go on, so the model no longer sees all of it — start a new chat (Ctrl+N) or "
+                    "raise num_ctx (F7)")
         return (f"context {self.share:.0%} full: the next prompt may push the start of this conversation out "
                 "of the model's memory, or cut its reasoning short — start a new chat (Ctrl+N) or raise num_ctx "
                 "(F7)")

@@ -17,7 +17,8 @@ from typing import Callable
 
 from tui.core.loop_watch import LoopWatch
 
-__all__ = ["BUDGET_CUT", "BUDGET_STEPS", "MANUAL_CUT", "ReasoningControl", "cut_text", "next_budget_step"]
+__all__ = ["BUDGET_CUT", "BUDGET_STEPS", "MANUAL_CUT", "ReasoningControl", "cut_text", "describe_step",
+           "next_budget_step"]
 
 BUDGET_CUT = "budget"
 MANUAL_CUT = "answer_now"
@@ -80,6 +81,15 @@ def cut_text(cut: str | None, budget: int, reasoning_tokens: int) -> str:
         return f"thinking cut at the {budget:,}-token budget"
     if cut == MANUAL_CUT:
         return f"thinking cut by hand (answer now) after {reasoning_tokens:,} tokens"
+    return ""
+
+
+def describe_step(step: int | str) -> str:
+    """A chat's reasoning setting in words ("" for the plain default: no budget, thinking on)."""
+    if step == "off":
+        return "thinking off (F8)"
+    if isinstance(step, int) and step > 0:
+        return f"thinking budget {step:,} tokens (F8) · Ctrl+G answers now"
     return ""
 
 

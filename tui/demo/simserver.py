@@ -399,6 +399,9 @@ class SimulatedOllama:
         # How reply text is cut into stream chunks: one token each by default; tests may send
         # megabytes as one chunk (what a hostile or buggy server can do).
         self.chunker: Callable[[str], list[str]] = tokens
+        # When the context fills: True shifts it and goes on (Ollama's default), False stops with
+        # done_reason "length" (Ollama with `shift: false`); a request's own `shift` wins.
+        self.context_shift = True
         self.echo_credentials = False  # error bodies repeat the Authorization header they got  # every `done: true` chunk sent, as sent (figures to check)
         self.pull_progress: dict[str, int] = {}
         self._host = host
@@ -756,7 +759,8 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             reply = sim.reply_for(messages)
             pieces = list(self._pieces(reply, think))
-        prompt_tokens, pieces, done_reason = self._limited(messages, options, pieces)
+        prompt_tokens, pieces, done_reason = self._limited(messages, options, pieces,
+                                                           shift_requested=body.get("shift"))
         stream = body.get("stream", True)
         if stream is False:
             thinking = "".join(text for kind, text in pieces if kind == "thinking")
@@ -831,16 +835,18 @@ class _Handler(BaseHTTPRequestHandler):
         for token in chunks(reply.answer):
             yield "content", token
 
-    def _limited(self, messages: list[dict[str, Any]], options: dict[str, Any],
-                 pieces: list[tuple[str, str]], raw_prompt: str = "") -> tuple[int, list[tuple[str, str]], str]:
+    def _limited(self, messages: list[dict[str, Any]], options: dict[str, Any], pieces: list[tuple[str, str]],
+                 raw_prompt: str = "", shift_requested: Any = None) -> tuple[int, list[tuple[str, str]], str]:
         """(prompt_eval_count, the pieces the limits let through, done_reason): generation stops with
-        "length" at `num_predict` tokens or when the context (`num_ctx`) is full, as Ollama's does."""
+        "length" at `num_predict` tokens, and when the context (`num_ctx`) is full unless the server shifts
+        it (Ollama's default, `shift: true`: the start is dropped and generation goes on)."""
         count = lambda text: len(tokens(text))  # noqa: E731
         prompt_tokens = count(raw_prompt) + 1 if raw_prompt else prompt_token_count(messages, count)
         num_ctx = options.get("num_ctx")
         if isinstance(num_ctx, int) and num_ctx > 0:
             prompt_tokens = min(prompt_tokens, num_ctx)  # Ollama truncates a prompt longer than the context
-        limit = generation_limit(options, prompt_tokens)
+        shift = self.sim.context_shift if shift_requested is None else bool(shift_requested)
+        limit = generation_limit(options if not shift else {"num_predict": options.get("num_predict")}, prompt_tokens)
         if limit is not None and len(pieces) > limit:
             return prompt_tokens, pieces[:limit], "length"
         return prompt_tokens, pieces, "stop"
@@ -877,7 +883,8 @@ class _Handler(BaseHTTPRequestHandler):
             messages = [{"role": "user", "content": prompt}]
             reply = sim.reply_for(messages)
             pieces = [("response", text) for _, text in self._pieces(reply, None)]
-        prompt_tokens, pieces, done_reason = self._limited([], options, pieces, raw_prompt=prompt)
+        prompt_tokens, pieces, done_reason = self._limited([], options, pieces, raw_prompt=prompt,
+                                                           shift_requested=body.get("shift"))
         self._start_stream()
         eval_start = time.perf_counter()
         for index, (_, text) in enumerate(pieces):
@@ -974,11 +981,14 @@ def main() -> None:
     parser.add_argument("--reasoning-tokens", type=int, default=0,
                         help="answer every prompt with a synthetic reply this long (with --answer-tokens)")
     parser.add_argument("--answer-tokens", type=int, default=0)
+    parser.add_argument("--no-context-shift", action="store_true",
+                        help="stop with done_reason \"length\" when the context fills (instead of shifting it)")
     args = parser.parse_args()
     reply = None
     if args.reasoning_tokens or args.answer_tokens:
         reply = synthetic_reply(args.reasoning_tokens, args.answer_tokens)
     sim = SimulatedOllama(port=args.port, rate=args.rate, style=args.style, load_seconds=args.load_seconds, reply=reply)
+    sim.context_shift = not args.no_context_shift
     sim.start()
     print(f"simulated Ollama listening on {sim.url}", flush=True)
     try:
