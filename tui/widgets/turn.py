@@ -481,9 +481,9 @@ class TurnView(Vertical, can_focus=True):
                                              ("  Ctrl+G: stop thinking and answer now", "$warning")))
 
     def _set_live_mark(self, content: Content) -> None:
-        self._live_mark = content
-        if self.is_mounted and not self.summarised and self.query(".turn-marks"):
-            self.query_one(".turn-marks", Static).update(content)
+        self._live_mark = content  # composed with it when not composed yet
+        for marks in self.query(".turn-marks").results(Static):
+            marks.update(content)
 
     def _show_marks(self) -> None:
         self.query_one(".turn-marks", Static).update(marks_content(self.turn))
