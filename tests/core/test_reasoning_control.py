@@ -193,3 +193,14 @@ def test_the_budget_key_cycles_through_budgets_and_thinking_off() -> None:
         steps.append(next_budget_step(steps[-1]))
     assert steps == [0, 300, 1000, 3000, 8000, "off", 0]
     assert next_budget_step(450) == 0
+
+
+def test_the_demo_has_a_long_thinker_and_a_looping_model_to_try() -> None:
+    from tui.core.loop_watch import LoopWatch
+    from tui.demo import tokens
+
+    long = demo_reply([{"role": "user", "content": "What is the sum of squares up to 100? Think long."}])
+    assert len(tokens(long.reasoning)) >= 3000 and not LoopWatch().feed(long.reasoning + " ")
+    looping = demo_reply([{"role": "user", "content": "show me a loop"}])
+    assert LoopWatch().feed(looping.reasoning + " ") and "canned" in looping.answer
+    assert "```python" in demo_reply([{"role": "user", "content": "write a python for loop"}]).answer

@@ -30,8 +30,8 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterator
 
-from tui.demo.reasoning_sim import (Continuation, chat_continuation, generation_limit, parse_raw_prompt,
-                                    prompt_token_count)
+from tui.demo.reasoning_sim import (Continuation, chat_continuation, generation_limit, long_thinker_reply,
+                                    looping_reply, parse_raw_prompt, prompt_token_count)
 
 REASONING_STYLES = ("thinking", "inline", "closing")
 
@@ -173,6 +173,9 @@ DEMO_NOTE = "> r1tui's demo server: this reply is canned (picked by the question
 _PRIME_WORDS = re.compile(r"\b(primes?|primality|composite)\b")
 _ANIMAL_WORDS = re.compile(r"\b(rabbits?|chickens?)\b")
 _PALINDROME_WORDS = re.compile(r"palindrom")  # also inside is_palindrome
+# Reasoning control to try: a model that thinks for ~3,000 tokens, and one whose reasoning loops.
+_LONG_WORDS = re.compile(r"\b(sum of (the )?squares|think (long|hard)|long think)")
+_LOOP_WORDS = re.compile(r"\bloop(s|ing)?\b")
 _CODE_WORDS = re.compile(r"\b(code|function|python|script|program|implement|class|regex|bug)\b")
 _IS_N_PRIME = re.compile(r"\b(?:is|whether)\s+(\d{1,12})\s+(?:an?\s+)?prime")
 _PRIMES_BELOW = re.compile(r"\b(?:below|under|less than|up to|smaller than)\s+(\d{1,6})\b")
@@ -245,12 +248,20 @@ def demo_reply(messages: list[dict[str, Any]]) -> Reply:
     """A canned reasoning and Markdown answer matching the topic of the last user message.
 
     Topics: primes (with a real check of a number asked about), chickens and
-    rabbits, palindromes, other code, and anything else. Every answer ends by
+    rabbits, palindromes, other code, and anything else; for trying reasoning
+    control, "sum of squares" (or "think long") thinks for ~3,000 tokens and
+    "loop" gets a reasoning that repeats itself. Every answer ends by
     saying it is canned, so a demo user never mistakes it for the model's
     answer to their question (a primes question once got a palindrome function).
     """
     prompt = next((m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), "")
     lowered = prompt.lower()
+    if _LOOP_WORDS.search(lowered) and not _CODE_WORDS.search(lowered):
+        looping = looping_reply()
+        return Reply(looping.reasoning, f"{looping.answer}\n{DEMO_NOTE}\n")
+    if _LONG_WORDS.search(lowered):
+        long = long_thinker_reply(3000)
+        return Reply(long.reasoning, f"{long.answer}\n{DEMO_NOTE}\n")
     if _ANIMAL_WORDS.search(lowered):
         return Reply(
             reasoning=(
