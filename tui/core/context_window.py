@@ -82,17 +82,17 @@ def memory_at(model: str, ctx: int, model_info: dict[str, Any] | None = None, si
 
 
 def length_cut_text(size: int, model: str = "", model_info: dict[str, Any] | None = None,
-                    model_size: int | None = None) -> str:
-    """The mark of an answer the server cut at the length limit, with the remedy and its VRAM cost."""
-    text = "cut off at the length limit"
+                    model_size: int | None = None, answered: bool = True) -> str:
+    """The mark of a reply the server cut at the length limit, with the remedy and its memory cost."""
+    what = "the answer is incomplete" if answered else "the reasoning was cut before any answer"
     if size <= 0:
-        return text + ": the answer is incomplete — raise num_ctx (F7) and press Ctrl+R"
+        return f"cut off at the length limit: {what} — raise num_ctx (F7) and press Ctrl+R"
     larger = size * 2
     cost = ""
     now, then = memory_at(model, size, model_info, model_size), memory_at(model, larger, model_info, model_size)
     if now is not None and then is not None:
-        cost = f" ({then:.1f} GiB loaded instead of {now:.1f})"
-    return (f"{text} (ctx {size:,}): the answer is incomplete — num_ctx = {larger:,}{cost} would leave room; "
+        cost = f" (+{then - now:.2f} GiB: {then:.1f} GiB loaded)"
+    return (f"cut off at the length limit (ctx {size:,}): {what} — num_ctx = {larger:,}{cost} would leave room; "
             "set it in F7 and press Ctrl+R")
 
 

@@ -20,7 +20,7 @@ def turn_marks(turn: Turn, model_info: dict[str, Any] | None = None) -> list[str
     cut, a loop flag, thinking off."""
     marks = []
     if turn.cut_at_length:
-        marks.append(length_cut_text(turn.context_size, turn.model, model_info))
+        marks.append(length_cut_text(turn.context_size, turn.model, model_info, answered=bool(turn.answer.strip())))
     if turn.thinking_cut:
         marks.append(cut_text(turn.thinking_cut, turn.think_budget, turn.reasoning_tokens))
     if turn.loop_flagged:

@@ -320,17 +320,17 @@ def context_section(choice: ContextChoice | None, usage: ContextUsage | None, co
     """The chat's context: what the last turn used of it (the server's counts), and the size chosen and why."""
     if choice is None and usage is None:
         return None
-    lines: list[Content | str] = [] if compact else [_title("Context")]
+    parts: list[Content] = []
     if usage is not None:
         style = "bold $warning" if usage.nearly_full else "bold"
-        lines.append(Content.assemble(" ", (usage.label, style), f" ({usage.share:.0%}, last turn)"))
+        parts.append(Content.assemble((usage.label, style), f" ({usage.share:.0%}, last turn)"))
     if choice is not None:
-        lines.append(Content.styled(" " + choice.label, "dim"))
+        parts.append(Content.styled(choice.label, "dim"))
     if usage is not None and (warning := usage.warning()):
-        lines.append(Content.styled(f" ⚠ {warning}", "$warning"))
+        parts.append(Content.styled(f"⚠ {warning}", "$warning"))
     if compact:
-        return Content(" · ").join(line if isinstance(line, Content) else Content(line) for line in lines)
-    return _lines(lines)
+        return Content(" · ").join(parts)
+    return _lines([_title("Context"), *(Content(" ") + part for part in parts)])
 
 
 def remote_section(url: str | None, compact: bool) -> Content | None:
