@@ -80,3 +80,14 @@ def test_auto_context_never_goes_below_the_floor_and_a_number_wins() -> None:
     number = choose_context(6000, "deepseek-r1:7b", gpu_free_bytes=[80 * GIB])
     assert (number.ctx, number.auto) == (6000, False)
     assert choose_context("auto", "deepseek-r1:7b", gpu_free_bytes=[80 * GIB]).ctx > 6000
+
+
+def test_long_reasoning_that_rechecks_the_same_formula_now_and_then_is_not_a_loop() -> None:
+    """Real R1 reasoning repeats itself a little: a check said word for word every few paragraphs."""
+    recheck = ("Wait, let me double-check the formula: the sum of the first n squares is n(n+1)(2n+1)/6, "
+               "which I verified earlier, so the running total should match it.")
+    steps = long_thinker_reply(6000).reasoning.split("\n\n")
+    text = "\n\n".join(step + ("\n\n" + recheck if index % 8 == 0 else "") for index, step in enumerate(steps))
+    watch = LoopWatch()
+    assert not feed_in_chunks(watch, text, 11)
+    assert 0 < watch.repeated_share < 0.3  # some repetition seen, far from a loop
