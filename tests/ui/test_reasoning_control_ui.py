@@ -30,7 +30,7 @@ async def test_answer_now_by_hand_while_the_model_thinks(sim: SimulatedOllama) -
         await type_and_send(pilot, "Sum the squares")
         screen = app.screen
         await wait_for(pilot, lambda: bool(screen.query("TurnView")) and screen.query("TurnView").last().meter.reasoning_tokens > 30)
-        await wait_for_text(pilot, "Ctrl+G answers now")
+        await wait_for_text(pilot, "the model is thinking… (Ctrl+G: answer now)")
         await pilot.press("ctrl+g")
         await wait_turn_finished(pilot, timeout=60)
         turn = screen.conversation.turns[-1]

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 SPEED_REFRESH_SECONDS = 0.5
 LIVE_PANES_MIN_ROWS = 6
-LIVE_TURN_CHROME_ROWS = 7  # margin, prompt, model label (with its margin), error, marks and figures lines
+LIVE_TURN_CHROME_ROWS = 6  # margin, prompt, model label (with its margin), error and figures lines
 SMALL_TERMINAL_ROWS = 30
 PANEL_MIN_WIDTH = 140  # narrower: the panel becomes a short strip, so the chat keeps its width
 

@@ -54,7 +54,7 @@ class TurnActions(_Base):
         step = self.think_step
         self._control = ReasoningControl(budget=step if isinstance(step, int) else 0,
                                          think=False if step == "off" else None, on_loop=view.show_loop_flag)
-        view.show_live_mark(describe_step(step) or "Ctrl+G answers now, while the model thinks")
+        view.show_live_mark(describe_step(step))  # (no budget: the "thinking…" placeholder names Ctrl+G)
         return self._control
 
     def action_answer_now(self) -> None:

@@ -234,9 +234,15 @@ class TurnView(Vertical, can_focus=True):
             Static(self._model_label(), classes="model-label"),
             self._panes(),
             Static("", classes="turn-error"),
-            Static(self._live_mark, classes="turn-marks"),
+            self._marks_widget(),
             Static("", classes="turn-stats"),
         ]
+
+    def _marks_widget(self) -> Static:
+        """The marks line: hidden while empty, so a turn without marks takes no more rows than before."""
+        marks = Static(self._live_mark, classes="turn-marks")
+        marks.display = bool(self._live_mark.plain)
+        return marks
 
     def _model_label(self) -> Content:
         label = Content.styled(inert(self.turn.model), "bold $secondary")
@@ -287,7 +293,7 @@ class TurnView(Vertical, can_focus=True):
         self.set_class(live, "-live")
         panes = self.query_one(".panes")
         if live:
-            panes.styles.height = self.live_rows
+            panes.styles.height = max(1, self.live_rows - (1 if self._live_mark.plain else 0))  # room for the mark
         else:
             panes.styles.clear_rule("height")
             for scroll in self.query(PaneScroll):
@@ -375,7 +381,7 @@ class TurnView(Vertical, can_focus=True):
             if not self._answer_started and self._reasoning_seen and not self._said_thinking:
                 self._said_thinking = True
                 self.query_one(".answer-placeholder", Static).update(
-                    Content.styled("the model is thinking…", "dim italic"))
+                    Content.styled("the model is thinking… (Ctrl+G: answer now)", "dim italic"))
         if self._pending_answer:
             text = inert("".join(self._pending_answer))
             self._pending_answer.clear()
@@ -481,12 +487,18 @@ class TurnView(Vertical, can_focus=True):
                                              ("  Ctrl+G: stop thinking and answer now", "$warning")))
 
     def _set_live_mark(self, content: Content) -> None:
-        self._live_mark = content  # composed with it when not composed yet
+        had_mark, self._live_mark = bool(self._live_mark.plain), content  # composed with it when not composed yet
         for marks in self.query(".turn-marks").results(Static):
             marks.update(content)
+            marks.display = bool(content.plain)
+        if had_mark != bool(content.plain) and self.live_rows is not None:
+            for panes in self.query(".panes"):  # the mark's row comes out of the live panes' height
+                panes.styles.height = max(1, self.live_rows - (1 if content.plain else 0))
 
     def _show_marks(self) -> None:
-        self.query_one(".turn-marks", Static).update(marks_content(self.turn))
+        marks, content = self.query_one(".turn-marks", Static), marks_content(self.turn)
+        marks.update(content)
+        marks.display = bool(content.plain)
 
     def set_folded(self, folded: bool) -> None:
         """Folded: the reasoning is a one-line header above a full-width answer."""
