@@ -91,3 +91,20 @@ async def test_the_panel_says_the_context_chosen_and_used(sim: SimulatedOllama) 
         await wait_connected(pilot)
         await send_and_wait(pilot, "2+2?")
         await wait_for_text(pilot, "Context", "num_ctx 8,192 (set in config.toml)", "(0%, last turn)")
+
+
+async def test_auto_context_is_the_largest_that_fits_this_gpu_and_the_panel_says_why(sim: SimulatedOllama) -> None:
+    from tests.fake_nvml import GIB, FakeGpu, FakeNvml
+
+    sim.reply = Reply(reasoning="A thought.", answer="Four.")
+    card = FakeGpu(total=8 * GIB, used=GIB // 2, follows=sim)
+    app = make_app(sim.url, show_panel=True, nvml=FakeNvml([card]))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_connected(pilot)
+        await send_and_wait(pilot, "2+2?")
+        sent = [body for _, path, body in sim.requests if path == "/api/chat"][-1]["options"]["num_ctx"]
+        assert 4096 < sent < 131072 and sent % 1024 == 0  # 7b on an 8 GiB card: more than the floor
+        await wait_for_text(pilot, f"num_ctx {sent:,} (auto: largest that", "GiB free)", f"/ {sent:,}")
+        await send_and_wait(pilot, "and 3+3?")
+        again = [body for _, path, body in sim.requests if path == "/api/chat"][-1]["options"]["num_ctx"]
+        assert again == sent  # the same context every turn: a new one would reload the model
