@@ -4,7 +4,8 @@ context figures: usage, the warning past 90 %, the length-cut remedy and `num_ct
 from __future__ import annotations
 
 from tui.core.catalog import find
-from tui.core.context_window import CONTEXT_FLOOR, VRAM_MARGIN, ContextUsage, auto_context, choose_context, length_cut_text
+from tui.core.context_window import (CONTEXT_FLOOR, VRAM_MARGIN, ContextUsage, auto_context, choose_context,
+                                     length_cut_text)
 from tui.core.fit import GIB, estimate
 from tui.core.loop_watch import LoopWatch
 from tui.core.metrics import GenerationStats

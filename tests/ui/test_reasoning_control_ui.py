@@ -29,7 +29,12 @@ async def test_answer_now_by_hand_while_the_model_thinks(sim: SimulatedOllama) -
         await wait_connected(pilot)
         await type_and_send(pilot, "Sum the squares")
         screen = app.screen
-        await wait_for(pilot, lambda: bool(screen.query("TurnView")) and screen.query("TurnView").last().meter.reasoning_tokens > 30)
+
+        def thinking_for_a_while() -> bool:
+            views = screen.query("TurnView")
+            return bool(views) and views.last().meter.reasoning_tokens > 30
+
+        await wait_for(pilot, thinking_for_a_while)
         await wait_for_text(pilot, "the model is thinking… (Ctrl+G: answer now)")
         await pilot.press("ctrl+g")
         await wait_turn_finished(pilot, timeout=60)

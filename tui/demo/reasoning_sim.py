@@ -10,7 +10,6 @@ the assistant's continues that message; generation stops with `done_reason: "len
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
