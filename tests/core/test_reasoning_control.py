@@ -4,6 +4,7 @@ and the length limit, each through the one stream path against the simulated ser
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 
 import pytest
@@ -44,6 +45,8 @@ async def test_a_budget_cuts_the_reasoning_near_it_and_the_answer_follows(style:
     assert turn.state is TurnState.DONE and turn.thinking_cut == BUDGET_CUT and turn.think_budget == 300
     assert 300 <= turn.reasoning_tokens <= 310  # it would have thought for 3,000
     assert turn.answer.startswith("The sum of the squares") and not turn.cut_at_length
+    last_step = int(re.findall(r"step (\d+):", turn.reasoning)[-1])
+    assert turn.answer.startswith(f"The sum of the squares from 1 to {last_step} ")  # from what it had thought
     (first, _), (second, body) = posts(sim)
     assert (first, second) == ("/api/chat", "/api/generate") and body["raw"] is True
     assert body["prompt"].endswith(turn.reasoning.strip() + "\n</think>\n\n")  # the reasoning so far, closed

@@ -10,10 +10,11 @@ the assistant's continues that message; generation stops with `done_reason: "len
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-__all__ = ["Continuation", "chat_continuation", "generation_limit", "long_thinker_reply", "looping_reply", 
+__all__ = ["Continuation", "answer_after", "chat_continuation", "generation_limit", "long_thinker_reply", "looping_reply", 
            "parse_raw_prompt", "prompt_token_count"]
 
 _USER, _ASSISTANT, _END = "<｜User｜>", "<｜Assistant｜>", "<｜end▁of▁sentence｜>"
@@ -74,6 +75,21 @@ def generation_limit(options: dict[str, Any], prompt_tokens: int) -> int | None:
     return min(limits) if limits else None
 
 
+_SUM_ANSWER = "The sum of the squares from 1 to {n} is **{total}**."
+_STEP = re.compile(r"step (\d+): \1 squared")
+
+
+def answer_after(reply: Any, reasoning: str) -> str:
+    """The answer a model gives from a reasoning cut short: the long thinker sums up to the last step it
+    reached (so a budget cut visibly changes the answer); any other reply answers as it would have."""
+    steps = _STEP.findall(reasoning)
+    first, newline, rest = reply.answer.partition("\n")
+    if not steps or not first.startswith(_SUM_ANSWER.split("{n}")[0]):
+        return reply.answer
+    n = int(steps[-1])
+    return _SUM_ANSWER.format(n=n, total=n * (n + 1) * (2 * n + 1) // 6) + newline + rest
+
+
 def long_thinker_reply(reasoning_tokens: int = 3000, count: Callable[[str], int] | None = None) -> Any:
     """A model that works through a sum step by step for about `reasoning_tokens` tokens: ordinary long
     reasoning, never the same dozen words twice (no loop to flag)."""
@@ -92,8 +108,8 @@ def long_thinker_reply(reasoning_tokens: int = 3000, count: Callable[[str], int]
         total += count(sentence)
         index += 1
     n = index - 1
-    return Reply(reasoning="\n\n".join(steps),
-                 answer=f"The sum of the squares from 1 to {n} is **{n * (n + 1) * (2 * n + 1) // 6}**.\n")
+    answer = _SUM_ANSWER.format(n=n, total=n * (n + 1) * (2 * n + 1) // 6) + "\n"
+    return Reply(reasoning="\n\n".join(steps), answer=answer)
 
 
 def looping_reply(repeats: int = 80) -> Any:

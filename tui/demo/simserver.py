@@ -30,8 +30,8 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterator
 
-from tui.demo.reasoning_sim import (Continuation, chat_continuation, generation_limit, long_thinker_reply,
-                                    looping_reply, parse_raw_prompt, prompt_token_count)
+from tui.demo.reasoning_sim import (Continuation, answer_after, chat_continuation, generation_limit,
+                                    long_thinker_reply, looping_reply, parse_raw_prompt, prompt_token_count)
 
 REASONING_STYLES = ("thinking", "inline", "closing")
 
@@ -872,7 +872,7 @@ class _Handler(BaseHTTPRequestHandler):
             for token in chunks(rest):
                 yield kind, token
             yield kind, "\n</think>\n\n"
-        for token in chunks(reply.answer):
+        for token in chunks(answer_after(reply, continuation.reasoning) if continuation.closed else reply.answer):
             yield kind, token
 
     def _complete(self, name: str, body: dict[str, Any]) -> None:
