@@ -311,7 +311,7 @@ class R1App(App[None]):
         sampler = self.sampler
         if not self.backend.is_local or sampler is None or sampler.latest is None:
             return {}
-        return fit_verdicts(self.server.installed, sampler.latest, self.settings.num_ctx, self.loaded)
+        return fit_verdicts(self.server.installed, sampler.latest, self.settings.context_for_estimates, self.loaded)
 
     @work(exclusive=True, group="fit")
     async def check_fit(self) -> None:
@@ -327,8 +327,9 @@ class R1App(App[None]):
         except BackendError:
             return
         size = next((m.size for m in self.server.installed if m.name == model), None)
-        fit = estimate_installed(model, size, details.model_info, snapshot, self.settings.num_ctx, self.loaded)
-        message = fit and first_prompt_warning(model, fit, self.settings.num_ctx, bool(snapshot.gpus))
+        ctx = self.settings.context_for_estimates
+        fit = estimate_installed(model, size, details.model_info, snapshot, ctx, self.loaded)
+        message = fit and first_prompt_warning(model, fit, ctx, bool(snapshot.gpus))
         if message:
             self.report(message, severity="warning", timeout=20)
 
@@ -404,7 +405,7 @@ class R1App(App[None]):
             return
         machine = await self.machine_figures()
         choice = await self.push_screen_wait(
-            ModelPickerScreen(self.backend, self.pulls, machine, ctx=self.settings.num_ctx))
+            ModelPickerScreen(self.backend, self.pulls, machine, ctx=self.settings.context_for_estimates))
         self.refresh_installed()  # pulls and deletes change it
         if choice:
             self.use_model(choice)

@@ -34,6 +34,12 @@ PROMPT_KEYS = [
 
 TURN_BINDINGS = [
     Binding("escape", "stop", "Stop", priority=True, tooltip="stop generating (the server stops too)"),
+    # Priority: over the prompt, so they work while typing the next question.
+    Binding("ctrl+g", "answer_now", "Answer now", priority=True, show=False,
+            tooltip="answer now: cut the reasoning while the model thinks, and have it answer from what it has "
+                    "thought"),
+    Binding("f9", "think_budget", "Budget", priority=True, show=False,
+            tooltip="thinking budget for this chat: none, 300, 1,000, 3,000, 8,000 tokens, or thinking off"),
     Binding("ctrl+o", "app.choose_model", "Model",
             tooltip="switch model: installed tags, their fit and whether loaded"),
     Binding("ctrl+t", "toggle_reasoning", "Fold",

@@ -189,10 +189,12 @@ def test_json_shape_keeps_types_for_failed_runs() -> None:
     from tui.core.benchrun import RunResult
 
     row = RunResult(model="x", error="boom").to_json()
-    nullable = ("prompt_eval_tps", "peak_vram_bytes", "error", "correct", "extracted", "energy_j")
+    nullable = ("prompt_eval_tps", "peak_vram_bytes", "error", "correct", "extracted", "energy_j", "thinking_cut",
+                "done_reason")
     assert {k: type(v) for k, v in row.items() if k not in nullable} == {
         "model": str, "run": int, "load_s": float, "ttft_s": float, "think_s": float, "reasoning_tokens": int,
-        "answer_tokens": int, "eval_count": int, "eval_tps": float, "total_s": float, "prompt": int}
+        "answer_tokens": int, "eval_count": int, "eval_tps": float, "total_s": float, "prompt": int,
+        "think_budget": int, "loop_flagged": bool, "context_used": int, "context_size": int}
     assert row["prompt_eval_tps"] is None and row["peak_vram_bytes"] is None and row["error"] == "boom"
     assert row["correct"] is None and row["extracted"] is None and row["energy_j"] is None
 

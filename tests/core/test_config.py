@@ -112,7 +112,7 @@ def test_the_example_config_changes_by_one_line(tmp_path) -> None:
     path = tmp_path / "config.toml"
     path.write_text(example)
     save_settings(Settings(num_ctx=8192), path, previous=Settings())
-    assert path.read_text() == example.replace("\nnum_ctx = 4096\n", "\nnum_ctx = 8192\n")
+    assert path.read_text() == example.replace('\nnum_ctx = "auto"\n', "\nnum_ctx = 8192\n")
 
 
 def test_a_symlinked_config_is_written_through_to_its_target(tmp_path) -> None:

@@ -210,3 +210,29 @@ async def test_sampling_options_go_under_the_openai_names():
         await backend.aclose()
     assert (request["temperature"], request["top_p"], request["top_k"], request["seed"]) == (0.6, 0.95, 40, 7)
     assert "num_ctx" not in request and "options" not in request
+
+
+async def test_a_thinking_budget_cuts_the_reasoning_and_the_engine_continues_the_final_message():
+    from tui.core.thinking_budget import ReasoningControl
+
+    long_reply = Reply(reasoning=" ".join(f"step{i} checks the sum again." for i in range(400)), answer="Done: 42.")
+    with SimulatedEngine("vllm", reply=long_reply) as sim:
+        backend = make_backend(sim.url, "vllm")
+        turn = Turn("sum?", model_of(sim))
+        await stream_turn(backend, turn, [{"role": "user", "content": "sum?"}], meter=TokenMeter(),
+                          control=ReasoningControl(budget=50))
+        second = sim.requests[-1][2]
+        await backend.aclose()
+    assert turn.state is TurnState.DONE and turn.thinking_cut == "budget"
+    assert len(turn.reasoning.split()) < 120  # cut near the budget, not the 2,000-word reasoning
+    assert turn.answer
+    assert second["continue_final_message"] is True and second["add_generation_prompt"] is False
+    assert second["messages"][-1]["role"] == "assistant" and second["messages"][-1]["content"].rstrip().endswith("</think>")
+
+
+async def test_thinking_off_is_declined_on_engines_and_the_context_is_the_served_length():
+    with SimulatedEngine("sglang") as sim:
+        backend = make_backend(sim.url, "sglang")
+        assert await backend.can_turn_thinking_off(model_of(sim)) is False
+        assert await backend.context_length(model_of(sim)) == 32768
+        await backend.aclose()

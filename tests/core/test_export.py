@@ -89,6 +89,9 @@ def test_json_has_the_documented_shape() -> None:
                        "prompt_eval_duration_ns": 25_600_000, "load_duration_ns": 0,
                        "total_duration_ns": 24_000_000_000, "done_reason": "stop", "eval_rate": 45.35,
                        "prompt_eval_rate": 1210.94},
+            "reasoning_control": {"think_budget": 0, "thinking_cut": None, "loop_flagged": False,
+                                  "thinking_off": False, "context_size": 0},
+            "marks": [],
         }],
     }
     assert json.loads(to_json(saved(), reasoning=False))["turns"][0]["reasoning"] is None
@@ -160,3 +163,24 @@ def test_a_saved_copy_is_private_and_inert(tmp_path) -> None:
     assert "\x1b" not in text and "\x07" not in text
     assert "␛]52;c;ZXZpbA==␇" in text and "\tindented" in text
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_a_cut_reasoning_and_a_length_cut_are_saved_and_exported_in_words() -> None:
+    with HistoryStore() as store:
+        conversation_id = store.new_conversation("deepseek-r1:7b")
+        turn = Turn("Sum of squares?", "deepseek-r1:7b")
+        turn_id = store.start_turn(conversation_id, turn, {"num_ctx": 8192})
+        turn.reasoning, turn.answer, turn.state, turn.reasoning_tokens = "Step 1.", "The sum is", TurnState.DONE, 300
+        turn.think_budget, turn.thinking_cut, turn.loop_flagged, turn.context_size = 300, "budget", True, 8192
+        turn.stats = GenerationStats(eval_count=7892, prompt_eval_count=300, done_reason="length")
+        store.finish_turn(turn_id, turn)
+        record = store.load_record(conversation_id)
+    loaded = record.turns[0].turn
+    assert (loaded.think_budget, loaded.thinking_cut, loaded.loop_flagged, loaded.context_size) == (
+        300, "budget", True, 8192)
+    exported = json.loads(to_json(record))["turns"][0]
+    assert exported["reasoning_control"]["thinking_cut"] == "budget"
+    assert exported["marks"][1:] == ["thinking cut at the 300-token budget", "the reasoning is repeating itself"]
+    assert exported["marks"][0].startswith("cut off at the length limit (ctx 8,192)")
+    text = to_markdown(record)
+    assert "> **Note:** thinking cut at the 300-token budget" in text and "ctx 8,192 / 8,192" in text

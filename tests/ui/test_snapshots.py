@@ -27,7 +27,7 @@ def snapshot_sim() -> Iterator[SimulatedOllama]:
 
 
 def chat_after_one_turn(url: str, theme: str = "r1-dark"):
-    app = make_app(url, frozen_clock=True, theme=theme)
+    app = make_app(url, frozen_clock=True, theme=theme, num_ctx=4096)  # the same context with or without a GPU
 
     async def run_before(pilot) -> None:
         await wait_connected(pilot)

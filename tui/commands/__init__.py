@@ -52,8 +52,9 @@ def output_width(stream: Any = None) -> int | None:
 
 def configured_num_ctx(args: Any) -> int:
     """The context length the TUI uses (`num_ctx` in the config, `--config` honoured), for commands
-    whose --ctx is not given: the same model must get the same context in `recommend`, `bench` and the chat."""
+    whose --ctx is not given: the same model must get the same context in `recommend`, `bench` and the chat.
+    For `num_ctx = "auto"`, the floor it never goes below (4,096): what a model must fit with at least."""
     from tui.core.config import load_settings
 
     path = getattr(args, "config", None)
-    return load_settings(path).settings.num_ctx
+    return load_settings(path).settings.context_for_estimates

@@ -59,6 +59,9 @@ def register(subparsers: Any) -> None:
                              f"accuracy (default {DEFAULT_MARGIN * 100:.0f})")
     parser.add_argument("--ctx", type=_positive_int, default=None, metavar="N",
                         help="context length (default: num_ctx from the config, as the chat uses)")
+    parser.add_argument("--think-budget", type=_non_negative_int, default=None, metavar="N",
+                        help="cut each reasoning at N tokens and ask for the answer (default: think_budget "
+                             "from the config; 0: no budget)")
     parser.add_argument("--concurrent", action="store_true",
                         help="send to all models at once (needs a server that runs them in parallel)")
     add_host_argument(parser)
@@ -91,6 +94,16 @@ def _percent(text: str) -> float:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
 def parse_models(text: str) -> list[str]:
     """Tags in the order given, blanks and repeats dropped."""
     models: list[str] = []
@@ -115,6 +128,15 @@ def load_prompts(args: argparse.Namespace) -> "PromptSet":
             raise PromptSetError(f"--count is at most {MAX_COUNT}")
         return generate(args.seed, args.count)
     return get_builtin(args.prompt_set)
+
+
+def _think_budget(args: argparse.Namespace) -> int:
+    """--think-budget, else the config's think_budget (the chat's), else none."""
+    if args.think_budget is not None:
+        return int(args.think_budget)
+    from tui.core.config import load_settings
+
+    return load_settings(getattr(args, "config", None)).settings.think_budget
 
 
 def run(args: argparse.Namespace) -> int:
@@ -147,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
         report = asyncio.run(collect(args.host or default_host(), models, prompts, runs=args.runs,
                                      references=prompt_set.references(), margin=args.margin / 100,
                                      ctx=args.ctx or configured_num_ctx(args), concurrent=args.concurrent,
-                                     progress=sys.stderr))
+                                     progress=sys.stderr, think_budget=_think_budget(args)))
     except KeyboardInterrupt:
         print("\nr1tui bench: interrupted", file=sys.stderr)
         return 130
@@ -213,7 +235,7 @@ def print_leaderboard(args: argparse.Namespace) -> int:
 async def collect(host: str, models: Sequence[str], prompts: Sequence[str], *, runs: int = 1,
                   references: Sequence[str | None] = (), margin: float | None = None,
                   ctx: int | None = None, concurrent: bool = False, progress: TextIO | None = None,
-                  gpu_reader: Any = None) -> dict[str, Any] | None:
+                  gpu_reader: Any = None, think_budget: int = 0) -> dict[str, Any] | None:
     """The `--json` report; None (after saying why on `progress`) when the server cannot be reached
     or a model is not installed (checked before anything runs: a bench that stops at its third
     model after ten minutes of the first two wastes the user's time)."""
@@ -224,6 +246,7 @@ async def collect(host: str, models: Sequence[str], prompts: Sequence[str], *, r
     from tui.core.catalog import normalize_tag
     from tui.core.config import Settings, load_settings
     from tui.core.sanitize import inert
+    from tui.core.thinking_budget import cut_text
 
     def say(text: str) -> None:
         if progress is not None:
@@ -298,13 +321,15 @@ async def collect(host: str, models: Sequence[str], prompts: Sequence[str], *, r
                 say(f"  ✖ {label(job)}: {inert(result.error)}")
             else:
                 graded = {True: ", right", False: ", wrong"}.get(result.correct, "")  # type: ignore[arg-type]
+                cut = cut_text(result.thinking_cut, result.think_budget, result.reasoning_tokens)
                 say(f"  ✓ {label(job)}: {result.eval_tps:.1f} tok/s, {result.reasoning_tokens}+"
-                    f"{result.answer_tokens} tokens, {result.total_s:.1f} s{graded}")
+                    f"{result.answer_tokens} tokens, {result.total_s:.1f} s{graded}" + (f" ({cut})" if cut else "")
+                    + (" (cut off at the length limit)" if result.done_reason == "length" else ""))
 
         options = Settings(num_ctx=ctx or Settings.num_ctx).chat_options()
         results = await run_bench(backend, models, prompts, references=references, runs=runs,
                                   concurrent=concurrent, options=options, gpu_reader=gpu_reader,
-                                  on_start=started, on_result=finished, targets=targets)
+                                  on_start=started, on_result=finished, targets=targets, think_budget=think_budget)
     finally:
         await backend.aclose()
         for other in others.values():

@@ -19,6 +19,7 @@ import httpx
 import ollama
 
 from tui.core.metrics import GenerationStats
+from tui.core.r1_template import continuation_prompt, is_deepseek_template, reasoning_prefill
 from tui.core.reasoning import ThinkSplitter
 from tui.core.transport import GuardedTransport, authorization_of
 
@@ -346,29 +347,97 @@ class OllamaBackend:
         *,
         options: dict[str, Any] | None = None,
         keep_alive: str | float | None = None,
+        think: bool | None = None,
     ) -> AsyncIterator[StreamDelta | StreamDone]:
-        """Stream one reply. Cancelling the consumer closes the HTTP stream, so the server stops too."""
-        think, prefilled = await self.uses_think_field(model)
+        """Stream one reply. Cancelling the consumer closes the HTTP stream, so the server stops too.
+
+        `think`: None lets the model think as it does (asking for the `thinking` field where the
+        server has it); False asks the server not to think at all, sent only where it can
+        (`can_turn_thinking_off`), else the model thinks as usual.
+        """
+        uses_field, prefilled = await self.uses_think_field(model)
         kwargs: dict[str, Any] = {"model": model, "messages": messages, "stream": True, "options": options or None}
-        if think:
-            kwargs["think"] = True
+        if uses_field:
+            kwargs["think"] = think is not False
         if keep_alive is not None:
             kwargs["keep_alive"] = keep_alive
+        split = not uses_field
         splitter = ThinkSplitter(in_reasoning=prefilled)
         stream = await self._call(self.client.chat(**kwargs), model)
+
+        def parts(chunk: Any) -> tuple[str, str]:
+            message = chunk.message
+            reasoning = (message.thinking or "") if message else ""
+            content = (message.content or "") if message else ""
+            return (splitter.feed(content) if split else (reasoning, content))
+
+        async for event in self._stream(stream, model, parts, splitter if split else None):
+            yield event
+
+    async def can_turn_thinking_off(self, model: str) -> bool:
+        """Whether `think: false` works here: Ollama >= 0.9 and a model with the `thinking` capability."""
+        uses_field, _ = await self.uses_think_field(model)
+        return uses_field
+
+    async def continue_after_thinking(
+        self,
+        model: str,
+        messages: list[dict[str, str]],
+        reasoning_so_far: str,
+        *,
+        options: dict[str, Any] | None = None,
+        keep_alive: str | float | None = None,
+    ) -> AsyncIterator[StreamDelta | StreamDone]:
+        """Stream the answer to `messages` from the reasoning so far: budget forcing's second request.
+
+        The model gets the conversation, then its own unfinished turn holding
+        `reasoning_so_far` closed by `</think>`, and writes the answer from there; every
+        delta is answer text, and `StreamDone` carries the server's figures for this
+        request (its prompt holds the reasoning: `prompt_eval_count + eval_count` is the
+        context in use). Every engine implements the same contract:
+        - Ollama, DeepSeek's template: `/api/generate` with `raw: true` and the prompt
+          rendered in that template (`tui.core.r1_template`), taken as-is;
+        - Ollama, any other template: `/api/chat` whose last message is the assistant's
+          unfinished turn (Ollama continues a final assistant message);
+        - vLLM/SGLang: chat completions with that last assistant message and
+          `continue_final_message: true, add_generation_prompt: false`; llama.cpp continues
+          a final assistant message likewise.
+        Errors are `BackendError`s; cancelling closes the stream, as `chat` does.
+        """
+        details = await self.show(model)
+        if is_deepseek_template(details.template):
+            kwargs: dict[str, Any] = {"model": model, "prompt": continuation_prompt(messages, reasoning_so_far),
+                                      "raw": True, "stream": True, "options": options or None}
+            if keep_alive is not None:
+                kwargs["keep_alive"] = keep_alive
+            stream = await self._call(self.client.generate(**kwargs), model)
+
+            def parts(chunk: Any) -> tuple[str, str]:
+                return "", chunk.response or ""
+        else:
+            prefill = {"role": "assistant", "content": reasoning_prefill(reasoning_so_far)}
+            kwargs = {"model": model, "messages": [*messages, prefill], "stream": True, "options": options or None}
+            if keep_alive is not None:
+                kwargs["keep_alive"] = keep_alive
+            stream = await self._call(self.client.chat(**kwargs), model)
+
+            def parts(chunk: Any) -> tuple[str, str]:
+                message = chunk.message
+                return "", ((message.content or "") if message else "")
+
+        async for event in self._stream(stream, model, parts, None):
+            yield event
+
+    async def _stream(self, stream: Any, model: str, parts: Any,
+                      splitter: ThinkSplitter | None) -> AsyncIterator[StreamDelta | StreamDone]:
+        """Deltas from a client stream (`parts` turns a chunk into reasoning and answer), then StreamDone."""
         try:
             async for chunk in stream:
-                message = chunk.message
-                reasoning = (message.thinking or "") if message else ""
-                content = (message.content or "") if message else ""
-                if think:
-                    answer = content
-                else:
-                    reasoning, answer = splitter.feed(content)
+                reasoning, answer = parts(chunk)
                 if reasoning or answer or not chunk.done:
                     yield StreamDelta(reasoning, answer)
                 if chunk.done:
-                    if not think:
+                    if splitter is not None:
                         tail_reasoning, tail_answer = splitter.finish()
                         if tail_reasoning or tail_answer:
                             yield StreamDelta(tail_reasoning, tail_answer)
@@ -382,6 +451,15 @@ class OllamaBackend:
             await _aclose(stream)
         raise BackendError("dropped", "The stream ended before the model finished",
                            "the server may have restarted; send the prompt again")
+
+    async def context_length(self, model: str) -> int:
+        """The context the server loaded `model` with (`/api/ps`), 0 when not loaded or unknown."""
+        try:
+            loaded = await self.ps()
+        except BackendError:
+            return 0
+        wanted = model if ":" in model else f"{model}:latest"
+        return next((row.context_length for row in loaded if row.name == wanted), 0)
 
     async def pull(self, model: str) -> AsyncIterator[PullProgress]:
         stream = await self._call(self.client.pull(model, stream=True), model)

@@ -46,6 +46,7 @@ from tui.core.grading import Grade, grade_async
 from tui.core.hardware import GpuSnapshot, NvmlReader
 from tui.core.metrics import Clock, GenerationStats, TokenMeter
 from tui.core.session import DeltaCallback, stream_turn
+from tui.core.thinking_budget import ReasoningControl
 
 __all__ = ["VRAM_SAMPLE_SECONDS", "Job", "ModelRun", "RunResult", "VramPeak", "plan", "run_bench"]
 
@@ -77,6 +78,12 @@ class RunResult:
     correct: bool | None = None
     extracted: str | None = None
     energy_j: float | None = None
+    think_budget: int = 0  # reasoning tokens before the cut (0: none)
+    thinking_cut: str | None = None  # "budget" / "answer_now" when the reasoning was cut
+    loop_flagged: bool = False
+    done_reason: str | None = None  # the server's: "length" means the answer was cut off
+    context_used: int = 0  # prompt_eval_count + eval_count of the last request
+    context_size: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The `r1tui bench --json` shape (a contract: keys may be added, never renamed)."""
@@ -98,6 +105,12 @@ class RunResult:
             "correct": self.correct,
             "extracted": self.extracted,
             "energy_j": None if self.energy_j is None else round(self.energy_j, 2),
+            "think_budget": self.think_budget,
+            "thinking_cut": self.thinking_cut,
+            "loop_flagged": self.loop_flagged,
+            "done_reason": self.done_reason,
+            "context_used": self.context_used,
+            "context_size": self.context_size,
         }
 
 
@@ -242,6 +255,7 @@ class ModelRun:
         options: dict[str, Any] | None = None,
         keep_alive: str | float | None = None,
         on_delta: DeltaCallback | None = None,
+        control: ReasoningControl | None = None,
     ) -> RunResult:
         """Stream the reply through the one stream path; a BackendError ends in FAILED, never raises.
 
@@ -258,7 +272,7 @@ class ModelRun:
 
         try:
             await stream_turn(backend, self.turn, self.messages, meter=self.meter, options=options,
-                              keep_alive=keep_alive, on_delta=on_delta, on_sent=sent)
+                              keep_alive=keep_alive, on_delta=on_delta, on_sent=sent, control=control)
         finally:
             if sampler is not None:
                 self.peak_vram_bytes = await asyncio.to_thread(sampler.stop)
@@ -302,6 +316,12 @@ class ModelRun:
             correct=self.grade.correct if self.grade else None,
             extracted=self.grade.extracted if self.grade else None,
             error=self.turn.error if self.state is TurnState.FAILED else ("stopped" if self.state is TurnState.STOPPED else None),
+            think_budget=self.turn.think_budget,
+            thinking_cut=self.turn.thinking_cut,
+            loop_flagged=self.turn.loop_flagged,
+            done_reason=stats.done_reason if stats else None,
+            context_used=(stats.prompt_eval_count + stats.eval_count) if stats else 0,
+            context_size=self.turn.context_size,
         )
 
 
@@ -343,6 +363,7 @@ async def run_bench(
     on_start: Callable[[Job], None] | None = None,
     on_result: Callable[[Job, RunResult], None] | None = None,
     targets: "Mapping[str, tuple[Backend, str]] | None" = None,
+    think_budget: int = 0,
 ) -> list[RunResult]:
     """Every (model, prompt, run) once; results in plan order. Failures are results, not exceptions.
 
@@ -350,6 +371,7 @@ async def run_bench(
     answer is graded on a worker thread once its run is over, before `on_result`.
     `targets` maps a model spec to the backend and model name it runs on (models of
     other hosts, `host:model`); a spec not in it runs on `backend` under its own name.
+    `think_budget`: each run's reasoning is cut there and the answer asked for, as in the chat.
     """
     results: list[RunResult] = []
     for batch in plan(models, len(prompts), runs, concurrent):
@@ -362,7 +384,8 @@ async def run_bench(
             run = ModelRun(name, prompts[index], run=job.run, prompt_index=job.prompt_index,
                            clock=clock, gpu_reader=gpu_reader, label=job.model,
                            reference=references[index] if index < len(references) else None)
-            await run.execute(target, options=options, keep_alive=keep_alive)
+            await run.execute(target, options=options, keep_alive=keep_alive,
+                              control=ReasoningControl(budget=think_budget))
             await run.grade_answer()
             result = run.result()
             if on_result is not None:

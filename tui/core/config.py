@@ -39,7 +39,7 @@ class Settings:
     model: str = ""
     temperature: float = 0.6
     top_p: float = 0.95
-    num_ctx: int = 4096
+    num_ctx: int | str = "auto"  # "auto": tui.core.context_window.auto_context picks it per model
     keep_alive: str = "5m"
     system_prompt: str = ""
     stall_timeout: float = 300.0
@@ -47,6 +47,7 @@ class Settings:
     show_panel: bool = True
     sample_interval: float = 1.0
     notify_after_seconds: float = 0.0  # ring/notify when an answer that took this long ends (0: off)
+    think_budget: int = 0  # reasoning tokens before r1tui asks for the answer (0: no budget)
     # [runtime]: how r1tui starts `ollama serve` when nothing answers locally.
     runtime_autostart: bool = False
     runtime_binary: str = ""
@@ -61,8 +62,19 @@ class Settings:
     # [hosts.NAME]: named servers (tui.core.hosts.HostProfile), switchable in the app.
     hosts: dict[str, Any] = field(default_factory=dict)
 
-    def chat_options(self) -> dict[str, Any]:
-        return {"temperature": self.temperature, "top_p": self.top_p, "num_ctx": self.num_ctx}
+    def chat_options(self, num_ctx: int | None = None) -> dict[str, Any]:
+        """The request's options; `num_ctx` is the context chosen for "auto" (without one, the
+        server's default is left alone), a number in the config is sent as it is."""
+        options: dict[str, Any] = {"temperature": self.temperature, "top_p": self.top_p}
+        context = self.num_ctx if isinstance(self.num_ctx, int) else num_ctx
+        if context:
+            options["num_ctx"] = context
+        return options
+
+    @property
+    def context_for_estimates(self) -> int:
+        """The context fit figures are computed for: the number set, or for "auto" the floor it never goes below."""
+        return self.num_ctx if isinstance(self.num_ctx, int) else 4096
 
 
 # (table, key) in the file -> (attribute, validator returning the value or raising ValueError with what is allowed)
@@ -72,7 +84,8 @@ KEYS: dict[tuple[str, str], tuple[str, Callable[[Any], Any]]] = {
     ("chat", "model"): ("model", validators.text),
     ("chat", "temperature"): ("temperature", validators.number(0, 2)),
     ("chat", "top_p"): ("top_p", validators.number(0, 1)),
-    ("chat", "num_ctx"): ("num_ctx", validators.integer(512, 131072)),
+    ("chat", "num_ctx"): ("num_ctx", validators.context_length),
+    ("chat", "think_budget"): ("think_budget", validators.integer(0, 1_000_000)),
     ("chat", "keep_alive"): ("keep_alive", validators.keep_alive),
     ("chat", "system_prompt"): ("system_prompt", validators.text),
     ("ui", "theme"): ("theme", validators.text),

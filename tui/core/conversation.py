@@ -44,10 +44,24 @@ class Turn:
     ttft_seconds: float | None = None
     reasoning_tokens: int = 0
     answer_tokens: int = 0
+    # Reasoning control (tui.core.thinking_budget): the budget it ran under (0: none), how its
+    # reasoning was cut ("budget", "answer_now", or None), whether the loop watch flagged it,
+    # and whether thinking was off for it.
+    think_budget: int = 0
+    thinking_cut: str | None = None
+    loop_flagged: bool = False
+    thinking_off: bool = False
+    # The context size it ran in (num_ctx sent, or the loaded context_length); 0: unknown.
+    context_size: int = 0
 
     @property
     def finished(self) -> bool:
         return self.state not in (TurnState.QUEUED, TurnState.STREAMING)
+
+    @property
+    def cut_at_length(self) -> bool:
+        """The server stopped it at the length limit (num_predict or the context): the answer is incomplete."""
+        return self.stats is not None and self.stats.done_reason == "length"
 
 
 @dataclass

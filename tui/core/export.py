@@ -16,7 +16,10 @@ changes meaning (new keys may be added):
                 "reasoning_tokens": int, "answer_tokens": int,
                 "server": null | {"eval_count", "eval_duration_ns", "prompt_eval_count",
                                   "prompt_eval_duration_ns", "load_duration_ns", "total_duration_ns",
-                                  "done_reason", "eval_rate", "prompt_eval_rate"}}]}
+                                  "done_reason", "eval_rate", "prompt_eval_rate"},
+                "reasoning_control": {"think_budget": int, "thinking_cut": "budget" | "answer_now" | null,
+                                      "loop_flagged": bool, "thinking_off": bool, "context_size": int},
+                "marks": [str]}]}                 # the same words the chat shows (a cut, a loop, ...)
 
 Markdown is for people, and people `cat` it or preview it in a terminal: every
 control, bidi and zero-width character in it is shown as a visible stand-in
@@ -41,7 +44,8 @@ from typing import Any, TextIO
 
 from tui.core.conversation import turn_figures
 from tui.core.sanitize import UNSAFE, inert
-from tui.core.store import ConversationRecord, TurnRecord
+from tui.core.store import ConversationRecord, TurnRecord, reasoning_control_of
+from tui.core.turn_marks import context_line, turn_marks
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "iso_utc", "reasoning_summary", "render", "to_dict", "to_json",
            "to_markdown", "write_output"]
@@ -105,6 +109,8 @@ def _turn_dict(record: TurnRecord, reasoning: bool) -> dict[str, Any]:
         "reasoning_tokens": turn.reasoning_tokens,
         "answer_tokens": turn.answer_tokens,
         "server": server,
+        "reasoning_control": reasoning_control_of(turn),
+        "marks": turn_marks(turn),
     }
 
 
@@ -157,7 +163,10 @@ def _turn_markdown(number: int, record: TurnRecord, reasoning: bool) -> list[str
         lines += [f"> **{turn.state.value.capitalize()}:** {' '.join(turn.error.split())}", ""]
     elif turn.state.value == "stopped":
         lines += ["> **Stopped** before the reply was finished.", ""]
-    figures = turn_figures(record.turn)
+    lines += [f"> **Note:** {mark}" for mark in turn_marks(turn)]
+    if turn_marks(turn):
+        lines.append("")
+    figures = " · ".join(part for part in (turn_figures(record.turn), context_line(turn)[0]) if part)
     if figures:
         lines += [f"*{figures}*", ""]
     return lines

@@ -107,6 +107,11 @@ class TokenMeter:
         while self._recent and self._recent[0] < cutoff:
             self._recent.popleft()
 
+    def end_reasoning(self) -> None:
+        """The reasoning was cut (a thinking budget, "answer now"): its time ends now, not at the first answer token."""
+        if self.reasoning_started_at is not None and self.reasoning_ended_at is None:
+            self.reasoning_ended_at = self._clock()
+
     def finish(self, stats: GenerationStats | None = None) -> None:
         self.finished_at = self._clock()
         if self.reasoning_started_at is not None and self.reasoning_ended_at is None:

@@ -45,6 +45,7 @@ from tui.core.backend import (
 )
 from tui.core.engine_metrics import EngineLoadReader
 from tui.core.metrics import GenerationStats
+from tui.core.r1_template import reasoning_prefill
 from tui.core.reasoning import ThinkSplitter
 from tui.core.transport import GuardedTransport, authorization_of
 
@@ -240,9 +241,18 @@ class OpenAICompatBackend:
         self._models = {m.name: m for m in models}
         return models
 
-    def context_length(self, model: str) -> int:
+    def served_context(self, model: str) -> int:
         """The served context (`max_model_len`, llama.cpp's `n_ctx`), 0 when the engine does not say."""
         return self._context.get(model) or self._context.get("*", 0)
+
+    async def context_length(self, model: str) -> int:
+        """As `OllamaBackend.context_length`: the context the model runs with (here: what it is served with)."""
+        if not self._context:
+            try:
+                await self.list_models()
+            except BackendError:
+                return 0
+        return self.served_context(model)
 
     async def show(self, model: str, *, refresh: bool = False) -> ModelDetails:
         if refresh or model not in self._models:
@@ -253,8 +263,8 @@ class OpenAICompatBackend:
                                "choose a model it serves with Ctrl+O", 404)
         entry = self._models[model]
         info: dict[str, Any] = {}
-        if self.context_length(model):
-            info["context_length"] = self.context_length(model)
+        if self.served_context(model):
+            info["context_length"] = self.served_context(model)
         return ModelDetails(name=model, capabilities=("completion", "thinking"), family="",
                             parameter_size=entry.parameter_size, quantization=entry.quantization, model_info=info)
 
@@ -262,7 +272,7 @@ class OpenAICompatBackend:
         """Every served model is loaded, for as long as the engine runs. Sizes stay 0: no engine says how its
         weights are split between GPU and CPU, and r1tui does not guess."""
         models = await self.list_models()
-        return [LoadedModel(name=m.name, size=0, size_vram=0, context_length=self.context_length(m.name))
+        return [LoadedModel(name=m.name, size=0, size_vram=0, context_length=self.served_context(m.name))
                 for m in models]
 
     async def uses_think_field(self, model: str) -> tuple[bool, bool]:
@@ -280,18 +290,54 @@ class OpenAICompatBackend:
         *,
         options: dict[str, Any] | None = None,
         keep_alive: str | float | None = None,
+        think: bool | None = None,
     ) -> AsyncIterator[StreamDelta | StreamDone]:
-        """Stream one reply. Cancelling the consumer closes the HTTP stream, so the engine aborts the request."""
-        del keep_alive  # an Ollama notion: an engine keeps its model loaded for as long as it runs
+        """Stream one reply. Cancelling the consumer closes the HTTP stream, so the engine aborts the request.
+
+        `think` is accepted for the one stream path; the distills cannot be told not to think here
+        (`can_turn_thinking_off` says so), and keep_alive is Ollama's: an engine keeps its model loaded.
+        """
+        del keep_alive, think
+        async for event in self._stream(model, chat_request(model, messages, options)):
+            yield event
+
+    async def can_turn_thinking_off(self, model: str) -> bool:
+        """No: the R1 distills' template always opens the reasoning; the chat says so and the model thinks."""
+        return False
+
+    async def continue_after_thinking(
+        self,
+        model: str,
+        messages: list[dict[str, str]],
+        reasoning_so_far: str,
+        *,
+        options: dict[str, Any] | None = None,
+        keep_alive: str | float | None = None,
+    ) -> AsyncIterator[StreamDelta | StreamDone]:
+        """The answer from the reasoning so far (budget forcing; see `OllamaBackend.continue_after_thinking`):
+        the conversation ends with the assistant's unfinished turn, its reasoning closed by `</think>`, and
+        `continue_final_message` (vLLM, SGLang; llama.cpp continues a final assistant message by itself)
+        has the model go on from there. Everything it writes is answer."""
+        del keep_alive
+        request = chat_request(model, [*messages, {"role": "assistant", "content": reasoning_prefill(reasoning_so_far)}],
+                               options)
+        if self.engine != "llama.cpp":
+            request["extra_body"] = {**request.get("extra_body", {}), "continue_final_message": True,
+                                     "add_generation_prompt": False}
+        async for event in self._stream(model, request, answer_only=True):
+            yield event
+
+    async def _stream(self, model: str, request: dict[str, Any],
+                      answer_only: bool = False) -> AsyncIterator[StreamDelta | StreamDone]:
         started = time.perf_counter()
         first_token: float | None = None
         # DeepSeek's template opens <think> itself: without a reasoning parser only "</think>" comes.
-        splitter = ThinkSplitter(in_reasoning="r1" in model.lower())
+        splitter = ThinkSplitter(in_reasoning="r1" in model.lower() and not answer_only)
         fields_seen = False
         finish: str | None = None
         usage: Any = None
         timings: dict[str, Any] = {}
-        stream = await self._call(self.client.chat.completions.create(**chat_request(model, messages, options)), model)
+        stream = await self._call(self.client.chat.completions.create(**request), model)
         try:
             async for chunk in stream:
                 extra = chunk.model_extra or {}
@@ -309,7 +355,9 @@ class OpenAICompatBackend:
                     content = delta.content or ""
                     if reasoning:
                         fields_seen = True
-                    if fields_seen:
+                    if answer_only:
+                        reasoning, answer = "", reasoning + content
+                    elif fields_seen:
                         answer = content
                     else:
                         reasoning, answer = splitter.feed(content)

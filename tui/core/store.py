@@ -44,7 +44,8 @@ from tui.core.metrics import GenerationStats
 
 __all__ = ["APPLICATION_ID", "BUSY_TIMEOUT_SECONDS", "INTERRUPTED_ERROR", "MIGRATIONS", "SCHEMA_VERSION",
            "SNIPPET_CONTEXT", "TITLE_LENGTH", "ConversationInfo", "ConversationNotFound", "ConversationRecord",
-           "HistoryStore", "StoreError", "TurnRecord", "default_path", "make_title", "search_phrases",
+           "HistoryStore", "StoreError", "TurnRecord", "default_path", "make_title", "reasoning_control_of",
+           "restore_reasoning_control", "search_phrases",
            "snippet_around"]
 
 # "r1tu" in ASCII: marks the file as ours, so a foreign SQLite file is refused rather than altered.
@@ -121,6 +122,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             model_b TEXT NOT NULL,
             winner TEXT NOT NULL CHECK (winner IN ('a', 'b', 'tie'))
         )""",
+    ),
+    # 5: reasoning control (tui.core.thinking_budget): the budget, how the reasoning was cut, a loop
+    # flag, thinking off, and the context size the turn ran in; JSON (`reasoning_control_of`).
+    (
+        "ALTER TABLE turns ADD COLUMN reasoning_control TEXT",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -219,6 +225,28 @@ def snippet_around(text: str, phrase: str, context: int = SNIPPET_CONTEXT) -> st
     if end < len(flat) and " " in flat[match.end():end]:
         end = flat.rindex(" ", match.end(), end)
     return ("…" if start > 0 else "") + flat[start:end] + ("…" if end < len(flat) else "")
+
+
+def reasoning_control_of(turn: Turn) -> dict[str, Any]:
+    """What a turn's reasoning control did, as saved (and exported)."""
+    return {"think_budget": turn.think_budget, "thinking_cut": turn.thinking_cut, "loop_flagged": turn.loop_flagged,
+            "thinking_off": turn.thinking_off, "context_size": turn.context_size}
+
+
+def restore_reasoning_control(turn: Turn, saved: str | None) -> None:
+    """The saved reasoning control back on a loaded turn; a missing or unreadable value leaves the defaults."""
+    try:
+        data = json.loads(saved) if saved else {}
+    except json.JSONDecodeError:
+        return
+    if not isinstance(data, dict):
+        return
+    turn.think_budget = int(data.get("think_budget") or 0)
+    cut = data.get("thinking_cut")
+    turn.thinking_cut = cut if isinstance(cut, str) else None
+    turn.loop_flagged = bool(data.get("loop_flagged"))
+    turn.thinking_off = bool(data.get("thinking_off"))
+    turn.context_size = int(data.get("context_size") or 0)
 
 
 _STATS_COLUMNS = ("eval_count", "eval_duration_ns", "prompt_eval_count", "prompt_eval_duration_ns",
@@ -440,10 +468,11 @@ class HistoryStore:
         with self._transaction() as db:
             cursor = db.execute(
                 "UPDATE turns SET reasoning = ?, answer = ?, state = ?, error = ?, finished_at = ?, think_seconds = ?,"
-                " ttft_seconds = ?, reasoning_tokens = ?, answer_tokens = ?, "
+                " ttft_seconds = ?, reasoning_tokens = ?, answer_tokens = ?, reasoning_control = ?, "
                 + ", ".join(f"{column} = ?" for column in _STATS_COLUMNS) + " WHERE id = ?",
                 (turn.reasoning, turn.answer, state.value, turn.error, now, turn.think_seconds, turn.ttft_seconds,
-                 turn.reasoning_tokens, turn.answer_tokens, *figures, turn_id))
+                 turn.reasoning_tokens, turn.answer_tokens, json.dumps(reasoning_control_of(turn), sort_keys=True),
+                 *figures, turn_id))
             if cursor.rowcount == 0:
                 raise LookupError(f"no saved turn has the id {turn_id}")
             db.execute("DELETE FROM turn_chunks WHERE turn_id = ?", (turn_id,))
@@ -591,6 +620,7 @@ class HistoryStore:
             prompt=row["prompt"], model=row["model"], reasoning=reasoning, answer=answer, state=state, error=error,
             stats=stats, think_seconds=row["think_seconds"], ttft_seconds=row["ttft_seconds"],
             reasoning_tokens=row["reasoning_tokens"], answer_tokens=row["answer_tokens"])
+        restore_reasoning_control(turn, row["reasoning_control"])
         try:
             options = json.loads(row["options"])
         except json.JSONDecodeError:

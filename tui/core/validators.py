@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-__all__ = ["boolean", "integer", "keep_alive", "number", "text"]
+__all__ = ["boolean", "context_length", "integer", "keep_alive", "number", "text"]
 
 _DURATION = re.compile(r"-?\d+(\.\d+)?(ms|s|m|h)?")
 
@@ -48,3 +48,13 @@ def keep_alive(value: Any) -> str:
     if isinstance(value, str) and value.strip() and _DURATION.fullmatch(value.strip()):
         return value.strip()
     raise ValueError('a duration like "5m", "1h", "30s", 0 (unload at once) or -1 (keep loaded)')
+
+
+def context_length(value: Any) -> int | str:
+    """`num_ctx`: "auto" (the largest context that keeps the model on the GPU) or a number of tokens."""
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return "auto"
+    try:
+        return integer(512, 131072)(value)
+    except ValueError:
+        raise ValueError('a whole number from 512 to 131072, or "auto"') from None

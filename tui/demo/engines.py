@@ -36,6 +36,7 @@ from typing import Any, Callable, Iterator
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from tui.demo.reasoning_sim import answer_after, chat_continuation
 from tui.demo.simserver import Faults, Reply, _ClientGone, _Server, demo_reply, tokens
 
 __all__ = ["ENGINE_FLAVOURS", "ServedModel", "SimulatedEngine", "default_served_models"]
@@ -403,10 +404,17 @@ class _EngineHandler(BaseHTTPRequestHandler):
         if faults.status_before_stream:
             return self._error(faults.status_before_stream, faults.message_before_stream, "BadRequestError")
         messages = body.get("messages") or []
-        reply = sim.reply_for(messages, name)
         prompt_tokens = sum(len(tokens(str(m.get("content", "")))) for m in messages) + 4 * len(messages) + 1
         limit = body.get("max_completion_tokens") or body.get("max_tokens")
-        pieces = list(self._pieces(reply))
+        # vLLM and SGLang continue a final assistant message when asked; llama-server always does.
+        continues = body.get("continue_final_message") or sim.flavour == "llama.cpp"
+        continuation = chat_continuation(messages) if continues else None
+        if continuation is not None and continuation.closed:
+            reply = sim.reply_for(continuation.messages, name)
+            pieces = [("content", token) for token in tokens(answer_after(reply, continuation.reasoning))]
+        else:
+            reply = sim.reply_for(messages, name)
+            pieces = list(self._pieces(reply))
         finish = "stop"
         if isinstance(limit, int) and 0 < limit < len(pieces):
             pieces, finish = pieces[:limit], "length"

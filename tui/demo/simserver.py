@@ -30,6 +30,9 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterator
 
+from tui.demo.reasoning_sim import (Continuation, answer_after, chat_continuation, generation_limit,
+                                    long_thinker_reply, looping_reply, parse_raw_prompt, prompt_token_count)
+
 REASONING_STYLES = ("thinking", "inline", "closing")
 
 _TEMPLATE_PLAIN = (
@@ -170,6 +173,9 @@ DEMO_NOTE = "> r1tui's demo server: this reply is canned (picked by the question
 _PRIME_WORDS = re.compile(r"\b(primes?|primality|composite)\b")
 _ANIMAL_WORDS = re.compile(r"\b(rabbits?|chickens?)\b")
 _PALINDROME_WORDS = re.compile(r"palindrom")  # also inside is_palindrome
+# Reasoning control to try: a model that thinks for ~3,000 tokens, and one whose reasoning loops.
+_LONG_WORDS = re.compile(r"\b(sum of (the )?squares|think (long|hard)|long think)")
+_LOOP_WORDS = re.compile(r"\bloop(s|ing)?\b")
 _CODE_WORDS = re.compile(r"\b(code|function|python|script|program|implement|class|regex|bug)\b")
 _IS_N_PRIME = re.compile(r"\b(?:is|whether)\s+(\d{1,12})\s+(?:an?\s+)?prime")
 _PRIMES_BELOW = re.compile(r"\b(?:below|under|less than|up to|smaller than)\s+(\d{1,6})\b")
@@ -242,12 +248,20 @@ def demo_reply(messages: list[dict[str, Any]]) -> Reply:
     """A canned reasoning and Markdown answer matching the topic of the last user message.
 
     Topics: primes (with a real check of a number asked about), chickens and
-    rabbits, palindromes, other code, and anything else. Every answer ends by
+    rabbits, palindromes, other code, and anything else; for trying reasoning
+    control, "sum of squares" (or "think long") thinks for ~3,000 tokens and
+    "loop" gets a reasoning that repeats itself. Every answer ends by
     saying it is canned, so a demo user never mistakes it for the model's
     answer to their question (a primes question once got a palindrome function).
     """
     prompt = next((m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), "")
     lowered = prompt.lower()
+    if _LOOP_WORDS.search(lowered) and not _CODE_WORDS.search(lowered):
+        looping = looping_reply()
+        return Reply(looping.reasoning, f"{looping.answer}\n{DEMO_NOTE}\n")
+    if _LONG_WORDS.search(lowered):
+        long = long_thinker_reply(3000)
+        return Reply(long.reasoning, f"{long.answer}\n{DEMO_NOTE}\n")
     if _ANIMAL_WORDS.search(lowered):
         return Reply(
             reasoning=(
@@ -397,6 +411,9 @@ class SimulatedOllama:
         # megabytes as one chunk (what a hostile or buggy server can do).
         self.chunker: Callable[[str], list[str]] = tokens
         self.answer_mode: Any = None  # a tui.demo.answers.AnswerMode: boxed answers, right or wrong on purpose
+        # When the context fills: True shifts it and goes on (Ollama's default), False stops with
+        # done_reason "length" (Ollama with `shift: false`); a request's own `shift` wins.
+        self.context_shift = True
         self.echo_credentials = False  # error bodies repeat the Authorization header they got  # every `done: true` chunk sent, as sent (figures to check)
         self.pull_progress: dict[str, int] = {}
         self._host = host
@@ -732,10 +749,13 @@ class _Handler(BaseHTTPRequestHandler):
         })
 
     def _generate(self, body: dict[str, Any]) -> None:
-        """Only the load/unload form (empty prompt) is simulated: that is what r1tui uses it for."""
+        """The load/unload form (empty prompt), and a completion of a prompt (the raw continuation
+        r1tui sends after a cut reasoning; see `tui.demo.reasoning_sim`)."""
         name = _normalise(body.get("model") or "")
         if name not in self.sim.models:
             return self._error(404, f"model '{name}' not found, try pulling it first")
+        if body.get("prompt"):
+            return self._complete(name, body)
         num_ctx = int((body.get("options") or {}).get("num_ctx") or 4096)
         load_s = self.sim.mark_loaded(name, body.get("keep_alive"), num_ctx)
         unload = _keep_alive_seconds(body.get("keep_alive")) == 0
@@ -765,14 +785,21 @@ class _Handler(BaseHTTPRequestHandler):
         options = body.get("options") or {}
         started = time.perf_counter()
         load_s = sim.mark_loaded(name, body.get("keep_alive"), int(options.get("num_ctx") or 4096))
-        reply = sim.reply_for(messages, name)
-        prompt_tokens = sum(len(tokens(str(m.get("content", "")))) for m in messages) + 4 * len(messages)
-        pieces = list(self._pieces(reply, think))
+        continuation = chat_continuation(messages)  # the last message is the assistant's: continue it
+        if continuation is not None:
+            reply = sim.reply_for(continuation.messages, name)
+            pieces = list(self._continued_pieces(reply, continuation, "content"))
+        else:
+            reply = sim.reply_for(messages, name)
+            pieces = list(self._pieces(reply, think))
+        prompt_tokens, pieces, done_reason = self._limited(messages, options, pieces,
+                                                           shift_requested=body.get("shift"))
         stream = body.get("stream", True)
         if stream is False:
             thinking = "".join(text for kind, text in pieces if kind == "thinking")
             content = "".join(text for kind, text in pieces if kind == "content")
-            final = self._final(name, started, load_s, prompt_tokens, len(pieces), time.perf_counter() - started)
+            final = self._final(name, started, load_s, prompt_tokens, len(pieces), time.perf_counter() - started,
+                                done_reason)
             final["message"] = {"role": "assistant", "content": content, **({"thinking": thinking} if thinking else {})}
             return self._json(200, final)
 
@@ -802,7 +829,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "done": False,
             }, hold=sim.rate <= 0)
         eval_s = time.perf_counter() - eval_start
-        final = self._final(name, started, load_s, prompt_tokens, len(pieces), eval_s)
+        final = self._final(name, started, load_s, prompt_tokens, len(pieces), eval_s, done_reason)
         sim.final_chunks.append(dict(final))
         self._send_line(final | {"message": {"role": "assistant", "content": ""}})
         self._end_stream()
@@ -842,8 +869,80 @@ class _Handler(BaseHTTPRequestHandler):
         for token in chunks(reply.answer):
             yield "content", token
 
+    def _limited(self, messages: list[dict[str, Any]], options: dict[str, Any], pieces: list[tuple[str, str]],
+                 raw_prompt: str = "", shift_requested: Any = None) -> tuple[int, list[tuple[str, str]], str]:
+        """(prompt_eval_count, the pieces the limits let through, done_reason): generation stops with
+        "length" at `num_predict` tokens, and when the context (`num_ctx`) is full unless the server shifts
+        it (Ollama's default, `shift: true`: the start is dropped and generation goes on)."""
+        count = lambda text: len(tokens(text))  # noqa: E731
+        prompt_tokens = count(raw_prompt) + 1 if raw_prompt else prompt_token_count(messages, count)
+        num_ctx = options.get("num_ctx")
+        if isinstance(num_ctx, int) and num_ctx > 0:
+            prompt_tokens = min(prompt_tokens, num_ctx)  # Ollama truncates a prompt longer than the context
+        shift = self.sim.context_shift if shift_requested is None else bool(shift_requested)
+        limit = generation_limit(options if not shift else {"num_predict": options.get("num_predict")}, prompt_tokens)
+        if limit is not None and len(pieces) > limit:
+            return prompt_tokens, pieces[:limit], "length"
+        return prompt_tokens, pieces, "stop"
+
+    def _continued_pieces(self, reply: Reply, continuation: Continuation, kind: str) -> Iterator[tuple[str, str]]:
+        """What the model writes after its prefilled turn: the answer, after a closed reasoning; the rest of
+        the reasoning, `</think>` and the answer, after an open one."""
+        chunks = self.sim.chunker
+        if not continuation.closed:
+            rest = reply.reasoning[len(continuation.reasoning):] if reply.reasoning.startswith(
+                continuation.reasoning) else ""
+            for token in chunks(rest):
+                yield kind, token
+            yield kind, "\n</think>\n\n"
+        for token in chunks(answer_after(reply, continuation.reasoning) if continuation.closed else reply.answer):
+            yield kind, token
+
+    def _complete(self, name: str, body: dict[str, Any]) -> None:
+        """`/api/generate` with a prompt: a raw prompt is continued as written (r1tui's continuation
+        after a cut reasoning); a templated one is answered as a one-message chat."""
+        sim = self.sim
+        options = body.get("options") or {}
+        started = time.perf_counter()
+        load_s = sim.mark_loaded(name, body.get("keep_alive"), int(options.get("num_ctx") or 4096))
+        prompt = str(body.get("prompt"))
+        faults = sim.take_faults()
+        if faults.status_before_stream:
+            return self._error(faults.status_before_stream, faults.message_before_stream)
+        if body.get("raw"):
+            continuation = parse_raw_prompt(prompt)
+            reply = sim.reply_for(continuation.messages, name)
+            pieces = list(self._continued_pieces(reply, continuation, "response"))
+        else:
+            messages = [{"role": "user", "content": prompt}]
+            reply = sim.reply_for(messages, name)
+            pieces = [("response", text) for _, text in self._pieces(reply, None)]
+        prompt_tokens, pieces, done_reason = self._limited([], options, pieces, raw_prompt=prompt,
+                                                           shift_requested=body.get("shift"))
+        self._start_stream()
+        eval_start = time.perf_counter()
+        for index, (_, text) in enumerate(pieces):
+            if faults.error_after_tokens is not None and index == faults.error_after_tokens:
+                self._send_line({"error": faults.error_message})
+                return self._end_stream()
+            if faults.drop_after_tokens is not None and index == faults.drop_after_tokens:
+                return self._drop()
+            if sim.rate > 0:
+                delay = eval_start + (index + 1) / sim.rate - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+            if not sim.running:
+                return self._drop()
+            self._send_line({"model": name, "created_at": _now_iso(), "response": text, "done": False})
+        final = self._final(name, started, load_s, prompt_tokens, len(pieces), time.perf_counter() - eval_start,
+                            done_reason)
+        sim.final_chunks.append(dict(final))
+        self._send_line(final | {"response": ""})
+        self._end_stream()
+        sim.completed_streams += 1
+
     def _final(self, name: str, started: float, load_s: float, prompt_tokens: int,
-               eval_count: int, eval_s: float) -> dict[str, Any]:
+               eval_count: int, eval_s: float, done_reason: str = "stop") -> dict[str, Any]:
         prompt_eval_s = 0.0002 * prompt_tokens
         if self.sim.reported_rate:
             eval_s = eval_count / self.sim.reported_rate
@@ -852,7 +951,7 @@ class _Handler(BaseHTTPRequestHandler):
             "model": name,
             "created_at": _now_iso(),
             "done": True,
-            "done_reason": "stop",
+            "done_reason": done_reason,
             "total_duration": int((time.perf_counter() - started + prompt_eval_s) * 1e9),
             "load_duration": int(load_s * 1e9),
             "prompt_eval_count": prompt_tokens,
@@ -919,12 +1018,15 @@ def main() -> None:
     from tui.demo import answers
 
     answers.add_arguments(parser)
+    parser.add_argument("--no-context-shift", action="store_true",
+                        help="stop with done_reason \"length\" when the context fills (instead of shifting it)")
     args = parser.parse_args()
     reply = None
     if args.reasoning_tokens or args.answer_tokens:
         reply = synthetic_reply(args.reasoning_tokens, args.answer_tokens)
     sim = SimulatedOllama(port=args.port, rate=args.rate, style=args.style, load_seconds=args.load_seconds, reply=reply)
     sim.answer_mode = answers.from_arguments(args)
+    sim.context_shift = not args.no_context_shift
     sim.start()
     print(f"simulated Ollama listening on {sim.url}", flush=True)
     try:

@@ -213,11 +213,12 @@ class ChatScreen(TurnActions, Screen[None]):
 
         try:
             await stream_turn(self.app.backend, turn, self.conversation.messages_for_next(), meter=view.meter,
-                              options=settings.chat_options(), keep_alive=settings.keep_alive,
-                              recording=self.recorder, on_delta=on_delta, redact=self.app.redact)
+                              options=await self.request_options(turn), keep_alive=settings.keep_alive,
+                              recording=self.recorder, on_delta=on_delta, redact=self.app.redact,
+                              control=self.reasoning_control(view))
         finally:
             await self._show_finished(view)
-            self.notify_finished(turn, view.meter)
+            self.turn_ended(turn, view)
         if turn.state is TurnState.FAILED and turn.error_kind in ("unreachable", "dropped"):
             self.app.server_lost()
 
@@ -254,6 +255,7 @@ class ChatScreen(TurnActions, Screen[None]):
         self.cancel_edit()
         self.conversation = Conversation(system_prompt=self.app.settings.system_prompt)
         self.recorder = self._new_recorder()
+        self.reset_reasoning_setting()
         conversation = self.query_one(ConversationScroll)
         await conversation.remove_children()  # awaited: the new welcome reuses the old one's id
         await conversation.mount(Welcome())

@@ -12,13 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import events, work
 from textual.actions import SkipAction
 
+from tui.core.backend import BackendError
+from tui.core.context_window import CONTEXT_FLOOR, ContextChoice, ContextUsage, auto_context
+from tui.core.conversation import TurnState
 from tui.core.metrics import TokenMeter
+from tui.core.thinking_budget import ReasoningControl, describe_step, next_budget_step
 from tui.widgets.conversation import ConversationScroll
+from tui.widgets.hardware_panel import HardwarePanel
 from tui.widgets.prompt import PromptArea
 from tui.widgets.turn import TurnView
 
@@ -33,6 +38,105 @@ else:
 
 class TurnActions(_Base):
     _fork_from: int | None = None  # the turn whose prompt is being edited (Enter forks from there)
+    _think_step: int | str | None = None  # this chat's budget (F9): tokens, "off", or None for the config's
+    _control: ReasoningControl | None = None  # the streaming turn's reasoning control (Ctrl+G acts on it)
+    _context_choices: dict[str, ContextChoice] | None = None  # per model, for this chat: the same num_ctx every turn
+
+    # -- reasoning control: budget (F9), answer now (Ctrl+G), context ----------------------------
+
+    @property
+    def think_step(self) -> int | str:
+        """This chat's reasoning setting: a budget in tokens (0: none) or "off"."""
+        return self.app.settings.think_budget if self._think_step is None else self._think_step
+
+    def reasoning_control(self, view: TurnView) -> ReasoningControl:
+        """The streaming turn's control, from this chat's setting; a loop flag shows on `view` at once."""
+        step = self.think_step
+        self._control = ReasoningControl(budget=step if isinstance(step, int) else 0,
+                                         think=False if step == "off" else None, on_loop=view.show_loop_flag)
+        view.show_live_mark(describe_step(step))  # (no budget: the "thinking…" placeholder names Ctrl+G)
+        return self._control
+
+    def action_answer_now(self) -> None:
+        """Ctrl+G: cut the reasoning now and have the model answer from what it has thought."""
+        control, turn = self._control, self.conversation.turns[-1] if self.conversation.turns else None
+        if control is None or turn is None or turn.finished:
+            self.notify("Nothing is thinking now: Ctrl+G cuts the reasoning while the model thinks.",
+                        severity="warning")
+        elif turn.answer:
+            self.notify("The model has finished thinking and is answering already.", severity="warning")
+        else:
+            control.answer_now()
+            self.notify("Answering now from the reasoning so far…", timeout=4)
+
+    def action_think_budget(self) -> None:
+        """F9: the next thinking budget for this chat (none → 300 → 1,000 → 3,000 → 8,000 → thinking off)."""
+        self._think_step = next_budget_step(self.think_step)
+        self.show_think_step()
+        self.notify(f"This chat: {describe_step(self._think_step)} (from the next prompt).", timeout=5)
+
+    def show_think_step(self) -> None:
+        """The chat's reasoning setting under the prompt, when it is not the plain default."""
+        self.query_one(PromptArea).border_subtitle = describe_step(self.think_step) or None
+
+    def reset_reasoning_setting(self) -> None:
+        """A new chat starts from the config's budget again."""
+        self._think_step = None
+        self._context_choices = None
+        self.show_think_step()
+
+    async def request_options(self, turn: "Turn") -> dict[str, Any]:
+        """The options for this turn's request: the settings, with `num_ctx = "auto"` resolved for its model
+        (and said in the panel). Esc meanwhile stops the turn like Esc during the stream."""
+        try:
+            choice = await self._context_choice(turn.model)
+        except asyncio.CancelledError:
+            turn.state = TurnState.STOPPED
+            raise
+        self.query_one(HardwarePanel).show_context(choice, self._last_usage())
+        return self.app.settings.chat_options(num_ctx=choice.ctx)
+
+    async def _context_choice(self, model: str) -> ContextChoice:
+        """The context for `model` in this chat: a number from the config, or the auto choice (kept per model:
+        a new num_ctx would make the server reload the model)."""
+        setting = self.app.settings.num_ctx
+        if isinstance(setting, int):
+            return ContextChoice(setting, "set in config.toml", auto=False)
+        choices = self._context_choices = self._context_choices or {}
+        if model in choices:
+            return choices[model]
+        app = self.app
+        if not app.backend.is_local or app.sampler is None:
+            choice = ContextChoice(CONTEXT_FLOOR, "the server is not on this machine: its GPU is unknown")
+        else:
+            snapshot = await app.hardware_now()
+            try:
+                details = await app.backend.show(model)
+            except BackendError:
+                details = None
+            size = next((m.size for m in app.server.installed if m.name == model), None)
+            gpus = snapshot.gpus if snapshot is not None else []
+            choice = auto_context(model, gpu_free_bytes=[g.vram_free_bytes for g in gpus],
+                                  model_info=details.model_info if details else None, size=size,
+                                  loaded=app.loaded, gpu_total_bytes=[g.vram_total_bytes for g in gpus])
+        choices[model] = choice
+        return choice
+
+    def _last_usage(self) -> ContextUsage | None:
+        done = [turn for turn in self.conversation.turns if turn.finished and turn.stats is not None]
+        return ContextUsage.of(done[-1].stats, done[-1].context_size) if done else None
+
+    def turn_ended(self, turn: "Turn", view: TurnView) -> None:
+        """After a turn: the panel's context figures, a word when thinking off was not possible, the bell."""
+        self._control = None
+        choice = (self._context_choices or {}).get(turn.model)
+        if choice is None and turn.context_size:
+            choice = ContextChoice(turn.context_size, "set in config.toml", auto=False)
+        self.query_one(HardwarePanel).show_context(choice, self._last_usage())
+        if self.think_step == "off" and turn.state is TurnState.DONE and not turn.thinking_off:
+            self.notify("Thinking off needs Ollama 0.9 or later and a thinking-capable model: this one thought "
+                        "as usual.", severity="warning", timeout=8)
+        self.notify_finished(turn, view.meter)
 
     # -- which turn -----------------------------------------------------------------------
 

@@ -66,7 +66,7 @@ class ModelSelectScreen(Dialog["str | tuple[str, str] | None"]):
         with Vertical():
             yield Static(Content.styled("Choose a model", "bold"))
             options = []
-            ctx = self.ctx or getattr(getattr(self.app, "settings", None), "num_ctx", None) or 4096
+            ctx = self.ctx or getattr(getattr(self.app, "settings", None), "context_for_estimates", None) or 4096
             name_width = max([20, *(len(m.name) + 1 for m in self.models)])
             verdict_width = max([0, *(len(v) + 2 for v in self.verdicts.values())])
             for model in self.models:

@@ -33,6 +33,7 @@ from textual.widgets import Static
 
 from tui.core.backend import LoadedModel
 from tui.core.engine_metrics import EngineLoad
+from tui.core.context_window import ContextChoice, ContextUsage
 from tui.core.hardware import NO_GPU_PREFIX, GpuSnapshot, HardwareSnapshot, ProcessSnapshot
 from tui.core.hardware_watch import (
     HISTORY_SECONDS,
@@ -322,6 +323,23 @@ def speed_section(meter: TokenMeter | None, streaming: bool, compact: bool) -> C
     return _lines(lines)
 
 
+def context_section(choice: ContextChoice | None, usage: ContextUsage | None, compact: bool) -> Content | None:
+    """The chat's context: what the last turn used of it (the server's counts), and the size chosen and why."""
+    if choice is None and usage is None:
+        return None
+    parts: list[Content] = []
+    if usage is not None:
+        style = "bold $warning" if usage.nearly_full else "bold"
+        parts.append(Content.assemble((usage.label, style), f" ({usage.share:.0%}, last turn)"))
+    if choice is not None:
+        parts.append(Content.styled(choice.label, "dim"))
+    if usage is not None and (warning := usage.warning()):
+        parts.append(Content.styled(f"⚠ {warning}", "$warning"))
+    if compact:
+        return Content(" · ").join(parts)
+    return _lines([_title("Context"), *(Content(" ") + part for part in parts)])
+
+
 def remote_section(url: str | None, compact: bool) -> Content | None:
     if url is None:
         return None
@@ -350,7 +368,7 @@ def _same_lines(old: str, new: str, width: int) -> bool:
 # -- the widget ---------------------------------------------------------------------
 
 
-SECTIONS = ("remote", "engine", "warnings", "gpus", "cpu", "models", "speed")
+SECTIONS = ("remote", "engine", "warnings", "gpus", "cpu", "models", "context", "speed")
 
 
 class HardwarePanel(VerticalScroll, can_focus=False):
@@ -410,6 +428,8 @@ class HardwarePanel(VerticalScroll, can_focus=False):
         self._streaming = False
         self._remote: str | None = None
         self._engine: tuple[str, str, EngineLoad | None] = ("", "", None)
+        self._context_choice: ContextChoice | None = None
+        self._context_usage: ContextUsage | None = None
         self._stale_sections: set[str] = set()
         self._sections = {name: Static(classes=f"hp-section hp-{name}") for name in SECTIONS}
         self._shown: dict[str, tuple[str, tuple[object, ...]] | None] = {}
@@ -441,6 +461,12 @@ class HardwarePanel(VerticalScroll, can_focus=False):
         self._meter = meter
         self._streaming = streaming
         self._update_sections("speed")
+
+    def show_context(self, choice: ContextChoice | None, usage: ContextUsage | None = None) -> None:
+        """The context size the chat sends (and why), and what the last turn used of it."""
+        self._context_choice = choice
+        self._context_usage = usage
+        self._update_sections("context")
 
     def set_remote(self, url: str | None) -> None:
         """The server's URL when it is not on this machine (`not is_local_host(url)`), else None."""
@@ -485,6 +511,8 @@ class HardwarePanel(VerticalScroll, can_focus=False):
             return cpu_section(self._snapshot, compact)
         if name == "models":
             return models_section(self._models, self._models_error, self._wall_clock(), compact)
+        if name == "context":
+            return context_section(self._context_choice, self._context_usage, compact)
         return speed_section(self._meter, self._streaming, compact)
 
     def _put(self, name: str, content: Content | None) -> None:

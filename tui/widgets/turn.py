@@ -23,6 +23,7 @@ from textual.widgets import Static
 from tui.core.conversation import Turn, TurnState, turn_figures
 from tui.core.metrics import TokenMeter
 from tui.core.sanitize import inert
+from tui.core.turn_marks import LOOP_TEXT, context_line, turn_marks
 from tui.keymap import FOCUSED_TURN_BINDINGS
 from tui.widgets.answer import AnswerMarkdown
 from tui.widgets.markdown_render import estimated_rows
@@ -133,6 +134,11 @@ class TurnView(Vertical, can_focus=True):
         padding: 0 1;
     }
 
+    .turn .turn-marks {
+        height: auto;
+        padding: 0 1;
+    }
+
     .turn .reasoning-scroll,
     .turn .answer-scroll {
         height: auto;
@@ -214,6 +220,7 @@ class TurnView(Vertical, can_focus=True):
         self._think_sample: float | None = None  # the think time as last sampled with the panel's figures
         self._last_header = ""
         self._flush_lock = asyncio.Lock()
+        self._live_mark: Content = Content("")  # while streaming: the budget, the answer-now key, a loop flag
 
     def compose(self) -> ComposeResult:
         if self.summarised:
@@ -227,8 +234,15 @@ class TurnView(Vertical, can_focus=True):
             Static(self._model_label(), classes="model-label"),
             self._panes(),
             Static("", classes="turn-error"),
+            self._marks_widget(),
             Static("", classes="turn-stats"),
         ]
+
+    def _marks_widget(self) -> Static:
+        """The marks line: hidden while empty, so a turn without marks takes no more rows than before."""
+        marks = Static(self._live_mark, classes="turn-marks")
+        marks.display = bool(self._live_mark.plain)
+        return marks
 
     def _model_label(self) -> Content:
         label = Content.styled(inert(self.turn.model), "bold $secondary")
@@ -279,7 +293,7 @@ class TurnView(Vertical, can_focus=True):
         self.set_class(live, "-live")
         panes = self.query_one(".panes")
         if live:
-            panes.styles.height = self.live_rows
+            panes.styles.height = max(1, self.live_rows - (1 if self._live_mark.plain else 0))  # room for the mark
         else:
             panes.styles.clear_rule("height")
             self.query_one(ReasoningText).set_live_rows(0)
@@ -375,7 +389,7 @@ class TurnView(Vertical, can_focus=True):
             if not self._answer_started and self._reasoning_seen and not self._said_thinking:
                 self._said_thinking = True
                 self.query_one(".answer-placeholder", Static).update(
-                    Content.styled("the model is thinking…", "dim italic"))
+                    Content.styled("the model is thinking… (Ctrl+G: answer now)", "dim italic"))
         if self._pending_answer:
             text = inert("".join(self._pending_answer))
             self._pending_answer.clear()
@@ -478,7 +492,33 @@ class TurnView(Vertical, can_focus=True):
             # A stopped turn with a reason was not stopped here (r1tui exited while it streamed): say that.
             reason = inert(turn.error) if turn.error else "stopped: the server was told to stop generating"
             error.update(Content.styled(f"■ {reason}", "$warning"))
+        self._show_marks()
         self.query_one(".turn-stats", Static).update(Content.styled(turn_figures(turn), "dim"))
+
+    # -- reasoning control and context marks (tui.core.turn_marks) -----------------------
+
+    def show_live_mark(self, text: str) -> None:
+        """A line under the panes while the model writes (this chat's budget, the answer-now key)."""
+        self._set_live_mark(Content.styled(text, "dim italic") if text else Content(""))
+
+    def show_loop_flag(self) -> None:
+        """The loop watch flagged the reasoning: say so, with the way out, while it streams."""
+        self._set_live_mark(Content.assemble((f"⟳ {LOOP_TEXT}", "bold $warning"),
+                                             ("  Ctrl+G: stop thinking and answer now", "$warning")))
+
+    def _set_live_mark(self, content: Content) -> None:
+        had_mark, self._live_mark = bool(self._live_mark.plain), content  # composed with it when not composed yet
+        for marks in self.query(".turn-marks").results(Static):
+            marks.update(content)
+            marks.display = bool(content.plain)
+        if had_mark != bool(content.plain) and self.live_rows is not None:
+            for panes in self.query(".panes"):  # the mark's row comes out of the live panes' height
+                panes.styles.height = max(1, self.live_rows - (1 if content.plain else 0))
+
+    def _show_marks(self) -> None:
+        marks, content = self.query_one(".turn-marks", Static), marks_content(self.turn)
+        marks.update(content)
+        marks.display = bool(content.plain)
 
     def set_folded(self, folded: bool) -> None:
         """Folded: the reasoning is a one-line header above a full-width answer."""
@@ -553,7 +593,27 @@ def summary_text(turn: Turn) -> Content:
         parts += ["\n", (f"⚠ {inert(shown_error(turn.error))}", "bold $error")]
     elif turn.state is TurnState.STOPPED:
         parts += ["\n", (f"■ {inert(turn.error) if turn.error else 'stopped'}", "$warning")]
+    marks = marks_content(turn)
+    if marks.plain:
+        parts += ["\n", marks]
     figures = turn_figures(turn)
     if figures:
         parts += ["\n", (figures, "dim")]
     return Content.assemble(*parts)
+
+
+def marks_content(turn: Turn) -> Content:
+    """A finished turn's marks (a length cut, a thinking cut, a loop, thinking off) and its context in use."""
+    lines: list[Content] = []
+    for mark in turn_marks(turn):
+        if mark.startswith("cut off"):
+            lines.append(Content.styled(f"✂ {mark}", "bold $error"))
+        elif mark == LOOP_TEXT:
+            lines.append(Content.styled(f"⟳ {mark}", "$warning"))
+        else:
+            lines.append(Content.styled(f"✂ {mark}" if "cut" in mark else f"· {mark}", "$warning"))
+    label, warning = context_line(turn)
+    if label:
+        lines.append(Content.assemble((label, "bold $warning" if warning else "dim"),
+                                      (f"  ⚠ {warning}" if warning else "", "$warning")))
+    return Content("\n").join(lines)
