@@ -40,8 +40,14 @@ def posts(sim: SimulatedOllama) -> list[tuple[str, dict]]:
 
 @pytest.mark.parametrize("style", ["thinking", "inline", "closing"])
 async def test_a_budget_cuts_the_reasoning_near_it_and_the_answer_follows(style: str) -> None:
-    with SimulatedOllama(style=style, reply=long_thinker_reply(3000)) as sim:
+    # A finite rate: unthrottled, the simulated server writes the whole reply into the socket before the
+    # client can close it, and nothing would show that the first request was abandoned.
+    with SimulatedOllama(style=style, reply=long_thinker_reply(3000), rate=3000.0) as sim:
         turn = await run(sim, ReasoningControl(budget=300))
+        for _ in range(100):  # the server notices the closed stream at its next write
+            if sim.abandoned_streams:
+                break
+            await asyncio.sleep(0.02)
     assert turn.state is TurnState.DONE and turn.thinking_cut == BUDGET_CUT and turn.think_budget == 300
     assert 300 <= turn.reasoning_tokens <= 310  # it would have thought for 3,000
     assert turn.answer.startswith("The sum of the squares") and not turn.cut_at_length
