@@ -226,6 +226,12 @@ class R1App(App[None]):
         from tui.core.runtime import RuntimeFailure, StartupPlan, plan_startup, probe
 
         reachable = await probe(runtime.url, headers=self.backend.headers) is not None
+        if not reachable and self.engine_choice == AUTO:
+            try:  # no Ollama there, but is it another engine (vLLM, SGLang, llama.cpp)? Then nothing to start.
+                await detect_engine(runtime.url, self.backend.headers or None, timeout=2.0)
+                return
+            except BackendError:
+                pass
         plan = plan_startup(reachable=reachable, url=runtime.url, binary=runtime.binary,
                             autostart=runtime.config.autostart)
         if plan is StartupPlan.START:

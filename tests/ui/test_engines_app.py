@@ -140,3 +140,19 @@ async def test_the_compare_view_runs_a_local_tag_against_a_model_on_another_host
             assert all(column.model_run.state is TurnState.DONE for column in screen.columns)
             assert any(path == "/v1/chat/completions" for _, path, _, _ in node.requests)
             assert "DeepSeek-R1-Distill-Qwen-32B @ big" in screen_text(app) or spec in screen_text(app)
+
+
+async def test_on_an_engine_the_context_is_its_served_length_and_no_ollama_is_offered(tmp_path):
+    from tui.core.runtime import ManagedRuntime, RuntimeConfig
+
+    with SimulatedEngine("vllm", reply=REPLY) as sim:
+        app = engine_app(sim.url, show_panel=True)
+        app.runtime = ManagedRuntime(sim.url, RuntimeConfig())  # as `r1tui --host` has one
+        async with app.run_test(size=(160, 50)) as pilot:
+            await wait_connected(pilot)
+            await send_and_wait(pilot, "6*7?")
+            turn = app.screen.conversation.turns[-1]
+            assert turn.context_size == 32768  # max_model_len, not the num_ctx Ollama would get
+            await wait_for_text(pilot, "/ 32,768", "max_model_len 32,768 (the engine's")
+            assert not any("ollama" in n.message.lower() and "install" in n.message.lower()
+                           for n in app._notifications)

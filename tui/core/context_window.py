@@ -103,10 +103,11 @@ class ContextChoice:
     ctx: int
     reason: str
     auto: bool = True
+    setting: str = "num_ctx"  # "max_model_len" on an engine whose context is fixed at launch
 
     @property
     def label(self) -> str:
-        return f"num_ctx {self.ctx:,} ({'auto: ' if self.auto else ''}{self.reason})"
+        return f"{self.setting} {self.ctx:,} ({'auto: ' if self.auto else ''}{self.reason})"
 
 
 def auto_context(model: str, *, gpu_free_bytes: Sequence[int], native: int = 0, model_info: dict[str, Any] | None = None,

@@ -74,7 +74,8 @@ async def stream_turn(
     control = control or ReasoningControl()
     turn.state = TurnState.STREAMING
     turn.think_budget = control.budget
-    turn.context_size = int((options or {}).get("num_ctx") or 0)
+    # Ollama runs the model with the num_ctx sent; other engines with the length they were started with.
+    turn.context_size = int((options or {}).get("num_ctx") or 0) if getattr(backend, "manages_models", True) else 0
     if recording is not None:
         recording.start(turn, options or {})
 

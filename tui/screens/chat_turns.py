@@ -100,9 +100,14 @@ class TurnActions(_Base):
         """The context for `model` in this chat: a number from the config, or the auto choice (kept per model:
         a new num_ctx would make the server reload the model)."""
         setting = self.app.settings.num_ctx
+        choices = self._context_choices = self._context_choices or {}
+        if not self.app.backend.manages_models:  # vLLM, SGLang, llama.cpp: fixed when the engine started
+            served = await self.app.backend.context_length(model)
+            choices[model] = ContextChoice(served or CONTEXT_FLOOR, "the engine's own, set when it started",
+                                           auto=False, setting="max_model_len")
+            return choices[model]
         if isinstance(setting, int):
             return ContextChoice(setting, "set in config.toml", auto=False)
-        choices = self._context_choices = self._context_choices or {}
         if model in choices:
             return choices[model]
         app = self.app
