@@ -126,7 +126,11 @@ async def detect_engine(url: str, headers: dict[str, str] | None = None,
         except httpx.HTTPError as exc:
             from tui.core.backend import describe_error
 
-            raise describe_error(exc, url).without([v.split(" ", 1)[-1] for v in (headers or {}).values()]) from exc
+            error = describe_error(exc, url)
+            if error.kind == "unreachable":  # the engine is not known yet: name none
+                error = BackendError("unreachable", f"Cannot reach a server at {url}",
+                                     "is it running (ollama serve, vllm serve, …), and is the port right?")
+            raise error.without([v.split(" ", 1)[-1] for v in (headers or {}).values()]) from exc
         ollama, sglang, llama, vllm, models = await asyncio.gather(
             _probe(client, "/api/version"), _probe(client, "/get_server_info"), _probe(client, "/props"),
             _probe(client, "/version"), _probe(client, "/v1/models"))

@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 
 def size_text(size: int) -> str:
     """The file's size, said to be one: in decimal GB like `ollama list`, so it matches the picker's
-    download column and is never read as the memory the model needs once loaded."""
-    return f"{human_bytes(size)} download"
+    download column and is never read as the memory the model needs once loaded. Blank for a model
+    an engine serves (no file size reported)."""
+    return f"{human_bytes(size)} download" if size else ""
 
 
 def memory_bytes(model: InstalledModel, ctx: int) -> int | None:
