@@ -342,6 +342,17 @@ async def collect(host: str, models: Sequence[str], prompts: Sequence[str], *, r
             "verdict": verdict(summary, margin), "margin": margin}
 
 
+def _servers(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every server the bench ran on (a report from before multi-host runs has only `server`)."""
+    return report.get("servers") or [report["server"]]
+
+
+def engine_label(engine: str) -> str:
+    from tui.core.engines import engine_label as label
+
+    return label(engine)
+
+
 def missing_models_message(missing: Sequence[str], url: str) -> str:
     """Which tags are missing and the command that pulls each, one per line."""
     from tui.core.sanitize import inert
@@ -467,6 +478,8 @@ def _verdict_line(report: dict[str, Any]) -> str | None:
 
 def render_table(report: dict[str, Any]) -> str:
     """Aligned columns for a terminal; numbers right-aligned, errors listed under the table."""
+    from tui.core.sanitize import inert
+
     columns = _columns(report)
     rows = [[title for _, title in columns]]
     for row in report["results"]:
@@ -477,8 +490,8 @@ def render_table(report: dict[str, Any]) -> str:
         parts = [cell.rjust(w) if key in NUMERIC and index else cell.ljust(w)
                  for (key, _), cell, w in zip(columns, cells, widths)]
         lines.append("  ".join(parts).rstrip())
-    server = report["server"]
-    header = f"{server['url']} · Ollama {server['version'] or '?'}"
+    header = " and ".join(f"{inert(server['url'])} · {engine_label(server.get('engine', 'ollama'))} "
+                          f"{inert(server['version'] or '?')}" for server in _servers(report))
     errors = _errors(report)
     out = [header, ""] + lines + ([""] + [f"✖ {e}" for e in errors] if errors else [])
     if len(report.get("summary") or []) > 1 or any(r.get("correct") is not None for r in report["results"]):
@@ -514,8 +527,9 @@ def render_markdown(report: dict[str, Any], prompts: Sequence[str] = ()) -> str:
         if row["error"]:
             cells[0] += " ✖"
         lines.append("| " + " | ".join(cells) + " |")
-    server = report["server"]
-    out = [f"**r1tui bench** · Ollama {server['version'] or '?'} · `{server['url']}`", ""] + lines
+    where = " and ".join(f"{engine_label(server.get('engine', 'ollama'))} {_md(inert(server['version'] or '?'))} · "
+                         f"`{_md(inert(server['url']))}`" for server in _servers(report))
+    out = [f"**r1tui bench** · {where}", ""] + lines
     errors = _errors(report)
     if errors:
         out += [""] + [f"- ✖ {_md(e)}" for e in errors]

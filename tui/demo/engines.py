@@ -536,9 +536,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate", type=float, default=60.0)
     parser.add_argument("--no-reasoning-parser", action="store_true")
     parser.add_argument("--api-key", default=None)
+    from tui.demo import answers
+
+    answers.add_arguments(parser)
     args = parser.parse_args(argv)
     sim = SimulatedEngine(args.flavour, version=args.version, port=args.port, rate=args.rate,
-                          reasoning_parser=not args.no_reasoning_parser, api_key=args.api_key).start()
+                          reasoning_parser=not args.no_reasoning_parser, api_key=args.api_key)
+    sim.answer_mode = answers.from_arguments(args)
+    sim.start()
     print(f"simulated {args.flavour} listening on {sim.url}", flush=True)
     try:
         while True:
