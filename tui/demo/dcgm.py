@@ -13,7 +13,6 @@ Every figure is a plain attribute of a `SimGpu`, and may be changed while it run
 from __future__ import annotations
 
 import math
-import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
@@ -22,7 +21,7 @@ from typing import Any, Iterator
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
-from tui.demo.simserver import _Server
+from tui.demo.http_sim import HttpSimulator
 
 __all__ = ["SimGpu", "SimulatedDcgm", "h100_pair"]
 
@@ -50,7 +49,7 @@ def h100_pair(used_mib: int = 71_000, util_percent: float = 87.0) -> list[SimGpu
                    uuid="GPU-a0e1c9b2-7d44-4c6e-8f3a-1b2c3d4e5f60")]
 
 
-class SimulatedDcgm:
+class SimulatedDcgm(HttpSimulator):
     """A real HTTP server on 127.0.0.1 answering `GET /metrics` like dcgm-exporter (default port 9400).
 
     `wave` makes utilisation rise and fall over a minute (for the demo's sparklines);
@@ -67,40 +66,12 @@ class SimulatedDcgm:
         self.status = 200
         self.requests = 0
         self._started = time.monotonic()
-        self._host = host
-        self._port = port
-        self._httpd: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._listen_on(host, port)
 
     @property
     def url(self) -> str:
         """The exporter's metrics URL, as `gpu_metrics` takes it."""
-        return f"http://{self._host}:{self._port}/metrics"
-
-    def start(self) -> "SimulatedDcgm":
-        handler = type("DcgmHandler", (_DcgmHandler,), {"sim": self})
-        httpd = _Server((self._host, self._port), handler)
-        self._port = httpd.server_address[1]
-        self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, name="sim-dcgm", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        httpd, self._httpd = self._httpd, None
-        if httpd is not None:
-            httpd.shutdown()
-            httpd.close_all()
-            httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> "SimulatedDcgm":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return f"{self.base_url}/metrics"
 
     def utilisation(self, gpu: SimGpu) -> float:
         if not self.wave:
@@ -159,6 +130,10 @@ class _DcgmHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+
+SimulatedDcgm.handler = _DcgmHandler  # defined after the class that serves it
+SimulatedDcgm.thread_name = "sim-dcgm"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -37,7 +37,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from tui.demo.reasoning_sim import answer_after, chat_continuation
-from tui.demo.simserver import Faults, Reply, _ClientGone, _Server, demo_reply, tokens
+from tui.demo.http_sim import HttpSimulator, _ClientGone
+from tui.demo.simserver import Faults, Reply, demo_reply, tokens
 
 __all__ = ["ENGINE_FLAVOURS", "ServedModel", "SimulatedEngine", "default_served_models"]
 
@@ -81,7 +82,7 @@ class EngineLoad:
     recent_tps: float = 0.0
 
 
-class SimulatedEngine:
+class SimulatedEngine(HttpSimulator):
     """A real HTTP server on 127.0.0.1 that behaves like `vllm serve`, SGLang or `llama-server`.
 
     Every knob is a plain attribute and may be changed while it runs.
@@ -118,46 +119,10 @@ class SimulatedEngine:
         self.requests: list[tuple[str, str, dict[str, Any], dict[str, str]]] = []
         self.completed_streams = 0
         self.abandoned_streams = 0
-        self._host = host
-        self._port = port
-        self._httpd: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self.thread_name = f"sim-{flavour}"
+        self._listen_on(host, port)
         self._lock = threading.Lock()
 
-    # -- lifecycle -------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        return f"http://{self._host}:{self._port}"
-
-    @property
-    def running(self) -> bool:
-        return self._httpd is not None
-
-    def start(self) -> "SimulatedEngine":
-        handler = type("EngineHandler", (_EngineHandler,), {"sim": self})
-        httpd = _Server((self._host, self._port), handler)
-        self._port = httpd.server_address[1]
-        self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, name=f"sim-{self.flavour}", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        httpd, self._httpd = self._httpd, None
-        if httpd is not None:
-            httpd.shutdown()
-            httpd.close_all()
-            httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> "SimulatedEngine":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- behaviour ---------------------------------------------------------------
 
@@ -523,6 +488,9 @@ class _EngineHandler(BaseHTTPRequestHandler):
                          "created": int(time.time()), "model": name,
                          "choices": [{"index": 0, "message": message, "finish_reason": finish}],
                          "usage": self._usage(prompt_tokens, pieces)})
+
+
+SimulatedEngine.handler = _EngineHandler  # defined after the class that serves it
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -17,19 +17,18 @@ Reasoning styles (what real servers do with DeepSeek-R1):
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import re
 import socket
-import sys
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Callable, Iterator
 
+from tui.demo.http_sim import HttpSimulator, _ClientGone
 from tui.demo.reasoning_sim import (Continuation, answer_after, chat_continuation, generation_limit,
                                     long_thinker_reply, looping_reply, parse_raw_prompt, prompt_token_count)
 
@@ -361,12 +360,14 @@ def synthetic_reply(reasoning_tokens: int, answer_tokens: int) -> Reply:
     return Reply("\n\n".join(paragraphs), "\n\n".join(blocks) + "\n")
 
 
-class SimulatedOllama:
+class SimulatedOllama(HttpSimulator):
     """A real HTTP server on 127.0.0.1 that behaves like `ollama serve`.
 
     Start it with `start()` (or as a context manager); `url` is its base URL.
     Every knob is a plain attribute and may be changed while it runs.
     """
+
+    thread_name = "sim-ollama"
 
     def __init__(
         self,
@@ -416,47 +417,9 @@ class SimulatedOllama:
         self.context_shift = True
         self.echo_credentials = False  # error bodies repeat the Authorization header they got  # every `done: true` chunk sent, as sent (figures to check)
         self.pull_progress: dict[str, int] = {}
-        self._host = host
-        self._port = port
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._listen_on(host, port)
         self._lock = threading.Lock()
 
-    # -- lifecycle ---------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        return f"http://{self._host}:{self._port}"
-
-    @property
-    def running(self) -> bool:
-        return self._httpd is not None
-
-    def start(self) -> "SimulatedOllama":
-        handler = type("Handler", (_Handler,), {"sim": self})
-        httpd = _Server((self._host, self._port), handler)
-        self._port = httpd.server_address[1]
-        self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, name="sim-ollama", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop listening and cut every open connection, like a killed server."""
-        httpd, self._httpd = self._httpd, None
-        if httpd is not None:
-            httpd.shutdown()
-            httpd.close_all()
-            httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> "SimulatedOllama":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- behaviour -----------------------------------------------------------
 
@@ -527,48 +490,6 @@ def _keep_alive_seconds(keep_alive: Any) -> float:
         return 300.0
     value, unit = float(match.group(1)), match.group(2) or "s"
     return value * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._connections: set[socket.socket] = set()
-        self._conn_lock = threading.Lock()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that hangs up mid-stream is normal (Esc, a dropped-stream fault, a test ending):
-        say nothing. socketserver's default prints a traceback to stderr from a handler thread,
-        which can land in whatever is capturing stderr at that moment, even another test."""
-        error = sys.exc_info()[1]
-        if isinstance(error, (ConnectionError, TimeoutError)) or (isinstance(error, OSError) and error.errno in (
-                errno.EBADF, errno.ENOTCONN, errno.EPIPE)):
-            return
-        super().handle_error(request, client_address)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._conn_lock:
-            self._connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._conn_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def close_all(self) -> None:
-        with self._conn_lock:
-            for conn in list(self._connections):
-                try:
-                    conn.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-
-class _ClientGone(Exception):
-    """The client closed the connection while we were streaming to it."""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -996,6 +917,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_line({"status": status})
         sim.models[name] = model
         self._end_stream()
+
+
+SimulatedOllama.handler = _Handler  # defined after the class that serves it
 
 
 def _normalise(name: str) -> str:
