@@ -212,7 +212,7 @@ async def test_sampling_options_go_under_the_openai_names():
     assert "num_ctx" not in request and "options" not in request
 
 
-async def test_a_thinking_budget_cuts_the_reasoning_and_the_engine_continues_the_final_message():
+async def test_a_thinking_budget_cuts_the_reasoning_and_the_engine_completes_the_raw_prompt():
     from tui.core.thinking_budget import ReasoningControl
 
     long_reply = Reply(reasoning=" ".join(f"step{i} checks the sum again." for i in range(400)), answer="Done: 42.")
@@ -226,8 +226,11 @@ async def test_a_thinking_budget_cuts_the_reasoning_and_the_engine_continues_the
     assert turn.state is TurnState.DONE and turn.thinking_cut == "budget"
     assert len(turn.reasoning.split()) < 120  # cut near the budget, not the 2,000-word reasoning
     assert turn.answer
-    assert second["continue_final_message"] is True and second["add_generation_prompt"] is False
-    assert second["messages"][-1]["role"] == "assistant" and second["messages"][-1]["content"].rstrip().endswith("</think>")
+    # A raw completion in DeepSeek's format: a chat's final assistant message would lose the reasoning
+    # (the template keeps only what follows </think>), so the model must see it in the prompt itself.
+    assert sim.requests[-1][1] == "/v1/completions"
+    assert second["prompt"].endswith(turn.reasoning.strip() + "\n</think>\n\n")
+    assert "<｜User｜>sum?<｜Assistant｜><think>" in second["prompt"]
 
 
 async def test_thinking_off_is_declined_on_engines_and_the_context_is_the_served_length():

@@ -45,7 +45,7 @@ from tui.core.backend import (
 )
 from tui.core.engine_metrics import EngineLoadReader
 from tui.core.metrics import GenerationStats
-from tui.core.r1_template import reasoning_prefill
+from tui.core.r1_template import continuation_prompt
 from tui.core.reasoning import ThinkSplitter
 from tui.core.transport import GuardedTransport, authorization_of
 
@@ -164,7 +164,7 @@ class OpenAICompatBackend:
                                           transport=GuardedTransport(self.url, authorization)))
         # The client imports its resources on first use (about a second on a busy machine): do it now,
         # so that whoever builds the backend off the event loop (`make_backend_async`) pays it there.
-        _ = (self.client.models, self.client.chat.completions)
+        _ = (self.client.models, self.client.chat.completions, self.client.completions)
         self._models: dict[str, InstalledModel] = {}
         self._context: dict[str, int] = {}
         self._version: str | None = None
@@ -314,25 +314,52 @@ class OpenAICompatBackend:
         options: dict[str, Any] | None = None,
         keep_alive: str | float | None = None,
     ) -> AsyncIterator[StreamDelta | StreamDone]:
-        """The answer from the reasoning so far (budget forcing; see `OllamaBackend.continue_after_thinking`):
-        the conversation ends with the assistant's unfinished turn, its reasoning closed by `</think>`, and
-        `continue_final_message` (vLLM, SGLang; llama.cpp continues a final assistant message by itself)
-        has the model go on from there. Everything it writes is answer."""
-        del keep_alive
-        request = chat_request(model, [*messages, {"role": "assistant", "content": reasoning_prefill(reasoning_so_far)}],
-                               options)
-        if self.engine != "llama.cpp":
-            request["extra_body"] = {**request.get("extra_body", {}), "continue_final_message": True,
-                                     "add_generation_prompt": False}
-        async for event in self._stream(model, request, answer_only=True):
-            yield event
+        """The answer from the reasoning so far (budget forcing; see `OllamaBackend.continue_after_thinking`).
 
-    async def _stream(self, model: str, request: dict[str, Any],
-                      answer_only: bool = False) -> AsyncIterator[StreamDelta | StreamDone]:
+        A raw completion (`/v1/completions`) of the conversation in DeepSeek's own format, ending with the
+        assistant's reasoning closed by `</think>`: what the model writes next is its answer. Not a chat whose
+        last assistant message is continued (`continue_final_message`): the distills' chat template keeps only
+        what follows `</think>` of an assistant message, so the model would answer without its reasoning.
+        """
+        del keep_alive
+        request = chat_request(model, [], options)
+        request.pop("messages")
+        request["prompt"] = continuation_prompt(messages, reasoning_so_far)
+        started = time.perf_counter()
+        first_token: float | None = None
+        finish: str | None = None
+        usage: Any = None
+        timings: dict[str, Any] = {}
+        stream = await self._call(self.client.completions.create(**request), model)
+        try:
+            async for chunk in stream:
+                extra = chunk.model_extra or {}
+                if isinstance(extra.get("timings"), dict):
+                    timings = extra["timings"]
+                if chunk.usage is not None:
+                    usage = chunk.usage
+                for choice in chunk.choices[:1]:
+                    if choice.text:
+                        first_token = first_token or time.perf_counter()
+                        yield StreamDelta("", choice.text)
+                    if choice.finish_reason is not None:
+                        finish = choice.finish_reason
+            if finish is None:
+                raise BackendError("dropped", "The stream ended before the model finished",
+                                   "the server may have restarted; send the prompt again")
+        except (asyncio.CancelledError, GeneratorExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001
+            raise self._describe(exc, model) from exc
+        finally:
+            await stream.close()
+        yield StreamDone(_stats(started, first_token, time.perf_counter(), usage, timings, finish))
+
+    async def _stream(self, model: str, request: dict[str, Any]) -> AsyncIterator[StreamDelta | StreamDone]:
         started = time.perf_counter()
         first_token: float | None = None
         # DeepSeek's template opens <think> itself: without a reasoning parser only "</think>" comes.
-        splitter = ThinkSplitter(in_reasoning="r1" in model.lower() and not answer_only)
+        splitter = ThinkSplitter(in_reasoning="r1" in model.lower())
         fields_seen = False
         finish: str | None = None
         usage: Any = None
@@ -355,9 +382,7 @@ class OpenAICompatBackend:
                     content = delta.content or ""
                     if reasoning:
                         fields_seen = True
-                    if answer_only:
-                        reasoning, answer = "", reasoning + content
-                    elif fields_seen:
+                    if fields_seen:
                         answer = content
                     else:
                         reasoning, answer = splitter.feed(content)

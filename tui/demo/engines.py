@@ -36,7 +36,7 @@ from typing import Any, Callable, Iterator
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from tui.demo.reasoning_sim import answer_after, chat_continuation
+from tui.demo.reasoning_sim import answer_after, chat_continuation, parse_raw_prompt
 from tui.demo.http_sim import HttpSimulator, _ClientGone
 from tui.demo.simserver import Faults, Reply, demo_reply, tokens
 
@@ -348,14 +348,14 @@ class _EngineHandler(BaseHTTPRequestHandler):
         body = self._body()
         self._record(body or {})
         path = self.path.split("?", 1)[0]
-        if path != "/v1/chat/completions":
+        if path not in ("/v1/chat/completions", "/v1/completions"):
             return self._json(404, {"detail": "Not Found"})
         if not self._authorized():
             return None
         if body is None:
             return self._error(400, "Expecting value: line 1 column 1 (char 0)", "BadRequestError")
         try:
-            self._chat(body)
+            self._chat(body) if path == "/v1/chat/completions" else self._complete(body)
         except _ClientGone:
             self.sim.abandoned_streams += 1
             self.close_connection = True
@@ -386,6 +386,49 @@ class _EngineHandler(BaseHTTPRequestHandler):
         if not body.get("stream"):
             return self._whole(name, pieces, prompt_tokens, finish)
         self._stream(body, name, pieces, prompt_tokens, finish, faults)
+
+    def _complete(self, body: dict[str, Any]) -> None:
+        """`/v1/completions`: a raw prompt continued as written. r1tui sends one after a cut reasoning (the
+        conversation in DeepSeek's format ending with `</think>`); the model then writes its answer."""
+        sim = self.sim
+        name = body.get("model") or next(iter(sim.models), "")
+        if name not in sim.models and sim.flavour != "llama.cpp":
+            return self._error(404, f"The model `{name}` does not exist.", "NotFoundError")
+        prompt = str(body.get("prompt") or "")
+        continuation = parse_raw_prompt(prompt)
+        reply = sim.reply_for(continuation.messages, name)
+        text = answer_after(reply, continuation.reasoning) if continuation.closed else reply.answer
+        pieces = tokens(text)
+        limit = body.get("max_tokens")
+        finish = "stop"
+        if isinstance(limit, int) and 0 < limit < len(pieces):
+            pieces, finish = pieces[:limit], "length"
+        chunk_id = f"cmpl-{uuid.uuid4().hex}"
+
+        def chunk(text: str, finish_reason: str | None = None) -> dict[str, Any]:
+            return {"id": chunk_id, "object": "text_completion", "created": int(time.time()), "model": name,
+                    "choices": [{"index": 0, "text": text, "logprobs": None, "finish_reason": finish_reason}]}
+
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        started = time.perf_counter()
+        for index, piece in enumerate(pieces):
+            if sim.rate > 0:
+                delay = started + (index + 1) / sim.rate - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+            self._event(chunk(piece))
+        self._event(chunk("", finish))
+        if (body.get("stream_options") or {}).get("include_usage"):
+            prompt_tokens = len(tokens(prompt)) + 1
+            self._event({"id": chunk_id, "object": "text_completion", "created": int(time.time()), "model": name,
+                         "choices": [], "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(pieces),
+                                                  "total_tokens": prompt_tokens + len(pieces)}})
+        self._event(b"[DONE]")
+        self._end()
+        sim.completed_streams += 1
 
     def _pieces(self, reply: Reply) -> Iterator[tuple[str, str]]:
         """("reasoning", text) or ("content", text) per token, as the engine's parser splits them."""
