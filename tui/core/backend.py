@@ -399,9 +399,9 @@ class OllamaBackend:
           rendered in that template (`tui.core.r1_template`), taken as-is;
         - Ollama, any other template: `/api/chat` whose last message is the assistant's
           unfinished turn (Ollama continues a final assistant message);
-        - vLLM/SGLang: chat completions with that last assistant message and
-          `continue_final_message: true, add_generation_prompt: false`; llama.cpp continues
-          a final assistant message likewise.
+        - vLLM, SGLang, llama.cpp: a raw `/v1/completions` of the same DeepSeek-format prompt
+          (`tui.core.openai_backend`; a chat's final assistant message would lose the reasoning,
+          since the distills' chat template keeps only what follows `</think>`).
         Errors are `BackendError`s; cancelling closes the stream, as `chat` does.
         """
         details = await self.show(model)
