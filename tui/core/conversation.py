@@ -58,6 +58,19 @@ class Turn:
     def finished(self) -> bool:
         return self.state not in (TurnState.QUEUED, TurnState.STREAMING)
 
+    def extend(self, reasoning: str, answer: str) -> None:
+        """Append streamed text. Why not `turn.reasoning += delta`: on an attribute that copies the whole
+        text at every token (250,000 tokens: about 50 s of CPU); with the attribute's reference dropped
+        first, the local string is the only one, and CPython grows it in place (0.03 s for the same)."""
+        if reasoning:
+            text, self.reasoning = self.reasoning, ""
+            text += reasoning
+            self.reasoning = text
+        if answer:
+            text, self.answer = self.answer, ""
+            text += answer
+            self.answer = text
+
     @property
     def cut_at_length(self) -> bool:
         """The server stopped it at the length limit (num_predict or the context): the answer is incomplete."""

@@ -82,8 +82,7 @@ async def stream_turn(
     def apply(event: StreamDelta | StreamDone) -> None:
         if isinstance(event, StreamDelta):
             meter.record(reasoning=bool(event.reasoning), answer=bool(event.answer))
-            turn.reasoning += event.reasoning
-            turn.answer += event.answer
+            turn.extend(event.reasoning, event.answer)
             if recording is not None:
                 recording.append(event.reasoning, event.answer)
             if on_delta is not None:
