@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Callable
 
 import httpx
 import openai
@@ -298,7 +298,26 @@ class OpenAICompatBackend:
         (`can_turn_thinking_off` says so), and keep_alive is Ollama's: an engine keeps its model loaded.
         """
         del keep_alive, think
-        async for event in self._stream(model, chat_request(model, messages, options)):
+        # DeepSeek's template opens <think> itself: without a reasoning parser only "</think>" comes.
+        splitter = ThinkSplitter(in_reasoning="r1" in model.lower())
+        fields_seen = False
+
+        def parts(choice: Any) -> tuple[str, str]:
+            nonlocal fields_seen
+            fields = choice.delta.model_extra or {}
+            reasoning = fields.get("reasoning")
+            if not isinstance(reasoning, str):
+                reasoning = fields.get("reasoning_content")
+            reasoning = reasoning if isinstance(reasoning, str) else ""
+            content = choice.delta.content or ""
+            fields_seen = fields_seen or bool(reasoning)
+            return (reasoning, content) if fields_seen else splitter.feed(content)
+
+        def tail() -> tuple[str, str]:
+            return ("", "") if fields_seen else splitter.finish()
+
+        request = self.client.chat.completions.create(**chat_request(model, messages, options))
+        async for event in self._stream(model, request, parts, tail):
             yield event
 
     async def can_turn_thinking_off(self, model: str) -> bool:
@@ -325,46 +344,20 @@ class OpenAICompatBackend:
         request = chat_request(model, [], options)
         request.pop("messages")
         request["prompt"] = continuation_prompt(messages, reasoning_so_far)
-        started = time.perf_counter()
-        first_token: float | None = None
-        finish: str | None = None
-        usage: Any = None
-        timings: dict[str, Any] = {}
-        stream = await self._call(self.client.completions.create(**request), model)
-        try:
-            async for chunk in stream:
-                extra = chunk.model_extra or {}
-                if isinstance(extra.get("timings"), dict):
-                    timings = extra["timings"]
-                if chunk.usage is not None:
-                    usage = chunk.usage
-                for choice in chunk.choices[:1]:
-                    if choice.text:
-                        first_token = first_token or time.perf_counter()
-                        yield StreamDelta("", choice.text)
-                    if choice.finish_reason is not None:
-                        finish = choice.finish_reason
-            if finish is None:
-                raise BackendError("dropped", "The stream ended before the model finished",
-                                   "the server may have restarted; send the prompt again")
-        except (asyncio.CancelledError, GeneratorExit):
-            raise
-        except BaseException as exc:  # noqa: BLE001
-            raise self._describe(exc, model) from exc
-        finally:
-            await stream.close()
-        yield StreamDone(_stats(started, first_token, time.perf_counter(), usage, timings, finish))
+        async for event in self._stream(model, self.client.completions.create(**request),
+                                        lambda choice: ("", choice.text or "")):
+            yield event
 
-    async def _stream(self, model: str, request: dict[str, Any]) -> AsyncIterator[StreamDelta | StreamDone]:
+    async def _stream(self, model: str, request: Any, parts: Callable[[Any], tuple[str, str]],
+                      tail: Callable[[], tuple[str, str]] | None = None) -> AsyncIterator[StreamDelta | StreamDone]:
+        """The one SSE loop of chat and completion streams: `parts(choice)` gives a chunk's (reasoning,
+        answer), `tail()` what a splitter held back at the end; figures from usage, timings and our clock."""
         started = time.perf_counter()
         first_token: float | None = None
-        # DeepSeek's template opens <think> itself: without a reasoning parser only "</think>" comes.
-        splitter = ThinkSplitter(in_reasoning="r1" in model.lower())
-        fields_seen = False
         finish: str | None = None
         usage: Any = None
         timings: dict[str, Any] = {}
-        stream = await self._call(self.client.chat.completions.create(**request), model)
+        stream = await self._call(request, model)
         try:
             async for chunk in stream:
                 extra = chunk.model_extra or {}
@@ -373,30 +366,17 @@ class OpenAICompatBackend:
                 if chunk.usage is not None:
                     usage = chunk.usage
                 for choice in chunk.choices[:1]:
-                    delta = choice.delta
-                    fields = delta.model_extra or {}
-                    reasoning = fields.get("reasoning")
-                    if not isinstance(reasoning, str):
-                        reasoning = fields.get("reasoning_content")
-                    reasoning = reasoning if isinstance(reasoning, str) else ""
-                    content = delta.content or ""
-                    if reasoning:
-                        fields_seen = True
-                    if fields_seen:
-                        answer = content
-                    else:
-                        reasoning, answer = splitter.feed(content)
-                    if (reasoning or answer) and first_token is None:
-                        first_token = time.perf_counter()
+                    reasoning, answer = parts(choice)
                     if reasoning or answer:
+                        first_token = first_token or time.perf_counter()
                         yield StreamDelta(reasoning, answer)
                     if choice.finish_reason is not None:
                         finish = choice.finish_reason
             if finish is None:
                 raise BackendError("dropped", "The stream ended before the model finished",
                                    "the server may have restarted; send the prompt again")
-            if not fields_seen:
-                tail_reasoning, tail_answer = splitter.finish()
+            if tail is not None:
+                tail_reasoning, tail_answer = tail()
                 if tail_reasoning or tail_answer:
                     yield StreamDelta(tail_reasoning, tail_answer)
         except (asyncio.CancelledError, GeneratorExit):
