@@ -358,12 +358,13 @@ class CompareScreen(Screen[None]):
     async def load_models(self) -> None:
         others = asyncio.ensure_future(self.other_hosts.load(getattr(self.app, "hosts", {}), self.app.backend.url))
         try:
-            self.installed = await self.app.backend.list_models()
+            installed = await self.app.backend.list_models()
         except BackendError as error:
             self._banner(f"✖ {self.app.redact(str(error))}", "$error")
             return
         finally:
             await others
+        self.installed = installed  # set with the options below, never before them (tests wait for it)
         names = [model.name for model in self.installed]
         ticked = set(preselect(names, self.current))
         selection = self.query_one("#compare-models", SelectionList)
