@@ -38,7 +38,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from tui.demo.reasoning_sim import answer_after, chat_continuation, parse_raw_prompt
 from tui.demo.http_sim import HttpSimulator, _ClientGone
-from tui.demo.simserver import Faults, Reply, demo_reply, tokens
+from tui.demo.simserver import Faults, Reply, ScriptedReplies, tokens
 
 __all__ = ["ENGINE_FLAVOURS", "ServedModel", "SimulatedEngine", "default_served_models"]
 
@@ -82,7 +82,7 @@ class EngineLoad:
     recent_tps: float = 0.0
 
 
-class SimulatedEngine(HttpSimulator):
+class SimulatedEngine(ScriptedReplies, HttpSimulator):
     """A real HTTP server on 127.0.0.1 that behaves like `vllm serve`, SGLang or `llama-server`.
 
     Every knob is a plain attribute and may be changed while it runs.
@@ -144,23 +144,6 @@ class SimulatedEngine(HttpSimulator):
     def nested_errors(self) -> bool:
         """vLLM before 0.10.1 answered errors flat, with `"object": "error"`."""
         return self.flavour != "vllm" or _version_tuple(self.version) >= (0, 10, 1)
-
-    def reply_for(self, messages: list[dict[str, Any]], model: str = "") -> Reply:
-        answered = self.answer_mode.reply(model, messages) if self.answer_mode is not None else None
-        if answered is not None:
-            return answered
-        if isinstance(self.reply, Reply):
-            return self.reply
-        if callable(self.reply):
-            return self.reply(messages)
-        return demo_reply(messages)
-
-    def take_faults(self) -> Faults:
-        with self._lock:
-            faults = self.faults
-            if faults.once:
-                self.faults = Faults()
-            return faults
 
     def error_body(self, status: int, message: str, kind: str) -> dict[str, Any]:
         if self.nested_errors:

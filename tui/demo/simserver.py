@@ -360,7 +360,38 @@ def synthetic_reply(reasoning_tokens: int, answer_tokens: int) -> Reply:
     return Reply("\n\n".join(paragraphs), "\n\n".join(blocks) + "\n")
 
 
-class SimulatedOllama(HttpSimulator):
+class ScriptedReplies:
+    """What the simulated model says and which faults come next: shared by every simulated engine.
+
+    Needs `reply` (a Reply, a function of the messages, or None for the demo's replies),
+    `answer_mode`, `faults` and `_lock` on the instance.
+    """
+
+    reply: Any
+    answer_mode: Any
+    faults: Faults
+    _lock: threading.Lock
+
+    def reply_for(self, messages: list[dict[str, Any]], model: str = "") -> Reply:
+        answered = self.answer_mode.reply(model, messages) if self.answer_mode is not None else None
+        if answered is not None:
+            return answered
+        if isinstance(self.reply, Reply):
+            return self.reply
+        if callable(self.reply):
+            return self.reply(messages)
+        return demo_reply(messages)
+
+    def take_faults(self) -> Faults:
+        """The faults for this request; one-shot faults are cleared once taken."""
+        with self._lock:
+            faults = self.faults
+            if faults.once:
+                self.faults = Faults()
+            return faults
+
+
+class SimulatedOllama(ScriptedReplies, HttpSimulator):
     """A real HTTP server on 127.0.0.1 that behaves like `ollama serve`.
 
     Start it with `start()` (or as a context manager); `url` is its base URL.
@@ -434,24 +465,6 @@ class SimulatedOllama(HttpSimulator):
 
     def template(self) -> str:
         return _TEMPLATE_PREFILLED if self.style == "closing" else _TEMPLATE_PLAIN
-
-    def reply_for(self, messages: list[dict[str, Any]], model: str = "") -> Reply:
-        answered = self.answer_mode.reply(model, messages) if self.answer_mode is not None else None
-        if answered is not None:
-            return answered
-        if isinstance(self.reply, Reply):
-            return self.reply
-        if callable(self.reply):
-            return self.reply(messages)
-        return demo_reply(messages)
-
-    def take_faults(self) -> Faults:
-        """The faults for this request; one-shot faults are cleared once taken."""
-        with self._lock:
-            faults = self.faults
-            if faults.once:
-                self.faults = Faults()
-            return faults
 
     def mark_loaded(self, name: str, keep_alive: Any, num_ctx: int) -> float:
         """Record the model as loaded (for /api/ps); returns the load time spent."""
