@@ -23,7 +23,7 @@ from tui.core.r1_template import continuation_prompt, is_deepseek_template, reas
 from tui.core.reasoning import ThinkSplitter
 from tui.core.transport import GuardedTransport, authorization_of
 
-__all__ = ["DEFAULT_STALL_TIMEOUT", "THINK_FIELD_MIN_VERSION", "BackendError", "InstalledModel", "LoadedModel",
+__all__ = ["DEFAULT_STALL_TIMEOUT", "THINK_FIELD_MIN_VERSION", "BackendError", "DescribedCalls", "InstalledModel", "LoadedModel",
            "ModelDetails", "OllamaBackend", "PullProgress", "StreamDelta", "StreamDone", "describe_error",
            "is_local_host", "normalize_host", "parse_version"]
 
@@ -225,7 +225,23 @@ def describe_error(exc: BaseException, url: str, model: str | None = None) -> Ba
 # -- the backend ---------------------------------------------------------------
 
 
-class OllamaBackend:
+class DescribedCalls:
+    """`_call`: await a client call, turning any failure into the BackendError `_describe` words (with the
+    host's secrets blanked). Shared by every engine's backend, each describing its own client's errors."""
+
+    def _describe(self, exc: BaseException, model: str | None) -> BackendError:
+        raise NotImplementedError
+
+    async def _call(self, coro: Any, model: str | None = None) -> Any:
+        try:
+            return await coro
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - every failure becomes a BackendError
+            raise self._describe(exc, model) from exc
+
+
+class OllamaBackend(DescribedCalls):
     """One Ollama server. Cheap to create; all methods are coroutines safe to cancel."""
 
     engine = "ollama"
@@ -262,14 +278,6 @@ class OllamaBackend:
 
     def _describe(self, exc: BaseException, model: str | None) -> BackendError:
         return describe_error(exc, self.url, model).without(self.secrets)
-
-    async def _call(self, coro: Any, model: str | None = None) -> Any:
-        try:
-            return await coro
-        except (asyncio.CancelledError, KeyboardInterrupt):
-            raise
-        except BaseException as exc:  # noqa: BLE001 - every failure becomes a BackendError
-            raise self._describe(exc, model) from exc
 
     async def _get_json(self, path: str) -> Any:
         response = await self._http.get(path)

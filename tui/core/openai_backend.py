@@ -33,6 +33,7 @@ import openai
 from tui.core.backend import (
     DEFAULT_STALL_TIMEOUT,
     BackendError,
+    DescribedCalls,
     InstalledModel,
     LoadedModel,
     ModelDetails,
@@ -140,7 +141,7 @@ def _parameter_size(name: str, parameters: int = 0) -> str:
     return f"{match.group(1)}B" if match else ""
 
 
-class OpenAICompatBackend:
+class OpenAICompatBackend(DescribedCalls):
     """One OpenAI-compatible server (vLLM, SGLang, llama.cpp, …). All methods are coroutines safe to cancel."""
 
     manages_models = False
@@ -187,14 +188,6 @@ class OpenAICompatBackend:
 
     def _describe(self, exc: BaseException, model: str | None = None) -> BackendError:
         return describe_openai_error(exc, self.url, self.engine, model).without(self.secrets)
-
-    async def _call(self, coro: Any, model: str | None = None) -> Any:
-        try:
-            return await coro
-        except (asyncio.CancelledError, KeyboardInterrupt):
-            raise
-        except BaseException as exc:  # noqa: BLE001 - every failure becomes a BackendError
-            raise self._describe(exc, model) from exc
 
     async def _get_json(self, path: str) -> Any:
         response = await self._http.get(path)
