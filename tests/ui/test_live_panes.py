@@ -136,7 +136,9 @@ async def test_a_long_answer_beside_a_long_reasoning_shows_from_its_top_once_fin
 
 async def test_live_panes_follow_the_chat_height_when_the_panel_is_toggled(sim: SimulatedOllama) -> None:
     async with streaming(sim, LONG_REASONING, "think long", rate=60.0) as (app, pilot):
-        await wait_for(pilot, lambda: "Reasoning step 5 " in screen_text(app), timeout=30)
+        # Well into the reasoning (read from the turn: on a loaded machine step 5 can scroll past between looks).
+        await wait_for(pilot, lambda: any("Reasoning step 5 " in turn.reasoning for turn in app.screen.conversation.turns)
+                       and app.screen.query(TurnView).last().live_rows is not None, timeout=30)
         view = app.screen.query(TurnView).last()
         before = view.live_rows
         assert before is not None
