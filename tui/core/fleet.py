@@ -373,7 +373,8 @@ class FleetPoller:
             reads.append(state.load_reader.read())
         version, loaded, *rest = await asyncio.gather(*reads)
         state.version = version or state.version
-        served_context = getattr(backend, "context_length", None)  # llama.cpp's n_ctx arrives with its version
+        # llama.cpp's n_ctx arrives with its version, read alongside `ps`: take the served context once both are in.
+        served_context = getattr(backend, "served_context", None)
         if served_context is not None:
             loaded = [replace(m, context_length=m.context_length or served_context(m.name)) for m in loaded]
         load: EngineLoad = rest[0] if rest else EngineLoad()
