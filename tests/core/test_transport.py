@@ -90,3 +90,42 @@ async def test_a_body_read_from_a_full_buffer_still_gives_the_event_loop_turns()
     other.cancel()
     # Left alone for at most TURN_SECONDS at a time (and one chunk more): turns all along, not one at the end.
     assert turns >= elapsed / (4 * TURN_SECONDS) > 2, (turns, elapsed)
+
+
+@pytest.mark.parametrize("flavour", ["ollama", "vllm"])
+async def test_a_trickling_stream_is_read_in_batches_not_a_wake_up_per_token(flavour: str) -> None:
+    """At 300 tokens/s each token comes in a packet of its own; waking up for each cost 15 % of a core.
+    Once caught up, the body lets tokens gather: they reach the app in a few batches per frame, all of
+    them, and the first without delay."""
+    import time
+
+    from tui.core.backend import OllamaBackend, StreamDelta
+    from tui.core.engines import make_backend
+    from tui.core.transport import READ_PACE_SECONDS
+    from tui.demo import Reply, SimulatedOllama
+    from tui.demo.engines import SimulatedEngine
+
+    reply = Reply(reasoning="step " * 150, answer="done " * 150)
+    server = (SimulatedOllama(rate=300.0, reply=reply) if flavour == "ollama"
+              else SimulatedEngine(flavour, rate=300.0, reply=reply))
+    server.start()
+    try:
+        backend = OllamaBackend(server.url) if flavour == "ollama" else make_backend(server.url, flavour)
+        arrivals: list[float] = []
+        text: list[str] = []
+        started = time.perf_counter()
+        model = "deepseek-r1:7b" if flavour == "ollama" else next(iter(server.models))
+        async for event in backend.chat(model,
+                                        [{"role": "user", "content": "hi"}]):
+            if isinstance(event, StreamDelta) and (event.reasoning or event.answer):
+                arrivals.append(time.perf_counter())
+                text.append(event.reasoning + event.answer)
+        elapsed = time.perf_counter() - started
+    finally:
+        server.stop()
+    assert "".join(text) == reply.reasoning + reply.answer
+    # Batches: tokens that came together, apart from the next by more than a token's time (3.3 ms).
+    batches = 1 + sum(1 for before, after in zip(arrivals, arrivals[1:]) if after - before > 0.01)
+    assert batches < len(arrivals) / 6, (batches, len(arrivals))  # ~12 tokens a batch, not one
+    assert batches <= 1.2 * elapsed / READ_PACE_SECONDS + 2
+    assert max(after - before for before, after in zip(arrivals, arrivals[1:])) < 3 * READ_PACE_SECONDS
