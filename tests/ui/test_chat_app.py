@@ -201,7 +201,7 @@ async def test_multi_turn_labels_models_and_folds_earlier_reasoning(sim: Simulat
         views = list(app.screen.query(TurnView))
         assert [v.turn.model for v in views] == ["deepseek-r1:7b", "deepseek-r1:8b"]
         assert views[0].folded and not views[1].folded
-        assert not views[0].query_one(".reasoning-scroll").display  # earlier reasoning is folded away
+        assert not views[0].query_one(".reasoning-body").display  # earlier reasoning is folded away
         bodies = [body for _, path, body in sim.requests if path == "/api/chat"]
         second = bodies[-1]
         assert second["model"] == "deepseek-r1:8b"

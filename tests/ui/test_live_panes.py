@@ -86,22 +86,29 @@ async def test_narrow_terminal_stacks_live_panes_and_shows_both(sim: SimulatedOl
 
 async def test_scrolling_up_in_a_live_pane_stops_it_following_until_back_at_the_bottom(sim: SimulatedOllama) -> None:
     from textual import events
-    from textual.containers import VerticalScroll
+
+    from tui.widgets.turn import ReasoningText
 
     async with streaming(sim, LONG_REASONING, "think long", rate=60.0) as (app, pilot):
         await wait_for(pilot, lambda: "Reasoning step 20 " in screen_text(app), timeout=30)
-        pane = app.screen.query(TurnView).last().query_one(".reasoning-scroll", VerticalScroll)
+        text = app.screen.query(TurnView).last().query_one(ReasoningText)
         for _ in range(5):  # the mouse wheel, over the reasoning pane
-            pane.post_message(events.MouseScrollUp(pane, 2, 2, 0, -1, 0, False, False, False))
+            text.post_message(events.MouseScrollUp(text, 2, 2, 0, -1, 0, False, False, False))
         await pilot.pause()
-        held = pane.scroll_y
-        assert held < pane.max_scroll_y
+        held, shown = text.top, screen_text(app)
+        assert not text.following
+        assert "more rows below · wheel down to follow" in shown  # where the newest text went, and the way back
         await wait_for(pilot, lambda: "Reasoning step 30 " in app.screen.conversation.turns[-1].reasoning)
         await pilot.pause(0.5)
-        assert pane.scroll_y == held  # the text the user scrolled to stays put while more arrives
-        pane.scroll_end(animate=False)
+        assert text.top == held  # the text the user scrolled to stays put while more arrives
+        first_row_shown = next(row for row in shown.splitlines() if "Reasoning step" in row)
+        assert first_row_shown in screen_text(app)
+        for _ in range(100):  # wheel down to the bottom (and on: no further): following again
+            text.post_message(events.MouseScrollDown(text, 2, 2, 0, 1, 0, False, False, False))
         await pilot.pause()
+        assert text.following
         await wait_for(pilot, lambda: "Reasoning step 36 " in screen_text(app), timeout=30)  # following again
+        assert "more rows below" not in screen_text(app)
         await pilot.press("escape")
         await wait_turn_finished(pilot, timeout=30)
 

@@ -22,7 +22,7 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tui.widgets.live_growth import ReservedHeight, RowReserve
+from tui.widgets.live_growth import LiveWindow, RowReserve
 from tui.widgets.markdown_render import MarkdownRenderer, estimated_rows, settled_pieces
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ class _Rendered:
         return bool(dropped)
 
 
-class AnswerMarkdown(ReservedHeight, Widget):
+class AnswerMarkdown(LiveWindow, Widget):
     DEFAULT_CSS = """
     AnswerMarkdown { height: auto; }
     """
@@ -118,7 +118,7 @@ class AnswerMarkdown(ReservedHeight, Widget):
         self._tail_lines: list[Strip] = []
         self._tail_width = -1
         self._width = -1
-        self.reserve = RowReserve()  # live in a pane: the height jumps ahead of the rows (see live_growth)
+        self.reserve = RowReserve()  # live in a pane: the window jumps ahead of the rows (see live_growth)
 
 
     @property
@@ -189,23 +189,25 @@ class AnswerMarkdown(ReservedHeight, Widget):
             self._tail_width = -1
             self.refresh(layout=True)
             return
-        old_height, old_rows = self._height(), self._text_rows()
+        old_rows = self._text_rows()
         old_tail_start = self._tail_start()
         old_tail = self._tail_lines
         self._tail_width = -1
         self._ensure_rendered(self._width)
-        if self._height() != old_height:
+        rows = self._text_rows()
+        if rows != old_rows and not self.live:
             self.refresh(layout=True)
             return
         if self._tail_start() != old_tail_start:
             # Text settled: the rows from the old tail's start on were drawn again, whatever they hold now.
-            first_changed = old_tail_start
+            first_changed = min(old_tail_start, self._tail_start())
         else:
             first_changed = old_tail_start + _first_difference(old_tail, self._tail_lines)
-        end = max(old_rows, self._text_rows())  # not the blank rows reserved below the text
-        if first_changed < end:
+        end = max(old_rows, rows)
+        if self.live:
+            self.show_rows(first_changed, end)
+        elif first_changed < end:
             self.refresh(Region(0, first_changed, self.size.width, end - first_changed))
-        self._grow_when_due()
 
     # -- rendering ---------------------------------------------------------------
 
@@ -276,11 +278,13 @@ class AnswerMarkdown(ReservedHeight, Widget):
         rendered = self._by_width.get(width)
         if rendered is None or not rendered.first or rendered.cut:
             return
-        old_height = self._height()
+        old_rows = self._text_rows()
         deadline = time.perf_counter() + _BACKGROUND_SLICE_SECONDS
         while rendered.first and not rendered.cut and time.perf_counter() < deadline:
             self._render_one_earlier(rendered, width)
-        if self._height() != old_height:
+        if self.live:
+            self.show_rows(0, max(old_rows, self._text_rows()))
+        elif self._text_rows() != old_rows:
             self.refresh(layout=True)
         else:
             self.refresh()
@@ -306,13 +310,17 @@ class AnswerMarkdown(ReservedHeight, Widget):
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         self._ensure_rendered(width)
-        return self._height()
+        return self._text_rows()
 
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width
         self._ensure_rendered(width)
         rendered = self._by_width.get(width)
         base = self.visual_style.rich_style  # cached by Textual (rich_style walks every ancestor, per line)
+        marker = self.below_marker(y, width, base)
+        if marker is not None:
+            return marker
+        y = self.window_row(y)
         if rendered is not None and rendered.cut:
             if y == 0:
                 notice = Strip([Segment(CUT_NOTICE, Style(dim=True, italic=True))])

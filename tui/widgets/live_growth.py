@@ -1,20 +1,21 @@
-"""Jump scrolling for a live pane: its text reserves rows ahead, so the pane grows a few times a second.
+"""Jump scrolling for a live pane: the text is its own window, and the window moves in jumps.
 
-A live pane follows its newest line. Grown one row at a time, every new row
-changes the text widget's height, which makes Textual lay out the whole screen
-and scroll the pane, which repaints every row of it: at 300 tokens/s that is
-about 24 layouts and full-pane repaints a second, most of the app's CPU and
-most of the bytes it sends over an SSH link.
+A live pane follows its newest line. As a text widget growing inside a scroll
+container, every new row would change its height, which makes Textual lay out
+the whole screen and then scroll the pane, repainting every row of it, twice
+(the scroll container's virtual size asks for a second layout): at 300 tokens/s
+most of the app's CPU and most of the bytes it sends over an SSH link.
 
-So while a pane is live, its text widget reports a height a little taller than
-its rows: the rows expected in the next half second (from how fast rows have
-been arriving), at most half the pane. New rows then fill blank ones in place
-(only those rows are repainted); the pane grows and scrolls again once they are
-used up. Terminals call this jump scrolling. It also grows at most
+So while live, the text widget has the pane's fixed height and draws its rows
+from a `top` of its own (`LiveWindow`): new text changes no height and lays out
+nothing; only the rows it changed are repainted. When the rows reach the bottom
+the window jumps ahead, leaving blank rows for what is expected in the next
+half second (from how fast rows have been arriving), at most half the pane
+(`RowReserve`): terminals call this jump scrolling. It jumps at most
 GROW_INTERVAL_SECONDS apart: in a small pane a fast stream would use up its
 reserve many times a second, so rows past the bottom wait for the next jump (a
 quarter of a second at most). A slow stream reserves nothing and scrolls row by
-row, as before; a finished turn has its exact height.
+row; a finished turn is as tall as its text.
 """
 
 from __future__ import annotations
@@ -24,14 +25,22 @@ import time
 from collections import deque
 from typing import Callable
 
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.geometry import Region
+from textual.strip import Strip
+
 # Rows reserved: what arrives in this long at the recent rate...
 LOOKAHEAD_SECONDS = 0.5
 # ...and at most this share of the pane, so what is on screen stays mostly text.
 MAX_SHARE = 1 / 2
 # The rate is measured over this long.
 RATE_WINDOW_SECONDS = 1.0
-# A live pane that overflows grows (lays out the screen, repaints itself whole) at most this often.
+# A live window that overflows jumps ahead (repaints itself whole) at most this often.
 GROW_INTERVAL_SECONDS = 0.25
+# Rows one notch of the mouse wheel moves a live window.
+WHEEL_ROWS = 3
 
 
 class RowReserve:
@@ -90,13 +99,24 @@ class RowReserve:
         return max(0.0, GROW_INTERVAL_SECONDS - (self._clock() - self._grown_at))
 
 
-class ReservedHeight:
-    """Mixin for a Line API text widget in a live pane: the height it reports comes from a RowReserve.
+class LiveWindow:
+    """Mixin for a Line API text widget that, while live, is its own scrolling window onto its rows.
 
-    The widget provides `_text_rows()` (rows of text) and `_laid_out()` (whether it knows its width).
+    Live, the widget has the pane's fixed height (the turn's CSS) and draws the rows from `top` on:
+    new text never changes its height, so the screen is never laid out while the model writes, and
+    only the rows that changed are repainted. When the rows reach the bottom, `top` jumps ahead by
+    the rows reserved (`RowReserve`): one repaint of the window, a few times a second at most.
+    The mouse wheel moves `top` (the window stops following until it is back at the bottom).
+    Not live, the widget is as tall as its text (height: auto) and `top` is 0.
+
+    The widget provides `_text_rows()` (rows of text), `_laid_out()` (whether it knows its width)
+    and draws row `y + top` on line `y` (`window_row`).
     """
 
     reserve: RowReserve
+    live = False
+    following = True  # live: the window keeps the newest row in sight
+    top = 0  # live: the first row shown
     _growth_pending = False
 
     def _text_rows(self) -> int:
@@ -105,27 +125,98 @@ class ReservedHeight:
     def _laid_out(self) -> bool:
         raise NotImplementedError
 
-    def set_live_rows(self, rows: int) -> None:
-        """Live in a pane `rows` tall: reserve rows ahead (0: not live, the exact height again)."""
-        if rows != self.reserve.viewport:
-            self.reserve.set_viewport(rows)
-            self.refresh(layout=True)  # type: ignore[attr-defined]
+    def set_live(self, live: bool) -> None:
+        """Live in a pane of fixed height (the turn's CSS gives it); not live: as tall as the text again."""
+        if live == self.live:
+            return
+        self.live, self.following, self.top = live, True, 0
+        self.reserve.set_viewport(self._window_height() if live else 0)
+        self.refresh(layout=True)  # type: ignore[attr-defined]
+
+    def _window_height(self) -> int:
+        return max(1, self.size.height)  # type: ignore[attr-defined]
+
+    def on_resize(self) -> None:
+        if self.live:
+            self.reserve.set_viewport(self._window_height())
+            self._move_window()
+            self.refresh()  # type: ignore[attr-defined]
 
     def text_height(self) -> int:
-        """Rows of text as last laid out, without the rows reserved below it (0 before the first layout)."""
+        """Rows of text as last laid out (0 before the first layout)."""
         return self._text_rows() if self._laid_out() else 0
 
-    def _height(self) -> int:
-        """The height reported: the text's rows, and while live, blank rows reserved below them."""
-        return self.reserve.height(self._text_rows())
+    def window_row(self, y: int) -> int:
+        """The row of text drawn on line `y` of the widget."""
+        return y + self.top if self.live else y
+
+    def more_below(self) -> int:
+        """Live and scrolled back by the user: rows of text below the window (shown on its last line)."""
+        if not self.live or self.following:
+            return 0
+        return max(0, self._text_rows() - self.top - self._window_height())
+
+    def below_marker(self, y: int, width: int, style: Style) -> Strip | None:
+        """The window's last line while the user has scrolled back: how much is below, and how to follow."""
+        more = self.more_below()
+        if not more or y != self._window_height() - 1:
+            return None
+        text = f"▼ {more} more row{'s' if more != 1 else ''} below · wheel down to follow"
+        return Strip([Segment(text, style + Style(dim=True, italic=True))]).crop_extend(0, width, style)
+
+    def _move_window(self) -> bool:
+        """Following: the window's top, in jumps (see RowReserve); whether it moved."""
+        if not self.following:
+            return False
+        rows, height = self._text_rows(), self._window_height()
+        top = 0 if rows <= height else max(0, self.reserve.height(rows) - height)
+        moved, self.top = top != self.top, top
+        return moved
+
+    def show_rows(self, first: int, end: int) -> None:
+        """Live: rows [first, end) of the text changed; repaint them where the window shows them,
+        or the whole window when it moved."""
+        if self._move_window() or self.more_below():
+            self.refresh()  # type: ignore[attr-defined]
+        else:
+            top, height = self.top, self._window_height()
+            first, end = max(first, top), min(end, top + height)
+            if end > first:
+                self.refresh(Region(0, first - top, self.size.width, end - first))  # type: ignore[attr-defined]
+        self._grow_when_due()
 
     def _grow_when_due(self) -> None:
-        """Rows wait past the bottom of a pane grown a moment ago: grow it when it may grow again."""
+        """Rows wait past the bottom of a window moved a moment ago: move it when it may move again."""
         wait = self.reserve.waiting(self._text_rows())
-        if wait is not None and not self._growth_pending:
+        if wait is not None and not self._growth_pending and self.following:
             self._growth_pending = True
             self.set_timer(wait + 0.005, self._grow)  # type: ignore[attr-defined]
 
     def _grow(self) -> None:
         self._growth_pending = False
-        self.refresh(layout=True)  # type: ignore[attr-defined]
+        if self.live and self._move_window():
+            self.refresh()  # type: ignore[attr-defined]
+        self._grow_when_due()
+
+    def _scroll_window(self, rows: int) -> None:
+        """The wheel: back (rows < 0) stops following; forward to the bottom follows again."""
+        bottom = max(0, self._text_rows() - self._window_height())
+        if rows < 0:
+            self.top, self.following = max(0, min(self.top, bottom) + rows), False
+        else:
+            self.top = min(self.top + rows, bottom)
+            if self.top >= bottom:
+                self.following = True
+                self.reserve.set_viewport(self._window_height())  # a fresh reserve from here
+                self._move_window()
+        self.refresh()  # type: ignore[attr-defined]
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        if self.live and self._text_rows() > self._window_height():
+            event.stop()
+            self._scroll_window(-WHEEL_ROWS)
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        if self.live and not self.following:
+            event.stop()
+            self._scroll_window(WHEEL_ROWS)

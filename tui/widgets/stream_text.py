@@ -26,7 +26,7 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tui.widgets.live_growth import ReservedHeight, RowReserve
+from tui.widgets.live_growth import LiveWindow, RowReserve
 
 _PIECES = re.compile(r"\S+\s*|\s+")
 # Wrapping work per frame (seconds), then the rest waits for the next tick.
@@ -107,7 +107,7 @@ def wrap_rows(line: str, width: int, start: int = 0,
     return rows, None
 
 
-class StreamingText(ReservedHeight, Widget):
+class StreamingText(LiveWindow, Widget):
     DEFAULT_CSS = """
     StreamingText { height: auto; }
     """
@@ -120,7 +120,7 @@ class StreamingText(ReservedHeight, Widget):
         self._characters = len(text)  # in all lines, a newline counted as one
         self._wrap_width = -1
         self._background = False
-        self.reserve = RowReserve()  # live in a pane: the height jumps ahead of the rows (see live_growth)
+        self.reserve = RowReserve()  # live in a pane: the window jumps ahead of the rows (see live_growth)
         self._reset_rows()
 
     def _reset_rows(self) -> None:
@@ -153,18 +153,20 @@ class StreamingText(ReservedHeight, Widget):
         if self._wrap_width < 0:
             self.refresh(layout=True)
             return
-        old_height, old_rows = self._height(), self._text_rows()
+        old_rows = self._text_rows()
         first_changed_row = self._first_row() + len(self._rows)
         self._open = []
         self._wrap(self._wrap_width)
-        if self._height() != old_height:
+        rows = self._text_rows()
+        dropped = self._first_row() + len(self._rows) < first_changed_row  # earlier rows gave way (MAX_ROWS)
+        if self.live:
+            self.show_rows(0 if dropped else first_changed_row, max(old_rows, rows))
+        elif rows != old_rows:
             self.refresh(layout=True)
-        elif self._first_row() + len(self._rows) < first_changed_row:  # earlier rows were dropped
+        elif dropped:
             self.refresh()
-        else:  # only the rows the text changed: not the blank ones reserved below it
-            end = max(old_rows, self._text_rows())
-            self.refresh(Region(0, first_changed_row, self.size.width, end - first_changed_row))
-            self._grow_when_due()
+        else:  # only the rows the text changed
+            self.refresh(Region(0, first_changed_row, self.size.width, rows - first_changed_row))
 
     def _wrap(self, width: int) -> None:
         """Wrap from the first row that may change, for one slice of time at most."""
@@ -235,9 +237,11 @@ class StreamingText(ReservedHeight, Widget):
         self._background = False
         if self._wrap_width < 0 or self._open:
             return
-        old_height = self._height()
+        old_rows = self._text_rows()
         self._wrap(self._wrap_width)
-        if self._height() != old_height:
+        if self.live:
+            self.show_rows(0, max(old_rows, self._text_rows()))
+        elif self._text_rows() != old_rows:
             self.refresh(layout=True)
         else:
             self.refresh()
@@ -271,12 +275,16 @@ class StreamingText(ReservedHeight, Widget):
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         self._ensure_wrapped(width)
-        return self._height()
+        return self._text_rows()
 
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width
         self._ensure_wrapped(width)
         style = self.visual_style.rich_style  # cached by Textual (rich_style walks every ancestor, per line)
+        marker = self.below_marker(y, width, style)
+        if marker is not None:
+            return marker
+        y = self.window_row(y)
         if self._cut:
             if y == 0:
                 return Strip([Segment(CUT_NOTICE, style + Style(dim=True, italic=True))]).crop_extend(0, width, style)

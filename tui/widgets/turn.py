@@ -14,7 +14,7 @@ import re
 
 from textual import events
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
@@ -43,12 +43,6 @@ class ReasoningHeader(Static):
     def on_click(self, event: events.Click) -> None:
         event.stop()
         self.post_message(self.Toggled())
-
-
-class PaneScroll(VerticalScroll, can_focus=False):
-    """A pane's scroller: only a live pane scrolls (by the wheel); the keyboard scrolls the chat."""
-
-    following = False  # anchored to the newest line (set once the text overflows the pane)
 
 
 class TurnSummary(Static, can_focus=True):
@@ -139,20 +133,19 @@ class TurnView(Vertical, can_focus=True):
         padding: 0 1;
     }
 
-    .turn .reasoning-scroll,
-    .turn .answer-scroll {
+    .turn .reasoning-body,
+    .turn .answer-body {
         height: auto;
-        overflow-x: hidden;
-        scrollbar-size-vertical: 1;
     }
 
-    /* While the model writes, the panes have a fixed height and each follows its newest line. */
+    /* While the model writes, the panes have a fixed height and each text follows its newest line
+       (a window of its own, see tui.widgets.live_growth: nothing is laid out while it streams). */
     .turn.-live .reasoning-pane,
     .turn.-live .answer-pane {
         height: 100%;
     }
-    .turn.-live .reasoning-scroll,
-    .turn.-live .answer-scroll {
+    .turn.-live .reasoning-body,
+    .turn.-live .answer-body {
         height: 1fr;
     }
     /* Stacked (narrow): the reasoning has the whole height until the answer begins, then half. */
@@ -165,10 +158,10 @@ class TurnView(Vertical, can_focus=True):
     .-narrow .turn.-live.-answering .answer-pane {
         height: 1fr;
     }
-    .-narrow .turn.-live .answer-scroll {
+    .-narrow .turn.-live .answer-body {
         height: auto;
     }
-    .-narrow .turn.-live.-answering .answer-scroll {
+    .-narrow .turn.-live.-answering .answer-body {
         height: 1fr;
     }
 
@@ -262,13 +255,13 @@ class TurnView(Vertical, can_focus=True):
         return Horizontal(
             Vertical(
                 ReasoningHeader(self._header_text(), classes="reasoning-header"),
-                PaneScroll(ReasoningText(classes="reasoning-text"), classes="reasoning-scroll"),
+                ReasoningText(classes="reasoning-body"),
                 classes="reasoning-pane",
             ),
             Vertical(
                 Static(Content.styled("Answer", "bold"), classes="answer-title"),
                 Static(Content.styled("waiting for the model…", "dim italic"), classes="answer-placeholder"),
-                PaneScroll(AnswerMarkdown(classes="answer"), classes="answer-scroll"),
+                AnswerMarkdown(classes="answer answer-body"),
                 classes="answer-pane",
             ),
             classes="panes",
@@ -296,27 +289,9 @@ class TurnView(Vertical, can_focus=True):
             panes.styles.height = max(1, self.live_rows - (1 if self._live_mark.plain else 0))  # room for the mark
         else:
             panes.styles.clear_rule("height")
-            self.query_one(ReasoningText).set_live_rows(0)
-            self.query_one(AnswerMarkdown).set_live_rows(0)
-            for scroll in self.query(PaneScroll):
-                # Back to the height of its text: no offset may stay behind, or the top would hide.
-                scroll.following = False
-                scroll.anchor(False)
-                scroll.scroll_to(y=0, animate=False, immediate=True)
+        self.query_one(ReasoningText).set_live(live)
+        self.query_one(AnswerMarkdown).set_live(live)
         self._apply_fold()
-
-    def _follow_overflowing_panes(self) -> None:
-        """Anchor a live pane to its newest line once its text overflows it (not before:
-        anchored while short, Textual pushes the text to the pane's bottom)."""
-        if self.live_rows is None or self.summarised:
-            return
-        for scroll in self.query(PaneScroll):
-            text = scroll.query_one("ReasoningText, AnswerMarkdown")
-            assert isinstance(text, (ReasoningText, AnswerMarkdown))
-            text.set_live_rows(scroll.scrollable_content_region.height if scroll.display else 0)
-            if not scroll.following and scroll.virtual_size.height > scroll.scrollable_content_region.height:
-                scroll.following = True
-                scroll.anchor()
 
     async def on_mount(self) -> None:
         if self.summarised:
@@ -402,8 +377,6 @@ class TurnView(Vertical, can_focus=True):
                     self.query_one(".reasoning-pane").display = False
             await self.query_one(AnswerMarkdown).write(text)
         self._update_header()
-        if self.live_rows is not None:
-            self.call_after_refresh(self._follow_overflowing_panes)
 
     async def finish(self) -> None:
         """Show how the turn ended; then leave the live layout, once that is on screen.
@@ -530,7 +503,7 @@ class TurnView(Vertical, can_focus=True):
 
     def _apply_fold(self) -> None:
         folded = self.folded
-        self.query_one(".reasoning-scroll").display = not folded
+        self.query_one(".reasoning-body").display = not folded
         panes = self.query_one(".panes")
         reasoning_pane, answer_pane = self.query_one(".reasoning-pane"), self.query_one(".answer-pane")
         for pane in (reasoning_pane, answer_pane):
