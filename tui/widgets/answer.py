@@ -28,9 +28,10 @@ from tui.widgets.markdown_render import MarkdownRenderer, estimated_rows, settle
 if TYPE_CHECKING:
     from textual.app import App
 
-# Tail length before it may settle (at a block start: a table or code block stays whole unless over TAIL_LIMIT):
-# short, because the tail is rendered again at every frame, 15 a second (loose list items may settle apart).
-SETTLE_CHARACTERS = 400
+# Tail length before it may settle (at a block start: a table or code block stays whole unless over TAIL_LIMIT).
+# 1: every finished block settles, so the tail (rendered again at every frame, 15 a second) is the block being
+# written. Loose list items settle apart; they look the same (a blank row between items either way).
+SETTLE_CHARACTERS = 1
 # Folding switches between two widths, and Textual's fr rounding can ask for one a cell narrower.
 _WIDTHS_KEPT = 3
 

@@ -15,15 +15,20 @@ address, never as clickable OSC 8 hyperlinks. Nothing here imports Textual.
 
 from __future__ import annotations
 
+import functools
 import io
 from typing import ClassVar, Mapping
 
 from markdown_it import MarkdownIt
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich import box
-from rich.markdown import Heading, ListItem, Markdown, MarkdownElement, TableElement
+from rich.markdown import CodeBlock, Heading, ListItem, Markdown, MarkdownElement, TableElement
 from rich.table import Table
 from rich.segment import Segment
+from rich.syntax import Syntax, SyntaxTheme
 from rich.text import Text
 from rich.theme import Theme
 
@@ -142,12 +147,35 @@ class FoldingTable(TableElement):
         yield table
 
 
+class CachedCodeBlock(CodeBlock):
+    """Rich's code block with its lexer and theme looked up once: Rich looks both up (and builds a
+    new theme, losing its style cache) at every render, and the unsettled tail renders 15 times a second."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        code = str(self.text).rstrip()
+        yield Syntax(code, _lexer(self.lexer_name), theme=_syntax_theme(self.theme), word_wrap=True, padding=1)
+
+
+@functools.lru_cache(maxsize=64)
+def _lexer(name: str) -> Lexer:
+    """Pygments' lexer for a fence's language (plain text for one it does not know), as Rich would make it."""
+    try:
+        return get_lexer_by_name(name, stripnl=False, ensurenl=True, tabsize=4)
+    except ClassNotFound:
+        return get_lexer_by_name("text", stripnl=False, ensurenl=True, tabsize=4)
+
+
+@functools.lru_cache(maxsize=8)
+def _syntax_theme(name: str) -> SyntaxTheme:
+    return Syntax.get_theme(name)
+
+
 class LiteralMarkdown(Markdown):
     """Rich's Markdown with raw HTML shown as written and links never made clickable."""
 
     elements: ClassVar[dict[str, type[MarkdownElement]]] = {
         **Markdown.elements, "heading_open": LeftHeading, "list_item_open": DottedListItem,
-        "table_open": FoldingTable}
+        "table_open": FoldingTable, "fence": CachedCodeBlock, "code_block": CachedCodeBlock}
 
     def __init__(self, markup: str, code_theme: str) -> None:  # noqa: D107 - Rich's own __init__
         # Not super().__init__: it builds a MarkdownIt parser (with HTML on) per call; ours is shared.
