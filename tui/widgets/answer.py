@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
 # Tail length before it may settle (at a block start: a table or code block stays whole unless over TAIL_LIMIT).
 # 1: every finished block settles, so the tail (rendered again at every frame, 15 a second) is the block being
-# written. Loose list items settle apart; they look the same (a blank row between items either way).
+# written. Loose list items (blank lines between them) settle apart and keep a blank row between them, streamed
+# or shown at once alike.
 SETTLE_CHARACTERS = 1
 # Folding switches between two widths, and Textual's fr rounding can ask for one a cell narrower.
 _WIDTHS_KEPT = 3
