@@ -54,7 +54,7 @@ def test_text_that_fits_its_pane_starts_at_the_top(rows_per_second: float) -> No
     assert all(height <= 37 for rows, height in seen if rows <= 37)  # no overflow: nothing scrolls it up
 
 
-def test_a_small_pane_grows_at_most_four_times_a_second_and_rows_wait_no_longer() -> None:
+def test_a_small_pane_jumps_at_most_once_a_frame_and_rows_wait_no_longer() -> None:
     clock = Clock()
     reserve = RowReserve(clock)
     reserve.set_viewport(6)  # 80x24, stacked panes: 1,000 tokens/s is about 150 rows/s

@@ -57,7 +57,7 @@ _LEADS = (b"\xc2", b"\xe2", b"\xe2\x80")  # byte prefixes of the sequences above
 # The longest the body's consumer keeps the event loop before a turn for keys, timers and frames.
 TURN_SECONDS = 0.005
 # Caught up with a trickling stream, the body reads again only after this long (under a frame's 67 ms).
-READ_PACE_SECONDS = 0.04
+READ_PACE_SECONDS = 0.05
 # A chunk that took longer than this to come had to wait for the network: the body had caught up.
 _WAITED_SECONDS = 0.001
 

@@ -12,9 +12,8 @@ nothing; only the rows it changed are repainted. When the rows reach the bottom
 the window jumps ahead, leaving blank rows for what is expected in the next
 half second (from how fast rows have been arriving), at most half the pane
 (`RowReserve`): terminals call this jump scrolling. It jumps at most
-GROW_INTERVAL_SECONDS apart: in a small pane a fast stream would use up its
-reserve many times a second, so rows past the bottom wait for the next jump (a
-quarter of a second at most). A slow stream reserves nothing and scrolls row by
+GROW_INTERVAL_SECONDS apart (about a frame): in a small pane a fast stream uses up
+its reserve at every frame, so rows past the bottom wait for the next jump. A slow stream reserves nothing and scrolls row by
 row; a finished turn is as tall as its text.
 """
 
@@ -37,8 +36,9 @@ LOOKAHEAD_SECONDS = 0.5
 MAX_SHARE = 1 / 2
 # The rate is measured over this long.
 RATE_WINDOW_SECONDS = 1.0
-# A live window that overflows jumps ahead (repaints itself whole) at most this often.
-GROW_INTERVAL_SECONDS = 0.25
+# A live window that overflows jumps ahead (repaints itself whole) at most this often: about once a frame
+# (a jump lays nothing out; waiting longer in a small pane left frames with nothing new in sight).
+GROW_INTERVAL_SECONDS = 0.05
 # Rows one notch of the mouse wheel moves a live window.
 WHEEL_ROWS = 3
 
