@@ -129,3 +129,22 @@ async def test_a_trickling_stream_is_read_in_batches_not_a_wake_up_per_token(fla
     assert batches < len(arrivals) / 6, (batches, len(arrivals))  # ~12 tokens a batch, not one
     assert batches <= 1.2 * elapsed / READ_PACE_SECONDS + 2
     assert max(after - before for before, after in zip(arrivals, arrivals[1:])) < 3 * READ_PACE_SECONDS
+
+
+async def test_a_plain_json_reply_is_read_straight_through(sim) -> None:  # type: ignore[no-untyped-def]
+    """Only streams of events are read in batches: a pause after a JSON reply's body would only delay
+    every model list, status poll and fleet refresh."""
+    import statistics
+    import time
+
+    from tui.core.backend import OllamaBackend
+    from tui.core.transport import READ_PACE_SECONDS
+
+    backend = OllamaBackend(sim.url)
+    await backend.list_models()  # the connection is open from here on
+    took = []
+    for _ in range(5):
+        started = time.perf_counter()
+        await backend.list_models()
+        took.append(time.perf_counter() - started)
+    assert statistics.median(took) < READ_PACE_SECONDS, took

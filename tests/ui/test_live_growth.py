@@ -79,3 +79,32 @@ def test_leaving_the_live_pane_gives_the_exact_height_again() -> None:
     stream_rows(reserve, clock, 40, seconds=3)
     reserve.set_viewport(0)
     assert reserve.height(117) == 117
+
+
+async def test_a_live_window_whose_text_fits_it_waits_on_nothing() -> None:
+    """Text shorter than its window never waits for a jump: no timer may keep firing meanwhile
+    (one did, every 5 ms, for as long as the text fit: a slow stream cost a quarter of a core)."""
+    from textual.app import App, ComposeResult
+
+    from tui.widgets.stream_text import StreamingText
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield StreamingText()
+
+    app = Host()
+    async with app.run_test(size=(40, 12)) as pilot:
+        text = app.query_one(StreamingText)
+        text.styles.height = 10
+        await pilot.pause()
+        text.set_live(True)
+        await pilot.pause()
+        grown = []
+        real_grow = text._grow
+        text._grow = lambda: (grown.append(1), real_grow())  # type: ignore[method-assign]
+        for line in range(6):
+            text.append(f"line {line}\n")
+            await pilot.pause(0.05)
+        await pilot.pause(0.2)
+        assert text.top == 0 and text.following
+        assert len(grown) <= 1, len(grown)

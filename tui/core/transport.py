@@ -71,10 +71,15 @@ def escape_line_separators(data: bytes) -> bytes:
 
 
 class _EscapingStream(httpx.AsyncByteStream):
-    """A response body with line separators escaped, also when one is split across two chunks."""
+    """A response body with line separators escaped, also when one is split across two chunks.
 
-    def __init__(self, inner: httpx.AsyncByteStream) -> None:
+    `paced`: a stream of events (NDJSON, SSE) is read in batches once caught up (READ_PACE_SECONDS);
+    a plain JSON reply is read straight through (a pause there would only delay it).
+    """
+
+    def __init__(self, inner: httpx.AsyncByteStream, *, paced: bool = False) -> None:
         self._inner = inner
+        self._paced = paced
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         held = b""
@@ -84,7 +89,7 @@ class _EscapingStream(httpx.AsyncByteStream):
         asked = clock()
         async for chunk in self._inner:
             now = clock()
-            caught_up = now - asked > _WAITED_SECONDS
+            caught_up = self._paced and now - asked > _WAITED_SECONDS
             if now > turn_ends:
                 await asyncio.sleep(0)  # the event loop's turn: keys, timers and frames
                 turn_ends = clock() + TURN_SECONDS
@@ -139,7 +144,8 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         return httpx.Response(
             status_code=response.status_code,
             headers=response.headers,
-            stream=_EscapingStream(response.stream),  # type: ignore[arg-type]
+            stream=_EscapingStream(response.stream,  # type: ignore[arg-type]
+                                   paced="ndjson" in content_type or "event-stream" in content_type),
             extensions=response.extensions,
             request=request,
         )

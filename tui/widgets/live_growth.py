@@ -169,7 +169,8 @@ class LiveWindow:
         if not self.following:
             return False
         rows, height = self._text_rows(), self._window_height()
-        top = 0 if rows <= height else max(0, self.reserve.height(rows) - height)
+        reserved = self.reserve.height(rows)  # also while the text fits: the rate and what is reserved stay current
+        top = 0 if rows <= height else max(0, reserved - height)
         moved, self.top = top != self.top, top
         return moved
 
