@@ -131,20 +131,38 @@ async def test_a_trickling_stream_is_read_in_batches_not_a_wake_up_per_token(fla
     assert max(after - before for before, after in zip(arrivals, arrivals[1:])) < 3 * READ_PACE_SECONDS
 
 
-async def test_a_plain_json_reply_is_read_straight_through(sim) -> None:  # type: ignore[no-untyped-def]
-    """Only streams of events are read in batches: a pause after a JSON reply's body would only delay
-    every model list, status poll and fleet refresh."""
-    import statistics
+async def test_a_plain_json_reply_is_read_straight_through() -> None:
+    """Only streams of events are read in batches: a pause in a JSON reply whose body comes in two
+    parts (a long model list over a slow link) would only delay every list, poll and fleet refresh."""
+    import socket
+    import threading
     import time
 
-    from tui.core.backend import OllamaBackend
     from tui.core.transport import READ_PACE_SECONDS
 
-    backend = OllamaBackend(sim.url)
-    await backend.list_models()  # the connection is open from here on
-    took = []
-    for _ in range(5):
-        started = time.perf_counter()
-        await backend.list_models()
-        took.append(time.perf_counter() - started)
-    assert statistics.median(took) < READ_PACE_SECONDS, took
+    body = json.dumps({"models": [{"name": f"m{n}"} for n in range(200)]}).encode()
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve_in_two_parts(content_type: bytes) -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: " + content_type +
+                               b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body[:100])
+            time.sleep(0.01)  # the rest comes a moment later, as over a real link
+            connection.sendall(body[100:])
+
+    took = {}
+    for kind in (b"application/json", b"application/x-ndjson"):
+        server = threading.Thread(target=serve_in_two_parts, args=(kind,), daemon=True)
+        server.start()
+        async with httpx.AsyncClient(transport=GuardedTransport(f"http://127.0.0.1:{port}")) as client:
+            started = time.perf_counter()
+            response = await client.get(f"http://127.0.0.1:{port}/api/tags")
+            assert response.json()["models"][-1] == {"name": "m199"}
+            took[kind] = time.perf_counter() - started
+        server.join()
+    listener.close()
+    assert took[b"application/json"] < READ_PACE_SECONDS, took  # read straight through
+    assert took[b"application/x-ndjson"] >= READ_PACE_SECONDS, took  # a stream: in batches

@@ -60,6 +60,28 @@ async def test_the_answer_streams_in_sight_beside_a_long_reasoning(sim: Simulate
         assert "Answer line 40." in shown and "Reasoning step 60 " not in shown
 
 
+async def test_a_live_pane_shows_one_unbroken_stretch_of_its_text_as_it_jumps(sim: SimulatedOllama) -> None:
+    """Every jump redraws the whole pane: no row of an earlier position may stay behind."""
+    import re
+
+    async with streaming(sim, LONG_REASONING, "think long", rate=150.0) as (app, pilot):
+        looks: list[list[int]] = []
+
+        def look() -> bool:
+            shown = screen_text(app)
+            steps = [int(n) for n in re.findall(r"Reasoning step (\d+) ", shown)]
+            if "the model is thinking…" in shown and steps and steps[-1] > 25:
+                looks.append(steps)
+            return len(looks) >= 5 or bool(app.screen.conversation.turns[-1].answer)
+
+        await wait_for(pilot, look, timeout=30)
+        assert looks
+        for steps in looks:  # consecutive steps, in order: one stretch of the text
+            assert steps == list(range(steps[0], steps[0] + len(steps))), steps
+        await pilot.press("escape")
+        await wait_turn_finished(pilot, timeout=30)
+
+
 async def test_a_short_turn_keeps_reasoning_and_answer_side_by_side(sim: SimulatedOllama) -> None:
     reply = Reply("Two legs each.\n\nFour legs each.", "There are 23 chickens.")
     async with streaming(sim, reply, "short", rate=0.0) as (app, pilot):
