@@ -7,7 +7,7 @@ import re
 from textual.app import App, ComposeResult
 from tests.apphelpers import wait_for
 from tui.widgets.markdown_render import MarkdownRenderer, block_starts, settled_pieces
-from tui.widgets.answer import SETTLE_CHARACTERS, AnswerMarkdown
+from tui.widgets.answer import AnswerMarkdown
 from tui.widgets.stream_text import StreamingText, wrap_line
 
 
@@ -37,7 +37,7 @@ async def test_streaming_text_grows_and_keeps_every_character() -> None:
 
 
 def settled(text: str, minimum: int) -> str:
-    """What of `text` is rendered for good when pieces are at least `minimum` long."""
+    """What of `text` is rendered for good (all but its last block) when pieces are grouped to `minimum`."""
     return "".join(settled_pieces(text, minimum)[0])
 
 
@@ -45,11 +45,11 @@ def test_text_settles_only_where_a_block_starts_at_column_zero() -> None:
     assert settled("para one\n\npara two", 0) == "para one\n\n"
     # An indented line after a blank line may still belong to the list item above.
     assert settled("- item\n\n  more of the item", 0) == ""
-    # Nothing settles inside an open fence, and nothing before `minimum`.
+    # Nothing settles inside an open fence; however pieces are grouped, all but the last block settles.
     assert settled("```\nx\n\ny", 0) == ""
     fenced = "intro\n\n```python\nx = 1\n\ny = 2\n```\n\nafter\n\nmore"
     assert settled(fenced, 0).endswith("```\n\nafter\n\n")
-    assert settled(fenced, len(fenced) - 3) == ""
+    assert settled(fenced, len(fenced) - 3) == fenced[:fenced.index("more")]
     assert settled("a\n\nb\n\nc", 3) == "a\n\nb\n\n"
 
 
@@ -83,7 +83,7 @@ async def test_long_answer_streams_with_flat_rendering_work_and_loses_nothing() 
         # Each render is the block being written (and what came with it), never more: len(full) is over 6,000.
         starts = [0, *block_starts(full), len(full)]
         longest_block = max(end - start for start, end in zip(starts, starts[1:]))
-        assert max(rendered) <= max(SETTLE_CHARACTERS, longest_block) + 2 * 37
+        assert max(rendered) <= longest_block + 2 * 37
         rows = answer_rows(answer)
         assert not any("```" in row for row in rows)  # fences became code blocks, none split open
         assert [row.strip() for row in rows if row.strip().startswith("Some prose")] == [

@@ -92,10 +92,14 @@ def block_starts(text: str) -> list[int]:
 
 
 def settled_pieces(text: str, piece: int) -> tuple[list[str], str]:
-    """`text` cut into settled pieces of at least `piece` characters (at block starts), and the tail left."""
+    """`text` cut at block starts into settled pieces, and the tail: its last block, still being written.
+
+    Blocks that arrive together are grouped into pieces of at least `piece` characters (the last
+    piece may be shorter): each is rendered once, and a render has a fixed cost of its own.
+    """
     pieces: list[str] = []
     last = 0
-    starts = [start for start in block_starts(text) if start >= piece]
+    starts = block_starts(text)
     for index, start in enumerate(starts):
         if start - last >= piece or index == len(starts) - 1:
             pieces.append(text[last:start])
