@@ -105,7 +105,7 @@ class LiveWindow:
     Live, the widget has the pane's fixed height (the turn's CSS) and draws the rows from `top` on:
     new text never changes its height, so the screen is never laid out while the model writes, and
     only the rows that changed are repainted. When the rows reach the bottom, `top` jumps ahead by
-    the rows reserved (`RowReserve`): one repaint of the window, a few times a second at most.
+    the rows reserved (`RowReserve`): one repaint of the window, about once a frame at most.
     The mouse wheel moves `top` (the window stops following until it is back at the bottom).
     Not live, the widget is as tall as its text (height: auto) and `top` is 0.
 
@@ -177,13 +177,15 @@ class LiveWindow:
     def show_rows(self, first: int, end: int) -> None:
         """Live: rows [first, end) of the text changed; repaint them where the window shows them,
         or the whole window when it moved."""
-        if self._move_window() or self.more_below():
+        if self._move_window():
             self.refresh()  # type: ignore[attr-defined]
         else:
-            top, height = self.top, self._window_height()
+            top, height, width = self.top, self._window_height(), self.size.width  # type: ignore[attr-defined]
             first, end = max(first, top), min(end, top + height)
             if end > first:
-                self.refresh(Region(0, first - top, self.size.width, end - first))  # type: ignore[attr-defined]
+                self.refresh(Region(0, first - top, width, end - first))  # type: ignore[attr-defined]
+            if self.more_below():  # scrolled back: only the marker's count changes on screen
+                self.refresh(Region(0, height - 1, width, 1))  # type: ignore[attr-defined]
         self._grow_when_due()
 
     def _grow_when_due(self) -> None:
