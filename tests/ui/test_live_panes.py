@@ -11,7 +11,7 @@ from tests.apphelpers import make_app, screen_text, type_and_send, wait_connecte
 from tui.app import R1App
 from tui.core.conversation import TurnState
 from tui.demo import Reply, SimulatedOllama
-from tui.widgets.turn import TurnView
+from tui.widgets.turn import ReasoningText, TurnView
 
 LONG_REASONING = Reply(  # the reasoning alone is far taller than the screen
     reasoning="\n\n".join(f"Reasoning step {n} checks one more case." for n in range(1, 61)),
@@ -51,6 +51,9 @@ async def test_the_answer_streams_in_sight_beside_a_long_reasoning(sim: Simulate
         await wait_for(pilot, following_the_reasoning, timeout=30)
         # Mid-answer: the answer's newest lines are on screen beside the reasoning's last ones.
         await wait_for(pilot, lambda: streaming_with_answer_in_sight(app), timeout=30)
+        # The reasoning is complete: its last line sits at the bottom of its pane, no blank rows kept below it.
+        reasoning = screen.query(TurnView).last().query_one(ReasoningText)
+        assert "Reasoning step 60 " in reasoning.render_line(reasoning.size.height - 1).text
         await wait_turn_finished(pilot, timeout=30)
         await pilot.pause()
         shown = screen_text(app)

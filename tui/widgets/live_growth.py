@@ -174,6 +174,16 @@ class LiveWindow:
         moved, self.top = top != self.top, top
         return moved
 
+    def close_window(self) -> None:
+        """The text is complete while still live (the reasoning, once the answer begins): no rows stay
+        reserved below it, so its last row sits at the bottom of the window."""
+        if self.live and self.following:
+            self.reserve.set_viewport(0)  # exact from here on: a timer still pending cannot reserve again
+            top = max(0, self._text_rows() - self._window_height())
+            if top != self.top:
+                self.top = top
+                self.refresh()  # type: ignore[attr-defined]
+
     def show_rows(self, first: int, end: int) -> None:
         """Live: rows [first, end) of the text changed; repaint them where the window shows them,
         or the whole window when it moved."""

@@ -370,6 +370,7 @@ class TurnView(Vertical, can_focus=True):
             self._pending_answer.clear()
             if not self._answer_started:
                 self._answer_started = True
+                self.query_one(ReasoningText).close_window()  # its blank reserved rows would stay
                 self.query_one(".answer-placeholder").display = False
                 self.add_class("-answering")
                 if not self._reasoning_seen:
