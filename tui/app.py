@@ -49,9 +49,11 @@ class R1App(App[None]):
     """The server answered its version and model list, and nothing has failed since."""
     status: reactive[tuple[str, str]] = reactive(("", "dim"), init=False)
     """The chat's status line: (text, level), level one of dim, success, warning, error."""
-    loaded: reactive[tuple[LoadedModel, ...]] = reactive((), init=False, always_update=True)
+    # Polled every few seconds: the watchers draw what changed. Without repaint=False each poll
+    # repainted the whole screen (a reactive of the App refreshes the App), idle or streaming.
+    loaded: reactive[tuple[LoadedModel, ...]] = reactive((), init=False, always_update=True, repaint=False)
     """What the server has in memory (`/api/ps`), for the panel."""
-    engine_load: reactive[EngineLoad | None] = reactive(None, init=False, always_update=True)
+    engine_load: reactive[EngineLoad | None] = reactive(None, init=False, always_update=True, repaint=False)
     """vLLM/SGLang/llama.cpp: the engine's own load from its /metrics (None on Ollama)."""
 
     def __init__(
