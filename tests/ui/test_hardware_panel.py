@@ -475,3 +475,27 @@ def test_compact_panel_snapshot(snap_compare) -> None:
     panel = make_panel(_full_panel(runner_gpu, [R1_7B]))
     panel.compact = True
     assert snap_compare(PanelHost(panel), terminal_size=(80, 6))
+
+
+async def test_polling_the_loaded_models_redraws_the_panel_not_the_whole_screen(sim) -> None:  # type: ignore[no-untyped-def]
+    """The panel polls `/api/ps` every few seconds, idle or streaming: each poll used to repaint every
+    cell of the screen (1 % of a core idle, and bytes over the SSH link), not just what changed."""
+    from tests.apphelpers import make_app, wait_connected
+
+    app = make_app(sim.url, show_panel=True)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_connected(pilot)
+        await pilot.pause()
+        whole_screen: list[int] = []
+        screen_refresh = app.screen.refresh
+
+        def counting_refresh(*regions: Any, **kwargs: Any) -> Any:
+            if not regions:
+                whole_screen.append(1)
+            return screen_refresh(*regions, **kwargs)
+
+        app.screen.refresh = counting_refresh  # type: ignore[method-assign]
+        for _ in range(3):
+            app.refresh_loaded()
+            await pilot.pause(0.2)
+        assert whole_screen == []
