@@ -21,7 +21,7 @@ from typing import Any, Iterator
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
-from tui.demo.http_sim import HttpSimulator
+from tui.demo.http_sim import HttpSimulator, serve_until_interrupted
 
 __all__ = ["SimGpu", "SimulatedDcgm", "h100_pair"]
 
@@ -149,11 +149,7 @@ def main(argv: list[str] | None = None) -> None:
     sim = SimulatedDcgm([SimGpu(**{**vars(gpu), "uuid": ""}) for gpu in gpus], hostname=args.hostname,
                         port=args.port, wave=True).start()
     print(f"simulated DCGM exporter serving {sim.url}", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        sim.stop()
+    serve_until_interrupted(sim)
 
 
 if __name__ == "__main__":

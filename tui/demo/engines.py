@@ -37,7 +37,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from tui.demo.reasoning_sim import answer_after, chat_continuation, parse_raw_prompt
-from tui.demo.http_sim import HttpSimulator, _ClientGone
+from tui.demo.http_sim import HttpSimulator, _ClientGone, serve_until_interrupted
 from tui.demo.simserver import Faults, Reply, ScriptedReplies, tokens
 
 __all__ = ["ENGINE_FLAVOURS", "ServedModel", "SimulatedEngine", "default_served_models"]
@@ -539,11 +539,7 @@ def main(argv: list[str] | None = None) -> None:
     sim.answer_mode = answers.from_arguments(args)
     sim.start()
     print(f"simulated {args.flavour} listening on {sim.url}", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        sim.stop()
+    serve_until_interrupted(sim)
 
 
 if __name__ == "__main__":

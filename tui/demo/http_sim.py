@@ -12,6 +12,7 @@ import errno
 import socket
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -110,3 +111,12 @@ class HttpSimulator:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def serve_until_interrupted(server: Any) -> None:
+    """A simulator run from the command line: it serves (on its own threads) until Ctrl+C, then stops."""
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()

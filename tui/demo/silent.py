@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
+
+from tui.demo.http_sim import serve_until_interrupted
 
 __all__ = ["SilentHost"]
 
@@ -89,11 +90,7 @@ def main() -> None:
     args = parser.parse_args()
     host = SilentHost(port=args.port).start()
     print(f"silent host listening on {host.url}", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        host.stop()
+    serve_until_interrupted(host)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Callable, Iterator
 
-from tui.demo.http_sim import HttpSimulator, _ClientGone
+from tui.demo.http_sim import HttpSimulator, _ClientGone, serve_until_interrupted
 from tui.demo.reasoning_sim import (Continuation, answer_after, chat_continuation, generation_limit,
                                     long_thinker_reply, looping_reply, parse_raw_prompt, prompt_token_count)
 
@@ -966,11 +966,7 @@ def main() -> None:
     sim.context_shift = not args.no_context_shift
     sim.start()
     print(f"simulated Ollama listening on {sim.url}", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        sim.stop()
+    serve_until_interrupted(sim)
 
 
 if __name__ == "__main__":
