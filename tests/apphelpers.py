@@ -102,3 +102,21 @@ def unsafe_output(app: App[Any]) -> list[str]:
             if click and "simulate_key" not in click and "command_palette" not in click:
                 found.append(f"click runs {click!r}")
     return found
+
+
+async def open_compare(pilot: Pilot, models: list[str], gpu_reader: Callable[[], Any]) -> Any:
+    """The compare view over the connected server, with exactly `models` ticked; its GPU from `gpu_reader`."""
+    from textual.widgets import SelectionList
+
+    from tui.screens.compare import CompareScreen
+
+    await wait_connected(pilot)
+    screen = CompareScreen("deepseek-r1:7b", gpu_reader=gpu_reader)
+    await pilot.app.push_screen(screen)
+    await wait_for(pilot, lambda: bool(screen.installed))
+    selection = screen.query_one("#compare-models", SelectionList)
+    selection.deselect_all()
+    for model in models:
+        selection.select(model)
+    await pilot.pause()
+    return screen

@@ -6,9 +6,9 @@ from typing import Callable, Iterator
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, Select, SelectionList
+from textual.widgets import Input, Select
 
-from tests.apphelpers import make_app, screen_text, wait_connected, wait_for
+from tests.apphelpers import make_app, open_compare as open_compare_with, screen_text, wait_for
 from tests.fake_nvml import GIB, FakeGpu, FakeNvml
 from tui.core.conversation import TurnState
 from tui.core.hardware import GpuSnapshot, NvmlReader
@@ -41,15 +41,7 @@ def csim(sim: SimulatedOllama) -> Iterator[SimulatedOllama]:
 
 
 async def open_compare(pilot: Pilot, models: list[str] = MODELS) -> CompareScreen:
-    await wait_connected(pilot)
-    screen = CompareScreen("deepseek-r1:7b", gpu_reader=READERS[pilot.app.backend.url])
-    await pilot.app.push_screen(screen)
-    await wait_for(pilot, lambda: bool(screen.installed))
-    selection = screen.query_one("#compare-models", SelectionList)
-    selection.deselect_all()
-    for model in models:
-        selection.select(model)
-    await pilot.pause()
+    screen: CompareScreen = await open_compare_with(pilot, models, READERS[pilot.app.backend.url])
     return screen
 
 

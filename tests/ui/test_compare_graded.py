@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Input, Select, SelectionList
+from textual.widgets import Input, Select
 
-from tests.apphelpers import make_app, screen_text, wait_connected, wait_for
+from tests.apphelpers import make_app, open_compare as open_compare_with, screen_text, wait_for
 from tui.core.store import HistoryStore
 from tui.demo import SimulatedOllama
 from tui.demo.answers import AnswerMode
@@ -21,15 +21,7 @@ def answering(sim: SimulatedOllama) -> SimulatedOllama:
 
 
 async def open_compare(pilot, models: list[str]) -> CompareScreen:  # type: ignore[no-untyped-def]
-    await wait_connected(pilot)
-    screen = CompareScreen("deepseek-r1:7b", gpu_reader=lambda: ([], None))
-    await pilot.app.push_screen(screen)
-    await wait_for(pilot, lambda: bool(screen.installed))
-    selection = screen.query_one("#compare-models", SelectionList)
-    selection.deselect_all()
-    for model in models:
-        selection.select(model)
-    await pilot.pause()
+    screen: CompareScreen = await open_compare_with(pilot, models, lambda: ([], None))
     return screen
 
 
