@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from textual import events, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header
@@ -30,6 +29,7 @@ from tui.core.session import stream_turn
 from tui.keymap import (CHAT_BINDINGS, FOCUSED_TURN_BINDINGS, PROMPT_BINDINGS, PROMPT_KEYS, SCROLL_BINDINGS,
                         SCROLL_KEYS, TEXTUAL_KEYS)
 from tui.screens.chat_turns import TurnActions
+from tui.widgets.backdrop import Backdrop, BackdropHorizontal, BackdropVertical
 from tui.widgets.conversation import ConversationScroll, Welcome
 from tui.widgets.hardware_panel import HardwarePanel
 from tui.widgets.prompt import PromptArea
@@ -47,7 +47,7 @@ SMALL_TERMINAL_ROWS = 30
 PANEL_MIN_WIDTH = 140  # narrower: the panel becomes a short strip, so the chat keeps its width
 
 
-class ChatScreen(TurnActions, Screen[None]):
+class ChatScreen(TurnActions, Backdrop, Screen[None]):
     BINDINGS = [*CHAT_BINDINGS, *SCROLL_BINDINGS]
     HELP_BINDINGS = [*PROMPT_BINDINGS, *PROMPT_KEYS, *CHAT_BINDINGS, *SCROLL_BINDINGS, *FOCUSED_TURN_BINDINGS,
                      *SCROLL_KEYS, *TEXTUAL_KEYS]
@@ -75,8 +75,8 @@ class ChatScreen(TurnActions, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
-        with Horizontal(id="body"):
-            with Vertical(id="chat-column"):
+        with BackdropHorizontal(id="body"):
+            with BackdropVertical(id="chat-column"):
                 yield StatusLine(id="status")
                 with ConversationScroll(id="conversation"):
                     yield Welcome()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Callable
 
 from textual import events
-from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
@@ -13,6 +12,7 @@ from textual.widgets import Static
 from tui.core.conversation import Conversation, turns_to_summarise
 from tui.core.metrics import TokenMeter
 from tui.keymap import CHAT_BINDINGS, PROMPT_BINDINGS, documented, key_label
+from tui.widgets.backdrop import BackdropVerticalScroll
 from tui.widgets.markdown_render import estimated_rows
 from tui.widgets.turn import TurnView, reasoning_dwarfs_answer
 
@@ -40,7 +40,7 @@ class Welcome(Static):
         super().__init__(welcome_text(), id="welcome")
 
 
-class ConversationScroll(VerticalScroll):
+class ConversationScroll(BackdropVerticalScroll):
     """The chat's scroller; says when its size changes (a terminal resize, the panel shown or hidden),
     so that a streaming turn's live panes can be sized to it again."""
 

@@ -26,6 +26,7 @@ from tui.core.sanitize import inert
 from tui.core.turn_marks import LOOP_TEXT, context_line, turn_marks
 from tui.keymap import FOCUSED_TURN_BINDINGS
 from tui.widgets.answer import AnswerMarkdown
+from tui.widgets.backdrop import Backdrop, BackdropHorizontal, BackdropVertical
 from tui.widgets.markdown_render import estimated_rows
 from tui.widgets.stream_text import StreamingText
 
@@ -66,7 +67,7 @@ def shown_error(error: str) -> str:
     return error.replace("send the prompt again", "press Ctrl+R to retry")
 
 
-class TurnView(Vertical, can_focus=True):
+class TurnView(Backdrop, Vertical, can_focus=True):
     """A turn as the user sees it. The chat screen feeds it deltas and flushes it once per frame.
 
     Folding changes inline styles of a few widgets rather than a CSS class on
@@ -79,6 +80,10 @@ class TurnView(Vertical, can_focus=True):
     .turn {
         height: auto;
         margin: 1 0 0 0;
+    }
+
+    .turn .turn-head, .turn .turn-foot {
+        height: auto;
     }
 
     .turn .prompt {
@@ -222,13 +227,21 @@ class TurnView(Vertical, can_focus=True):
             yield from self._full_widgets()
 
     def _full_widgets(self) -> list[Widget]:
+        # The lines above and below the panes sit in blank holders of their own, so that a frame that
+        # changes the panes does not render them again (see `tui.widgets.backdrop`).
         return [
-            Static(Content.assemble(("You ", "bold $accent"), inert(self.turn.prompt)), classes="prompt"),
-            Static(self._model_label(), classes="model-label"),
+            BackdropVertical(
+                Static(Content.assemble(("You ", "bold $accent"), inert(self.turn.prompt)), classes="prompt"),
+                Static(self._model_label(), classes="model-label"),
+                classes="turn-head",
+            ),
             self._panes(),
-            Static("", classes="turn-error"),
-            self._marks_widget(),
-            Static("", classes="turn-stats"),
+            BackdropVertical(
+                Static("", classes="turn-error"),
+                self._marks_widget(),
+                Static("", classes="turn-stats"),
+                classes="turn-foot",
+            ),
         ]
 
     def _marks_widget(self) -> Static:
@@ -252,13 +265,13 @@ class TurnView(Vertical, can_focus=True):
         await self.expand()
 
     def _panes(self) -> Horizontal:
-        return Horizontal(
+        return BackdropHorizontal(
             Vertical(
                 ReasoningHeader(self._header_text(), classes="reasoning-header"),
                 ReasoningText(classes="reasoning-body"),
                 classes="reasoning-pane",
             ),
-            Vertical(
+            BackdropVertical(
                 Static(Content.styled("Answer", "bold"), classes="answer-title"),
                 Static(Content.styled("waiting for the model…", "dim italic"), classes="answer-placeholder"),
                 AnswerMarkdown(classes="answer answer-body"),
