@@ -74,15 +74,21 @@ class ChatScreen(TurnActions, Backdrop, Screen[None]):
         return self.recorder.conversation_id
 
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=False)
+        # The bars, the status line and the prompt sit in blank holders of their own, so that a frame
+        # that changes the conversation does not render them again (see `tui.widgets.backdrop`).
+        with BackdropVertical(id="top-bar"):
+            yield Header(show_clock=False)
         with BackdropHorizontal(id="body"):
             with BackdropVertical(id="chat-column"):
-                yield StatusLine(id="status")
+                with BackdropVertical(id="status-holder"):
+                    yield StatusLine(id="status")
                 with ConversationScroll(id="conversation"):
                     yield Welcome()
-                yield PromptArea(id="prompt")
+                with BackdropVertical(id="prompt-holder"):
+                    yield PromptArea(id="prompt")
             yield HardwarePanel(id="hardware")
-        yield Footer()
+        with BackdropVertical(id="bottom-bar"):
+            yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(ConversationScroll).anchor()

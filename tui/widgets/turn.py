@@ -82,7 +82,7 @@ class TurnView(Backdrop, Vertical, can_focus=True):
         margin: 1 0 0 0;
     }
 
-    .turn .turn-head, .turn .turn-foot {
+    .turn .turn-head, .turn .turn-foot, .turn .answer-head {
         height: auto;
     }
 
@@ -272,8 +272,11 @@ class TurnView(Backdrop, Vertical, can_focus=True):
                 classes="reasoning-pane",
             ),
             BackdropVertical(
-                Static(Content.styled("Answer", "bold"), classes="answer-title"),
-                Static(Content.styled("waiting for the model…", "dim italic"), classes="answer-placeholder"),
+                BackdropVertical(
+                    Static(Content.styled("Answer", "bold"), classes="answer-title"),
+                    Static(Content.styled("waiting for the model…", "dim italic"), classes="answer-placeholder"),
+                    classes="answer-head",
+                ),
                 AnswerMarkdown(classes="answer answer-body"),
                 classes="answer-pane",
             ),
