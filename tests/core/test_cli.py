@@ -20,6 +20,16 @@ def test_version_prints_the_version() -> None:
     assert result.stdout.strip() == f"r1tui {__version__}"
 
 
+def test_version_and_help_load_no_client_or_ui_library() -> None:
+    """`r1tui --version` / `--help` over SSH answer at once: the command line names the engines and
+    builds every subcommand's options without importing the HTTP clients or Textual (~0.4 s)."""
+    probe = ("import sys; from tui.cli import build_parser; build_parser(); "
+             "print(sorted(m for m in ('httpx', 'ollama', 'openai', 'textual', 'rich') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
 def test_help_lists_the_options_and_subcommands() -> None:
     from tui.cli import command_modules
 

@@ -31,7 +31,7 @@ def add_host_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def add_engine_argument(parser: argparse.ArgumentParser) -> None:
-    from tui.core.engines import ENGINE_CHOICES
+    from tui.core.engine_names import ENGINE_CHOICES
 
     parser.add_argument(
         "--engine", default=argparse.SUPPRESS, choices=ENGINE_CHOICES,

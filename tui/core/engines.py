@@ -28,16 +28,13 @@ from tui.core.backend import (
     StreamDone,
     normalize_host,
 )
+from tui.core.engine_names import AUTO, ENGINE_CHOICES, ENGINES, OPENAI_ENGINES
 from tui.core.metrics import GenerationStats
 from tui.core.transport import GuardedTransport, authorization_of
 
 __all__ = ["AUTO", "ENGINES", "ENGINE_CHOICES", "OPENAI_ENGINES", "Backend", "EngineInfo", "detect_engine",
            "engine_label", "make_backend", "make_backend_async"]
 
-AUTO = "auto"
-ENGINES = ("ollama", "vllm", "sglang", "llama.cpp")
-OPENAI_ENGINES = ("vllm", "sglang", "llama.cpp", "openai")  # "openai": any other OpenAI-compatible server
-ENGINE_CHOICES = (AUTO, *ENGINES, "openai")
 _LABELS = {"ollama": "Ollama", "vllm": "vLLM", "sglang": "SGLang", "llama.cpp": "llama.cpp",
            "openai": "OpenAI-compatible"}
 DETECT_TIMEOUT = 4.0

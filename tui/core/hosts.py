@@ -106,7 +106,7 @@ def _token(value: Any) -> str:
 
 
 def _engine(value: Any) -> str:
-    from tui.core.engines import ENGINE_CHOICES
+    from tui.core.engine_names import ENGINE_CHOICES
 
     if isinstance(value, str) and value.strip().lower() in ENGINE_CHOICES:
         return value.strip().lower()
