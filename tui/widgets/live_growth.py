@@ -179,9 +179,7 @@ class LiveWindow:
         reserved below it, so its last row sits at the bottom of the window."""
         if self.live and self.following:
             self.reserve.set_viewport(0)  # exact from here on: a timer still pending cannot reserve again
-            top = max(0, self._text_rows() - self._window_height())
-            if top != self.top:
-                self.top = top
+            if self._move_window():  # with nothing reserved, the last row at the bottom
                 self.refresh()  # type: ignore[attr-defined]
 
     def show_rows(self, first: int, end: int) -> None:
