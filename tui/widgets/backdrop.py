@@ -26,7 +26,8 @@ class Backdrop:
     def BLANK(self) -> bool:  # noqa: N802 - Textual's own name for the switch
         # ANSIToTruecolor maps ANSI colours only; a theme's backgrounds are not ANSI unless
         # the theme is an ANSI one, and then that filter is off.
-        return all(isinstance(line_filter, ANSIToTruecolor) for line_filter in self.app.get_line_filters())  # type: ignore[attr-defined]
+        # The same filters a full render of this widget would apply (`Widget.get_line_filters`).
+        return all(isinstance(line_filter, ANSIToTruecolor) for line_filter in self.get_line_filters())  # type: ignore[attr-defined]
 
 
 class BackdropHorizontal(Backdrop, Horizontal):
