@@ -39,19 +39,12 @@ async def settled_cells(pilot) -> list[list[tuple[str, object, object]]]:
     raise AssertionError("the screen never settled")
 
 
-@pytest.fixture
-def sim_for_backdrop():
-    server = SimulatedOllama(rate=0.0, reply=REPLY)
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
-async def test_blank_containers_look_as_a_full_render_would(sim_for_backdrop: SimulatedOllama, size) -> None:
+async def test_blank_containers_look_as_a_full_render_would(sim: SimulatedOllama, size) -> None:
     """A focused turn (its tinted background), the panes, the chat column and the screen: the same cells either way.
     A container given a border or content of its own would lose it when drawn blank: this fails then."""
-    app = make_app(sim_for_backdrop.url)
+    sim.reply = REPLY
+    app = make_app(sim.url)
     async with app.run_test(size=size) as pilot:
         await wait_connected(pilot)
         await send_and_wait(pilot, "What is two and two?")
@@ -67,10 +60,10 @@ async def test_blank_containers_look_as_a_full_render_would(sim_for_backdrop: Si
         assert drawn_blank == drawn_in_full
 
 
-async def test_no_color_draws_containers_through_the_filters(sim_for_backdrop: SimulatedOllama, monkeypatch) -> None:
+async def test_no_color_draws_containers_through_the_filters(sim: SimulatedOllama, monkeypatch) -> None:
     """NO_COLOR: the monochrome filter must reach the containers' backgrounds too, so they are not drawn blank."""
     monkeypatch.setenv("NO_COLOR", "1")
-    app = make_app(sim_for_backdrop.url)
+    app = make_app(sim.url)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_connected(pilot)
         backdrops = [node for node in app.screen.walk_children() if isinstance(node, Backdrop)]
