@@ -53,7 +53,9 @@ _SEPARATORS = {
     "\u2028".encode(): b"\\u2028",
     "\u2029".encode(): b"\\u2029",
 }
-_LEADS = (b"\xc2", b"\xe2", b"\xe2\x80")  # byte prefixes of the sequences above, held over a chunk boundary
+# Byte prefixes of the sequences above, held over a chunk boundary. Each ends in a different byte,
+# so a chunk ends with one of them at most: the order they are tried in does not matter.
+_LEADS = (b"\xc2", b"\xe2", b"\xe2\x80")
 # The longest the body's consumer keeps the event loop before a turn for keys, timers and frames.
 TURN_SECONDS = 0.005
 # Caught up with a trickling stream, the body reads again only after this long (under a frame's 67 ms).
@@ -95,7 +97,7 @@ class _EscapingStream(httpx.AsyncByteStream):
                 turn_ends = clock() + TURN_SECONDS
             data = held + chunk
             held = b""
-            for lead in sorted(_LEADS, key=len, reverse=True):
+            for lead in _LEADS:
                 if data.endswith(lead):
                     data, held = data[: -len(lead)], lead
                     break
