@@ -549,3 +549,23 @@ async def test_the_panel_speed_sparkline_gets_a_point_each_tick_while_streaming(
         meter = app.screen.query(TurnView).last().meter
         seconds = meter.finished_at - meter.sent_at
         assert len(meter.rate_history) >= int(seconds / 0.5) - 1 >= 1  # one per 0.5 s tick
+
+
+async def test_the_panel_s_gpu_figures_keep_changing_while_a_turn_streams(sim: SimulatedOllama) -> None:
+    """While a turn streams, the hardware figures are drawn at the stream's ticks: they must still be drawn."""
+    from tests.fake_nvml import FakeGpu, FakeNvml
+
+    sim.reply, sim.rate = Reply(reasoning="step " * 150, answer="done " * 50), 40.0
+    card = FakeGpu(utilization=11)
+    app = make_app(sim.url, show_panel=True, nvml=FakeNvml([card]), sample_interval=0.2)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_connected(pilot)
+        await wait_for_text(pilot, "util 11%")
+        await type_and_send(pilot, "q")
+        turns = app.screen.conversation.turns
+        await wait_for(pilot, lambda: bool(turns) and bool(turns[-1].reasoning))
+        card.utilization = 93
+        await wait_for_text(pilot, "util 93%", timeout=5)
+        assert turns[-1].state is TurnState.STREAMING  # drawn while the stream runs, not only after it
+        await wait_turn_finished(pilot, timeout=30)
+
