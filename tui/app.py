@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from tui.core.store import HistoryStore
     from tui.screens.picker import MachineFigures
 
+# The code lexers are built this long after start-up: after the first frame and the first calls to the server.
+WARM_AFTER_SECONDS = 1.0
+
 
 class R1App(App[None]):
     CSS_PATH = "app.tcss"
@@ -119,6 +122,13 @@ class R1App(App[None]):
         self.set_interval(5.0, self.refresh_loaded)
         self.set_interval(2.0, self.refresh_engine_load)
         self.connect()
+        self.set_timer(WARM_AFTER_SECONDS, self._warm_code_highlighting)
+
+    def _warm_code_highlighting(self) -> None:
+        """The code lexers built in a thread while the app is idle, not at the first code block."""
+        from tui.widgets.markdown_render import warm_lexers
+
+        self.run_worker(warm_lexers, thread=True, group="warm", exit_on_error=False)
 
     _theme_ready = False
 
