@@ -79,7 +79,7 @@ class ChatScreen(TurnActions, Backdrop, Screen[None]):
         return self.recorder.conversation_id
 
     def compose(self) -> ComposeResult:
-        # The bars, the status line and the prompt sit in blank holders of their own, so that a frame
+        # The bars, the status line, the prompt and the panel sit in blank holders of their own, so that a frame
         # that changes the conversation does not render them again (see `tui.widgets.backdrop`).
         with BackdropVertical(id="top-bar"):
             yield Header(show_clock=False)
@@ -91,7 +91,8 @@ class ChatScreen(TurnActions, Backdrop, Screen[None]):
                     yield Welcome()
                 with BackdropVertical(id="prompt-holder"):
                     yield PromptArea(id="prompt")
-            yield HardwarePanel(id="hardware")
+            with BackdropVertical(id="panel-holder"):
+                yield HardwarePanel(id="hardware")
         with BackdropVertical(id="bottom-bar"):
             yield Footer()
 
@@ -112,6 +113,7 @@ class ChatScreen(TurnActions, Backdrop, Screen[None]):
     def on_resize(self, event: events.Resize) -> None:
         panel = self.query_one(HardwarePanel)
         panel.compact = event.size.width < PANEL_MIN_WIDTH
+        self.query_one("#panel-holder").set_class(panel.compact, "-compact")
         if self._panel_choice is None:
             # On a small terminal the chat needs the rows; F2 shows the panel anyway.
             panel.display = self.app.settings.show_panel and event.size.height >= SMALL_TERMINAL_ROWS
