@@ -70,3 +70,45 @@ async def test_no_color_draws_containers_through_the_filters(sim: SimulatedOllam
         assert backdrops and not any(node.BLANK for node in backdrops)
         colours = {cell[1] for row in cells(app) for cell in row if cell[1] is not None}
         assert all(colour.triplet is None or len(set(colour.triplet)) == 1 for colour in colours), colours
+
+
+async def test_a_frame_that_changes_the_answer_leaves_the_lines_around_it_alone(sim: SimulatedOllama) -> None:
+    """The header, footer, status line, prompt and panel sit in holders: streaming does not render them again.
+
+    Counted, not timed: while the answer streams for a second, the answer is drawn many times and each
+    of the others only when it changes itself (the panel: its figures, every 0.5 s and 1 s), or in the
+    odd frame that also changes something beside it.
+    """
+    from collections import Counter
+
+    from textual.widget import Widget
+    from textual.widgets import Footer, Header
+
+    from tests.apphelpers import type_and_send, wait_for, wait_turn_finished
+    from tui.widgets.answer import AnswerMarkdown
+    from tui.widgets.hardware_panel import HardwarePanel
+    from tui.widgets.prompt import PromptArea
+    from tui.widgets.status_line import StatusLine
+
+    sim.reply, sim.rate = Reply(reasoning="A thought.", answer="word " * 400), 100.0
+    app = make_app(sim.url, show_panel=True)
+    counts: Counter[type] = Counter()
+    real_render_lines = Widget.render_lines
+
+    def counted(self: Widget, crop):  # type: ignore[no-untyped-def]
+        counts[type(self)] += 1
+        return real_render_lines(self, crop)
+
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_connected(pilot)
+        await type_and_send(pilot, "q")
+        turns = app.screen.conversation.turns
+        await wait_for(pilot, lambda: bool(turns) and len(turns[-1].answer) > 20)
+        with patch.object(Widget, "render_lines", counted):
+            await pilot.pause(1.0)
+        answer_frames = counts[AnswerMarkdown]
+        assert answer_frames >= 10, counts
+        for kind in (Header, Footer, StatusLine, PromptArea, HardwarePanel):  # their own updates at most
+            assert counts[kind] <= answer_frames // 2, (kind, counts)
+        await pilot.press("escape")
+        await wait_turn_finished(pilot)
