@@ -5,15 +5,12 @@ also records it in history (`tui.core.recorder`); the connection, the chosen mod
 and the services belong to the app (`tui.app.R1App`), whose reactives this screen
 watches. Stream chunks are queued on the turn view and flushed on a clock (FRAME_SECONDS),
 whatever the token rate: a slow stream shows each token at once, a fast one looks as smooth,
-and the work per frame does not grow with the rate (see benchmarks/PROFILE.md). While a turn
-streams, that clock is the only one that changes the screen: the panel's speed and hardware
-figures are drawn at its ticks, in the frame the text is in, not in frames of their own.
+and the work per frame does not grow with the rate (see benchmarks/PROFILE.md).
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import TYPE_CHECKING
 
 from textual import events, work
@@ -65,8 +62,6 @@ class ChatScreen(TurnActions, Backdrop, Screen[None]):
         self._chat_worker: Worker[None] | None = None
         self._streaming_view: TurnView | None = None
         self._stream_timers: list[Timer] = []
-        self._speed_due = 0.0  # while streaming: when the panel's speed is drawn next (a flush does it)
-        self._hardware_due = False  # while streaming: a hardware snapshot waits for the next flush
         self._panel_choice: bool | None = None  # set once the user toggles the panel
 
     def _new_recorder(self, conversation_id: int | None = None) -> HistoryRecorder:
@@ -119,12 +114,6 @@ class ChatScreen(TurnActions, Backdrop, Screen[None]):
             panel.display = self.app.settings.show_panel and event.size.height >= SMALL_TERMINAL_ROWS
 
     def _show_hardware(self) -> None:
-        if self._streaming_view is not None:
-            self._hardware_due = True  # drawn with the next frame of text (see _flush)
-            return
-        self._draw_hardware()
-
-    def _draw_hardware(self) -> None:
         sampler = self.app.sampler
         if sampler is not None and sampler.latest is not None:
             self.query_one(HardwarePanel).show_hardware(sampler.latest)
@@ -185,9 +174,10 @@ class ChatScreen(TurnActions, Backdrop, Screen[None]):
         conversation.anchor()
         self.call_later(self._summarise_old_turns)
         self._streaming_view = view
-        self.query_one(HardwarePanel).show_speed(meter, streaming=True)
-        self._speed_due = time.monotonic() + SPEED_REFRESH_SECONDS
-        self._stream_timers = [self.set_interval(FRAME_SECONDS, self._flush)]
+        panel = self.query_one(HardwarePanel)
+        panel.show_speed(meter, streaming=True)
+        self._stream_timers = [self.set_interval(FRAME_SECONDS, self._flush),
+                        self.set_interval(SPEED_REFRESH_SECONDS, lambda: self._show_speed(view, panel))]
         self._chat_worker = self.stream(turn, view)
         self.app.remember_model(turn.model)
 
@@ -216,24 +206,9 @@ class ChatScreen(TurnActions, Backdrop, Screen[None]):
                 await views[index].summarise()
 
     async def _flush(self) -> None:
-        """One tick of the stream's clock: the queued text, and the panel's figures when they are due.
-
-        Everything changes at the tick, so Textual draws it all in one frame: a figure drawn by a timer
-        of its own costs a frame of its own (the compositor's work, whatever it redraws).
-        """
         view = self._streaming_view
-        if view is None:
-            return
-        now = time.monotonic()
-        if now >= self._speed_due:  # every SPEED_REFRESH_SECONDS on average: a sparkline point each
-            self._speed_due += SPEED_REFRESH_SECONDS
-            if self._speed_due < now:  # a tick came late (a long frame): no burst of points to catch up
-                self._speed_due = now + SPEED_REFRESH_SECONDS
-            self._show_speed(view, self.query_one(HardwarePanel))
-        if self._hardware_due:
-            self._hardware_due = False
-            self._draw_hardware()
-        await view.flush()
+        if view is not None:
+            await view.flush()
 
     @work(exclusive=True, group="chat")
     async def stream(self, turn: Turn, view: TurnView) -> None:
@@ -263,9 +238,6 @@ class ChatScreen(TurnActions, Backdrop, Screen[None]):
         for timer in self._stream_timers:
             timer.stop()
         self._stream_timers = []
-        if self._hardware_due:
-            self._hardware_due = False
-            self._draw_hardware()
         self.query_one(HardwarePanel).show_speed(view.meter, streaming=False)
         self.app.refresh_loaded()  # the first prompt loads the model: show it now, not in 5 s
 
