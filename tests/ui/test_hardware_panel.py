@@ -499,3 +499,23 @@ async def test_polling_the_loaded_models_redraws_the_panel_not_the_whole_screen(
             app.refresh_loaded()
             await pilot.pause(0.2)
         assert whole_screen == []
+
+
+def test_while_streaming_the_speed_section_keeps_one_height_from_the_first_tick_to_the_last() -> None:
+    """A change of height lays out the whole screen, the streaming chat included: twice a second it must not."""
+    from tui.widgets.hardware_panel import speed_section
+
+    clock = FakeClock()
+    meter = TokenMeter(clock=clock)
+    heights = [speed_section(meter, streaming=True, compact=False).plain.count("\n")]  # waiting for the first token
+    clock.now = 0.5
+    meter.record(reasoning=True, answer=False)
+    heights.append(speed_section(meter, streaming=True, compact=False).plain.count("\n"))  # the first token
+    for _ in range(40):
+        clock.now += 0.04
+        meter.record(reasoning=False, answer=True)
+    meter.sample_rate()
+    shown = speed_section(meter, streaming=True, compact=False).plain
+    heights.append(shown.count("\n"))  # thinking over, the rate's history drawn
+    assert "tok/s over the turn (peak" in shown and "1 reasoning + 40 answer tokens" in shown
+    assert len(set(heights)) == 1, heights

@@ -311,15 +311,22 @@ def speed_section(meter: TokenMeter | None, streaming: bool, compact: bool) -> C
         timing.append(f"{'thinking' if meter.thinking and streaming else 'thought'} {meter.think_seconds:.1f} s")
     if compact:
         return Content(" · ").join([headline, *(Content(part) for part in rates + timing)])
-    details = [" · ".join(group) for group in (rates, timing) if group]
-    if meter.reasoning_tokens or meter.answer_tokens:
+    # While streaming, every line has its place from the start (what is not known yet is a dim
+    # placeholder): the section is redrawn twice a second and keeps its height, and a change of
+    # height would lay out the whole screen, the streaming conversation included.
+    details: list[Content | str] = [" · ".join(group) for group in (rates, timing) if group]
+    if streaming and not timing:
+        details.append(Content.styled("first token …", "dim"))
+    if meter.reasoning_tokens or meter.answer_tokens or streaming:
         details.append(f"{meter.reasoning_tokens} reasoning + {meter.answer_tokens} answer tokens")
-    lines: list[Content | str] = [_title(title), Content(" ") + headline, *(" " + d for d in details)]
+    lines: list[Content | str] = [_title(title), Content(" ") + headline, *(Content(" ") + d for d in details)]
     history = meter.rate_history
     if history and max(history) > 0:
         peak = max(history)
         lines.append(Content.styled(f" tok/s over the turn (peak {format_rate(peak)})", "dim"))
         lines.append(Content.styled(" " + spark(history, SPARK_WIDTH, peak, statistics.fmean), "$accent"))
+    elif streaming:
+        lines += [Content.styled(" tok/s over the turn", "dim"), Content(" ")]
     return _lines(lines)
 
 
