@@ -160,3 +160,17 @@ async def test_f6_on_a_server_running_elsewhere_shows_what_is_known(sim, monkeyp
         shown = screen_text(app)
         assert "not installed" not in shown and "not started by r1tui" in shown and "0.12.6" in shown
         assert sim.url in shown and "deepseek-r1:7b (100% GPU)" in shown
+
+
+async def test_a_check_that_finishes_while_the_app_closes_is_dropped_quietly(started) -> None:
+    """Closing the app tears the screen's widgets down while a status check may still be in flight:
+    its result has nowhere to go, and must not fail the app on the way out."""
+    app = Host(lambda: RuntimeScreen(started))
+    async with app.run_test(size=(110, 40)) as pilot:
+        await wait_for(pilot, lambda: "0.12.6" in screen_text(app))
+        screen = app.screen
+        await screen.query_one("#runtime-log").parent.remove_children()  # as the app's shutdown does
+        screen.refresh_status()
+        await wait_for(pilot, lambda: not screen.workers or all(w.is_finished for w in screen.workers))
+        await pilot.pause()
+    assert app.return_code in (0, None)

@@ -117,7 +117,9 @@ class RuntimeScreen(Dialog[None]):
             self._show(await self.runtime.check())
 
     def _show(self, status: RuntimeStatus) -> None:
-        if not self.is_attached:  # a check finished after the screen was closed
+        # A check can finish after the screen was closed, or while the app is closing and its
+        # widgets are already gone: there is nothing left to show it in.
+        if not self.is_attached or not self.query("#runtime-log"):
             return
         self.query_one("#runtime-summary", Static).update(summary(status, self.loaded()))
         self.query_one("#runtime-env", Static).update(env_text(status.env))
