@@ -75,8 +75,8 @@ async def test_no_color_draws_containers_through_the_filters(sim: SimulatedOllam
 async def test_a_frame_that_changes_the_answer_leaves_the_lines_around_it_alone(sim: SimulatedOllama) -> None:
     """The header, footer, status line, prompt and panel sit in holders: streaming does not render them again.
 
-    Counted, not timed: while the answer streams for a second, the answer is drawn many times and each
-    of the others only when it changes itself (the panel: its figures, every 0.5 s and 1 s), or in the
+    Counted, not timed: while the answer is drawn fifteen times, each of the others is drawn only when it
+    changes itself (the panel: its figures, every 0.5 s and 1 s), or in the
     odd frame that also changes something beside it.
     """
     from collections import Counter
@@ -105,10 +105,10 @@ async def test_a_frame_that_changes_the_answer_leaves_the_lines_around_it_alone(
         turns = app.screen.conversation.turns
         await wait_for(pilot, lambda: bool(turns) and len(turns[-1].answer) > 20)
         with patch.object(Widget, "render_lines", counted):
-            await pilot.pause(1.0)
+            # Frames, not seconds: a busy machine draws fewer of them in a second, the panel's clock does not slow.
+            await wait_for(pilot, lambda: counts[AnswerMarkdown] >= 15, timeout=15)
         answer_frames = counts[AnswerMarkdown]
-        assert answer_frames >= 10, counts
         for kind in (Header, Footer, StatusLine, PromptArea, HardwarePanel):  # their own updates at most
-            assert counts[kind] <= answer_frames // 2, (kind, counts)
+            assert counts[kind] <= answer_frames * 2 // 3, (kind, counts)
         await pilot.press("escape")
         await wait_turn_finished(pilot)
