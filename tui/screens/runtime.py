@@ -15,6 +15,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.content import Content
 from textual.widgets import Footer, Log, Static
 
@@ -117,19 +118,22 @@ class RuntimeScreen(Dialog[None]):
             self._show(await self.runtime.check())
 
     def _show(self, status: RuntimeStatus) -> None:
-        # A check can finish after the screen was closed, or while the app is closing and its
-        # widgets are already gone: there is nothing left to show it in.
-        if not self.is_attached or not self.query("#runtime-log"):
+        if not self.is_attached:  # a check finished after the screen was closed
             return
-        self.query_one("#runtime-summary", Static).update(summary(status, self.loaded()))
-        self.query_one("#runtime-env", Static).update(env_text(status.env))
-        self._show_log(self.runtime.log_tail(LOG_LINES))
+        try:
+            summary_line = self.query_one("#runtime-summary", Static)
+            env_line = self.query_one("#runtime-env", Static)
+            log = self.query_one("#runtime-log", Log)
+        except NoMatches:  # or while the app is closing, its widgets already gone: nothing to show it in
+            return
+        summary_line.update(summary(status, self.loaded()))
+        env_line.update(env_text(status.env))
+        self._show_log(log, self.runtime.log_tail(LOG_LINES))
 
-    def _show_log(self, lines: list[str]) -> None:
+    def _show_log(self, log: Log, lines: list[str]) -> None:
         if lines == self._shown_log:
             return
         self._shown_log = lines
-        log = self.query_one("#runtime-log", Log)
         log.clear()
         log.write_lines([inert(line) for line in lines])
 
