@@ -220,3 +220,23 @@ async def test_a_fast_stream_reaches_the_screen_many_times_a_second(sim: Simulat
         assert len(frames) >= 3.0 * 8, len(frames)  # 15 a second when the loop keeps up; 3 a second before
         await pilot.press("escape")
         await wait_turn_finished(pilot)
+
+
+async def test_the_answer_s_first_line_takes_the_placeholder_s_row(sim: SimulatedOllama) -> None:
+    """"the model is thinking…" sits where the answer will begin: the first words replace it in place,
+    and nothing on screen moves (hiding a line above the answer used to shift it, a layout mid-stream)."""
+    from tui.widgets.answer import AnswerMarkdown
+
+    reply = Reply("Let me think it through. " * 20, "The result is forty-two.\n\n" + "More words follow. " * 200)
+    async with streaming(sim, reply, "think, then answer", rate=80.0) as (app, pilot):
+        await wait_for(pilot, lambda: "the model is thinking…" in screen_text(app))
+        answer = app.screen.query(TurnView).last().query_one(AnswerMarkdown)
+        before = answer.region
+        lines = screen_text(app).splitlines()
+        row = next(y for y, line in enumerate(lines) if "the model is thinking…" in line)
+        await wait_for(pilot, lambda: "The result is forty-two." in screen_text(app), timeout=30)
+        assert answer.region == before
+        assert "The result is forty-two." in screen_text(app).splitlines()[row]
+        assert "the model is thinking" not in screen_text(app)
+        await pilot.press("escape")
+        await wait_turn_finished(pilot)

@@ -108,7 +108,7 @@ class AnswerMarkdown(LiveWindow, Widget):
     AnswerMarkdown { height: auto; }
     """
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, placeholder: str | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._settled: list[str] = []
         self._joined: list[bool] = []  # per settled chunk: it continues the one before (a forced cut)
@@ -121,6 +121,7 @@ class AnswerMarkdown(LiveWindow, Widget):
         self._tail_lines: list[Strip] = []
         self._tail_width = -1
         self._width = -1
+        self._placeholder = placeholder  # see set_placeholder
         self.reserve = RowReserve()  # live in a pane: the window jumps ahead of the rows (see live_growth)
 
 
@@ -180,6 +181,25 @@ class AnswerMarkdown(LiveWindow, Widget):
             settle(cut, joined, prefix)
             joined, prefix = True, fence
         self._tail, self._tail_joined, self._tail_prefix = tail[position:], joined, prefix
+
+    def set_placeholder(self, text: str | None) -> None:
+        """A dim line in the answer's place until it has text ("waiting for the model…"); None: none.
+
+        Drawn as this widget's first row rather than by a widget above it: hiding that widget
+        when the answer began changed the pane's rows and laid the whole screen out twice,
+        mid-stream. Here the first text simply takes the row.
+        """
+        if text == self._placeholder:
+            return
+        was_shown = self._placeholder_shown()
+        self._placeholder = text
+        if self._placeholder_shown() != was_shown and not self.live:
+            self.refresh(layout=True)  # a row more or less
+        elif self._placeholder_shown() or was_shown:
+            self.refresh(Region(0, 0, self.size.width, 1))
+
+    def _placeholder_shown(self) -> bool:
+        return bool(self._placeholder) and not self._text_rows()
 
     async def show(self, text: str) -> None:
         """Show a finished answer at once (a resumed conversation)."""
@@ -312,7 +332,7 @@ class AnswerMarkdown(LiveWindow, Widget):
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         self._ensure_rendered(width)
-        return self._text_rows()
+        return self._text_rows() or int(bool(self._placeholder))
 
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width
@@ -322,6 +342,9 @@ class AnswerMarkdown(LiveWindow, Widget):
         marker = self.below_marker(y, width, base)
         if marker is not None:
             return marker
+        if y == 0 and self._placeholder_shown():
+            placeholder = Strip([Segment(self._placeholder or "", Style(dim=True, italic=True))])
+            return placeholder.apply_style(base).crop_extend(0, width, base)
         y = self.window_row(y)
         if rendered is not None and rendered.cut:
             if y == 0:

@@ -274,10 +274,9 @@ class TurnView(Backdrop, Vertical, can_focus=True):
             BackdropVertical(
                 BackdropVertical(
                     Static(Content.styled("Answer", "bold"), classes="answer-title"),
-                    Static(Content.styled("waiting for the model…", "dim italic"), classes="answer-placeholder"),
                     classes="answer-head",
                 ),
-                AnswerMarkdown(classes="answer answer-body"),
+                AnswerMarkdown("waiting for the model…", classes="answer answer-body"),
                 classes="answer-pane",
             ),
             classes="panes",
@@ -379,15 +378,14 @@ class TurnView(Backdrop, Vertical, can_focus=True):
             self.query_one(ReasoningText).append(text)
             if not self._answer_started and self._reasoning_seen and not self._said_thinking:
                 self._said_thinking = True
-                self.query_one(".answer-placeholder", Static).update(
-                    Content.styled("the model is thinking… (Ctrl+G: answer now)", "dim italic"))
+                self.query_one(AnswerMarkdown).set_placeholder("the model is thinking… (Ctrl+G: answer now)")
         if self._pending_answer:
             text = inert("".join(self._pending_answer))
             self._pending_answer.clear()
             if not self._answer_started:
                 self._answer_started = True
                 self.query_one(ReasoningText).close_window()  # its blank reserved rows would stay
-                self.query_one(".answer-placeholder").display = False
+                self.query_one(AnswerMarkdown).set_placeholder(None)
                 self.add_class("-answering")
                 if not self._reasoning_seen:
                     # No reasoning came first (an empty <think></think>): its pane would only take room.
@@ -435,7 +433,7 @@ class TurnView(Backdrop, Vertical, can_focus=True):
         """Show a turn that finished before this view existed (e.g. resumed from history)."""
         self.query_one(ReasoningText).append(inert(self.turn.reasoning))
         if self.turn.answer:
-            self.query_one(".answer-placeholder").display = False
+            self.query_one(AnswerMarkdown).set_placeholder(None)
             await self.query_one(AnswerMarkdown).show(inert(self.turn.answer))
         self._show_outcome()
         self.finished = True
@@ -472,8 +470,7 @@ class TurnView(Backdrop, Vertical, can_focus=True):
         if not turn.reasoning.strip():
             self.query_one(".reasoning-pane").display = False
         if not turn.answer:
-            placeholder = self.query_one(".answer-placeholder", Static)
-            placeholder.update(Content.styled("(no answer)", "dim italic"))
+            self.query_one(AnswerMarkdown).set_placeholder("(no answer)")
         self._update_header()
         error = self.query_one(".turn-error", Static)
         if turn.state is TurnState.FAILED and turn.error:
