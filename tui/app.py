@@ -121,7 +121,7 @@ class R1App(App[None]):
             self.report(message, severity="warning")
         self.set_interval(5.0, self.refresh_loaded)
         self.set_interval(2.0, self.refresh_engine_load)
-        self.connect()
+        self.call_after_refresh(self.connect)  # the first frame first: connecting starts with an import
         self.set_timer(WARM_AFTER_SECONDS, self._warm_code_highlighting)
 
     def _warm_code_highlighting(self) -> None:
@@ -187,6 +187,8 @@ class R1App(App[None]):
         """Reach the server, list its models and pick one; retry with backoff until it answers."""
         self.connected = False
         self._say(f"connecting to {self.backend.url} …", "dim")
+        # The client libraries imported and the clients made in a thread: on the event loop, that froze the screen.
+        await asyncio.to_thread(self.backend.prepare)
         await self._maybe_start_server()
         hint = " · F6: server" if self.runtime is not None and self.runtime.binary else ""
 

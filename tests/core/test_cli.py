@@ -6,6 +6,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from tui import __version__
 from tui.launch import resolve_host
 
@@ -25,6 +27,20 @@ def test_version_and_help_load_no_client_or_ui_library() -> None:
     builds every subcommand's options without importing the HTTP clients or Textual (~0.4 s)."""
     probe = ("import sys; from tui.cli import build_parser; build_parser(); "
              "print(sorted(m for m in ('httpx', 'ollama', 'openai', 'textual', 'rich') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("engine", ["ollama", "vllm"])
+def test_the_tui_starts_drawing_before_the_client_libraries_load(engine: str) -> None:
+    """Everything `r1tui` does before the app draws its first frame leaves out the HTTP and engine
+    clients (httpx, ollama with pydantic, openai): a third of the start-up, which the app now
+    spends in a thread once the screen is up (R1App.connect)."""
+    probe = ("import sys; from tui.app import R1App; "
+             "R1App.run = lambda self, *a, **k: print(sorted(m for m in "
+             "('httpx', 'ollama', 'openai', 'pydantic', 'prometheus_client') if m in sys.modules)); "
+             f"from tui.cli import main; main(['--host', 'http://127.0.0.1:9', '--engine', '{engine}'])")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

@@ -45,3 +45,26 @@ def test_default_stall_timeout_without_a_config(started) -> None:
     assert main(["--host", "http://127.0.0.1:9"]) == 0
     [app] = started
     assert app.backend.client._client.timeout.read == DEFAULT_STALL_TIMEOUT
+
+
+async def test_the_backend_s_clients_are_made_in_a_thread_before_the_first_request(sim) -> None:
+    """Importing the client libraries and making the clients takes a third of a second on a busy
+    machine: the app does it in a thread once its first frame is drawn, not on the event loop."""
+    import threading
+    from unittest.mock import patch
+
+    from tests.apphelpers import make_app, wait_connected
+    from tui.core.backend import OllamaBackend
+
+    made: list[tuple[bool, int]] = []  # (on the main thread, requests the server had seen)
+    real_prepare = OllamaBackend.prepare
+
+    def prepare(self: OllamaBackend) -> None:
+        made.append((threading.current_thread() is threading.main_thread(), len(sim.requests)))
+        real_prepare(self)
+
+    with patch.object(OllamaBackend, "prepare", prepare):
+        app = make_app(sim.url)
+        async with app.run_test() as pilot:
+            await wait_connected(pilot)
+    assert made and made[0] == (False, 0)

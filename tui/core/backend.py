@@ -9,26 +9,43 @@ delivers it (see `tui.core.reasoning`).
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, AsyncIterator
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, AsyncIterator
 from urllib.parse import urlparse, urlsplit
-
-import httpx
-import ollama
 
 from tui.core.metrics import GenerationStats
 from tui.core.r1_template import continuation_prompt, is_deepseek_template, reasoning_prefill
 from tui.core.reasoning import ThinkSplitter
-from tui.core.transport import GuardedTransport, authorization_of
+
+if TYPE_CHECKING:
+    import httpx
+    import ollama
 
 __all__ = ["DEFAULT_STALL_TIMEOUT", "THINK_FIELD_MIN_VERSION", "BackendError", "DescribedCalls", "InstalledModel", "LoadedModel",
-           "ModelDetails", "OllamaBackend", "PullProgress", "StreamDelta", "StreamDone", "describe_error",
-           "is_local_host", "normalize_host", "parse_version"]
+           "ModelDetails", "OllamaBackend", "PullProgress", "StreamDelta", "StreamDone", "client_library",
+           "describe_error", "is_local_host", "normalize_host", "parse_version"]
 
 DEFAULT_STALL_TIMEOUT = 300.0
 THINK_FIELD_MIN_VERSION = (0, 9, 0)
+
+
+def client_library() -> ModuleType:
+    """The official `ollama` package, imported at its first use rather than with this module.
+
+    It and httpx (which it is built on) are imported when a backend first talks to a server,
+    not with this module: with pydantic, which `ollama` builds its models with as it is
+    imported, they were a third of r1tui's start-up, and the first frame needs none of them.
+    The app makes its backend's clients in a thread once that frame is drawn (`prepare`);
+    a headless command makes them when it first talks to the server.
+    """
+    import ollama
+
+    return ollama
 
 
 def normalize_host(host: str | None) -> str:
@@ -177,7 +194,9 @@ def describe_error(exc: BaseException, url: str, model: str | None = None) -> Ba
     """Turn whatever the client raised into a message that names the problem and a way out."""
     if isinstance(exc, BackendError):
         return exc
-    if isinstance(exc, ollama.ResponseError):
+    # Not imported yet (see client_library): then nothing raised can be one of their errors.
+    ollama, httpx = sys.modules.get("ollama"), sys.modules.get("httpx")
+    if ollama is not None and isinstance(exc, ollama.ResponseError):
         text = str(exc.error)
         status = exc.status_code if exc.status_code != -1 else None
         lowered = text.lower()
@@ -200,9 +219,25 @@ def describe_error(exc: BaseException, url: str, model: str | None = None) -> Ba
             return BackendError("stream_error", f"The server reported an error mid-stream: {text}",
                                 "send the prompt again", status)
         return BackendError("server_error", f"Server error {status}: {text}", "", status)
-    if isinstance(exc, (httpx.ConnectError, ConnectionError)):  # the client re-raises ConnectError as ConnectionError
+    if isinstance(exc, ConnectionError) or (httpx is not None and isinstance(exc, httpx.ConnectError)):
+        # (the client re-raises ConnectError as ConnectionError)
         return BackendError("unreachable", f"Cannot reach the Ollama server at {url}",
                             "is `ollama serve` running?")
+    if httpx is not None:
+        described = _describe_transport_error(exc, url, httpx)
+        if described is not None:
+            return described
+    if isinstance(exc, ValueError):  # json.JSONDecodeError, pydantic's ValidationError
+        return BackendError("malformed", f"The server at {url} sent a reply r1tui cannot read "
+                            "(not the JSON Ollama sends)", "is it an Ollama server, and up to date?")
+    if isinstance(exc, (AttributeError, TypeError, KeyError)):  # a JSON line of the wrong shape
+        return BackendError("malformed", f"The server at {url} sent a reply of an unexpected shape",
+                            "is it an Ollama server, and up to date?")
+    return BackendError("unexpected", f"Unexpected {type(exc).__name__} talking to {url}: {exc}", "")
+
+
+def _describe_transport_error(exc: BaseException, url: str, httpx: ModuleType) -> BackendError | None:
+    """httpx's errors other than a refused connection (a stall, a timeout, a dropped link), or None."""
     if isinstance(exc, httpx.ReadTimeout):
         return BackendError("stalled", "The stream stalled: no token arrived within the timeout",
                             "send the prompt again; the server may be overloaded")
@@ -213,13 +248,7 @@ def describe_error(exc: BaseException, url: str, model: str | None = None) -> Ba
                             "the server may have restarted; send the prompt again")
     if isinstance(exc, httpx.HTTPError):
         return BackendError("network", f"Network error talking to {url}: {exc}", "")
-    if isinstance(exc, ValueError):  # json.JSONDecodeError, pydantic's ValidationError
-        return BackendError("malformed", f"The server at {url} sent a reply r1tui cannot read "
-                            "(not the JSON Ollama sends)", "is it an Ollama server, and up to date?")
-    if isinstance(exc, (AttributeError, TypeError, KeyError)):  # a JSON line of the wrong shape
-        return BackendError("malformed", f"The server at {url} sent a reply of an unexpected shape",
-                            "is it an Ollama server, and up to date?")
-    return BackendError("unexpected", f"Unexpected {type(exc).__name__} talking to {url}: {exc}", "")
+    return None
 
 
 # -- the backend ---------------------------------------------------------------
@@ -258,23 +287,49 @@ class OllamaBackend(DescribedCalls):
         self.headers: dict[str, str] = dict(headers or {})  # what r1tui configured for this host, and only that
         # The credentials in those headers ("Bearer TOKEN" -> "TOKEN"): never shown, never saved.
         self.secrets = [value.split(" ", 1)[-1] for value in self.headers.values() if value]
-        authorization = authorization_of(self.headers)
-        timeout = httpx.Timeout(connect=5.0, read=stall_timeout, write=30.0, pool=10.0)
-        self.client = ollama.AsyncClient(host=self.url, timeout=timeout, headers=self.headers,
-                                         transport=GuardedTransport(self.url, authorization))
-        # For the endpoints the ollama client has no method for (/api/version).
-        self._http = httpx.AsyncClient(base_url=self.url, timeout=timeout, headers=self.headers,
-                                       transport=GuardedTransport(self.url, authorization))
+        self._stall_timeout = stall_timeout
         self._details: dict[str, ModelDetails] = {}
         self._version: str | None = None
+
+    def prepare(self) -> None:
+        """Make the clients now (the libraries' imports, the TLS context: a third of a second on a
+        busy machine); the app does it in a thread, so that their first use does not stall the screen."""
+        _ = (self.client, self._http)
+
+    def _transport(self) -> httpx.AsyncHTTPTransport:
+        from tui.core.transport import GuardedTransport, authorization_of
+
+        return GuardedTransport(self.url, authorization_of(self.headers))
+
+    def _timeout(self) -> httpx.Timeout:
+        import httpx
+
+        return httpx.Timeout(connect=5.0, read=self._stall_timeout, write=30.0, pool=10.0)
+
+    @functools.cached_property
+    def client(self) -> ollama.AsyncClient:
+        """The official client, made at its first use (see `client_library`)."""
+        return client_library().AsyncClient(host=self.url, timeout=self._timeout(), headers=self.headers,
+                                            transport=self._transport())
+
+    @functools.cached_property
+    def _http(self) -> httpx.AsyncClient:
+        """For the endpoints the ollama client has no method for (/api/version)."""
+        import httpx
+
+        return httpx.AsyncClient(base_url=self.url, timeout=self._timeout(), headers=self.headers,
+                                 transport=self._transport())
 
     @property
     def is_local(self) -> bool:
         return is_local_host(self.url)
 
     async def aclose(self) -> None:
-        await self.client.close()
-        await self._http.aclose()
+        # Only the clients made (cached_property keeps them in the instance); one never made has nothing open.
+        if "client" in self.__dict__:
+            await self.client.close()
+        if "_http" in self.__dict__:
+            await self._http.aclose()
 
     def _describe(self, exc: BaseException, model: str | None) -> BackendError:
         return describe_error(exc, self.url, model).without(self.secrets)
@@ -282,7 +337,7 @@ class OllamaBackend(DescribedCalls):
     async def _get_json(self, path: str) -> Any:
         response = await self._http.get(path)
         if response.is_error:
-            raise ollama.ResponseError(response.text, response.status_code)
+            raise client_library().ResponseError(response.text, response.status_code)
         return response.json()
 
     async def version(self) -> str:

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import httpx
-from prometheus_client.parser import text_string_to_metric_families
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["EngineLoad", "EngineLoadReader", "parse_engine_metrics"]
 
@@ -64,6 +64,8 @@ class EngineLoad:
 
 
 def _sums(text: str) -> dict[str, float]:
+    from prometheus_client.parser import text_string_to_metric_families  # only engines with /metrics need it
+
     sums: dict[str, float] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
@@ -105,6 +107,8 @@ class EngineLoadReader:
         """One read; failures come back as an EngineLoad whose `problem` says what went wrong."""
         if self.engine not in _NAMES:
             return EngineLoad(problem=f"{self.engine} has no metrics r1tui knows")
+        import httpx
+
         try:
             response = await self.http.get("/metrics")
         except httpx.HTTPError as exc:

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Any, AsyncIterator, Protocol
 
 from tui.core.backend import (
     DEFAULT_STALL_TIMEOUT,
@@ -30,7 +28,9 @@ from tui.core.backend import (
 )
 from tui.core.engine_names import AUTO, ENGINE_CHOICES, ENGINES, OPENAI_ENGINES
 from tui.core.metrics import GenerationStats
-from tui.core.transport import GuardedTransport, authorization_of
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["AUTO", "ENGINES", "ENGINE_CHOICES", "OPENAI_ENGINES", "Backend", "EngineInfo", "detect_engine",
            "engine_label", "make_backend", "make_backend_async"]
@@ -60,6 +60,9 @@ class Backend(Protocol):
 
     @property
     def is_local(self) -> bool: ...
+
+    def prepare(self) -> None:
+        """Import the client libraries and make the clients now (blocking: call it off the event loop)."""
 
     async def aclose(self) -> None: ...
 
@@ -94,6 +97,8 @@ class EngineInfo:
 
 
 async def _probe(client: httpx.AsyncClient, path: str) -> Any:
+    import httpx
+
     try:
         response = await client.get(path)
     except httpx.HTTPError:
@@ -114,6 +119,10 @@ async def detect_engine(url: str, headers: dict[str, str] | None = None,
     costs one timeout, not four. A server that answers but matches none of the
     engines' own endpoints, yet serves `/v1/models`, is a generic OpenAI-compatible one.
     """
+    import httpx
+
+    from tui.core.transport import GuardedTransport, authorization_of
+
     url = normalize_host(url)
     transport = GuardedTransport(url, authorization_of(headers))
     async with httpx.AsyncClient(base_url=url, headers=headers or {}, transport=transport,
@@ -158,6 +167,12 @@ def make_backend(url: str, engine: str = "ollama", *, headers: dict[str, str] | 
 
 async def make_backend_async(url: str, engine: str = "ollama", *, headers: dict[str, str] | None = None,
                              stall_timeout: float = DEFAULT_STALL_TIMEOUT) -> "Backend":
-    """`make_backend` on a worker thread: the first OpenAI-compatible backend imports the openai
-    client (over a second on a busy machine), which must not freeze the screen."""
-    return await asyncio.to_thread(make_backend, url, engine, headers=headers, stall_timeout=stall_timeout)
+    """`make_backend` on a worker thread, its clients made there (`prepare`): the first OpenAI-compatible
+    backend imports the openai client (over a second on a busy machine), which must not freeze the screen."""
+
+    def made() -> Backend:
+        backend = make_backend(url, engine, headers=headers, stall_timeout=stall_timeout)
+        backend.prepare()
+        return backend
+
+    return await asyncio.to_thread(made)

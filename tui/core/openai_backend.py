@@ -23,12 +23,11 @@ BackendError of kind "unsupported" that says so, never fail silently.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
+import sys
 import time
-from typing import Any, AsyncIterator, Callable
-
-import httpx
-import openai
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
 
 from tui.core.backend import (
     DEFAULT_STALL_TIMEOUT,
@@ -48,7 +47,10 @@ from tui.core.engine_metrics import EngineLoadReader
 from tui.core.metrics import GenerationStats
 from tui.core.r1_template import continuation_prompt
 from tui.core.reasoning import ThinkSplitter
-from tui.core.transport import GuardedTransport, authorization_of
+
+if TYPE_CHECKING:
+    import httpx
+    import openai
 
 __all__ = ["OpenAICompatBackend", "chat_request", "describe_openai_error"]
 
@@ -78,6 +80,9 @@ def describe_openai_error(exc: BaseException, url: str, engine: str, model: str 
     label = _LABELS.get(engine, engine)
     if isinstance(exc, BackendError):
         return exc
+    openai = sys.modules.get("openai")  # imported with the first client (see OpenAICompatBackend.client)
+    if openai is None:
+        return describe_error(exc, url, model)
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
         text = _error_text(exc.body, exc.message)
@@ -97,6 +102,8 @@ def describe_openai_error(exc: BaseException, url: str, engine: str, model: str 
     if isinstance(exc, openai.APITimeoutError):
         return BackendError("timeout", f"The server at {url} did not answer in time", "")
     if isinstance(exc, openai.APIConnectionError):
+        import httpx
+
         cause = exc.__cause__
         if isinstance(cause, httpx.HTTPError) and not isinstance(cause, httpx.ConnectError):
             return describe_error(cause, url, model)
@@ -152,23 +159,50 @@ class OpenAICompatBackend(DescribedCalls):
         self.engine = engine
         self.headers: dict[str, str] = dict(headers or {})
         self.secrets = [value.split(" ", 1)[-1] for value in self.headers.values() if value]
-        authorization = authorization_of(self.headers)
-        token = authorization.split(" ", 1)[-1] if authorization else _NO_KEY
-        self._timeout = httpx.Timeout(connect=5.0, read=stall_timeout, write=30.0, pool=10.0)
-        others = {k: v for k, v in self.headers.items() if k.lower() != "authorization"}
-        self._http = httpx.AsyncClient(base_url=self.url, timeout=self._timeout, headers=self.headers,
-                                       transport=GuardedTransport(self.url, authorization))
-        self.client = openai.AsyncOpenAI(
-            api_key=token, base_url=f"{self.url}/v1", timeout=self._timeout, max_retries=0,
-            default_headers=others or None,
-            http_client=httpx.AsyncClient(timeout=self._timeout,
-                                          transport=GuardedTransport(self.url, authorization)))
-        # The client imports its resources on first use (about a second on a busy machine): do it now,
-        # so that whoever builds the backend off the event loop (`make_backend_async`) pays it there.
-        _ = (self.client.models, self.client.chat.completions, self.client.completions)
+        self._stall_timeout = stall_timeout
         self._models: dict[str, InstalledModel] = {}
         self._context: dict[str, int] = {}
         self._version: str | None = None
+
+    def prepare(self) -> None:
+        """Make the clients now: the openai client and its resources import for about a second on a
+        busy machine, so whoever builds the backend off the event loop (`make_backend_async`, the app's
+        connect) pays it there, not at the first call."""
+        _ = (self.client, self._http)
+
+    def _timeout(self) -> httpx.Timeout:
+        import httpx
+
+        return httpx.Timeout(connect=5.0, read=self._stall_timeout, write=30.0, pool=10.0)
+
+    @functools.cached_property
+    def client(self) -> openai.AsyncOpenAI:
+        """The official openai client for this host, made at its first use (see `prepare`)."""
+        import httpx
+        import openai
+
+        from tui.core.transport import GuardedTransport, authorization_of
+
+        authorization = authorization_of(self.headers)
+        token = authorization.split(" ", 1)[-1] if authorization else _NO_KEY
+        others = {k: v for k, v in self.headers.items() if k.lower() != "authorization"}
+        client = openai.AsyncOpenAI(
+            api_key=token, base_url=f"{self.url}/v1", timeout=self._timeout(), max_retries=0,
+            default_headers=others or None,
+            http_client=httpx.AsyncClient(timeout=self._timeout(),
+                                          transport=GuardedTransport(self.url, authorization)))
+        _ = (client.models, client.chat.completions, client.completions)  # it imports these at first use
+        return client
+
+    @functools.cached_property
+    def _http(self) -> httpx.AsyncClient:
+        """For the engines' own endpoints (/version, /metrics), with this host's credentials only."""
+        import httpx
+
+        from tui.core.transport import GuardedTransport, authorization_of
+
+        return httpx.AsyncClient(base_url=self.url, timeout=self._timeout(), headers=self.headers,
+                                 transport=GuardedTransport(self.url, authorization_of(self.headers)))
 
     @property
     def is_local(self) -> bool:
@@ -179,8 +213,11 @@ class OpenAICompatBackend(DescribedCalls):
         return _LABELS.get(self.engine, self.engine)
 
     async def aclose(self) -> None:
-        await self.client.close()
-        await self._http.aclose()
+        # Only the clients made (cached_property keeps them in the instance); one never made has nothing open.
+        if "client" in self.__dict__:
+            await self.client.close()
+        if "_http" in self.__dict__:
+            await self._http.aclose()
 
     def load_reader(self) -> EngineLoadReader:
         """A reader of this engine's /metrics (requests, KV-cache use, tokens/s), with this host's credentials."""

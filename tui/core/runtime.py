@@ -28,8 +28,6 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 from urllib.parse import urlparse
 
-import httpx
-
 from tui.core.backend import THINK_FIELD_MIN_VERSION, BackendError, is_local_host, normalize_host, parse_version
 from tui.core.fit import KV_CACHE_TYPES
 from tui.core.paths import state_dir
@@ -198,6 +196,8 @@ async def probe(url: str, timeout: float = 2.0, headers: Mapping[str, str] | Non
     running" also counts, so a proxy that only forwards `/` is not mistaken for
     a dead server.
     """
+    import httpx  # imported when a probe runs, not with the module (see tui.core.backend.client_library)
+
     base = _probe_url(url)
     try:
         async with httpx.AsyncClient(base_url=base, timeout=timeout, headers=dict(headers or {})) as client:
