@@ -125,8 +125,9 @@ class R1App(App[None]):
         self.set_timer(WARM_AFTER_SECONDS, self._warm_code_highlighting)
 
     def _warm_code_highlighting(self) -> None:
-        """The code lexers built in a thread while the app is idle, not at the first code block."""
-        from tui.widgets.markdown_render import warm_lexers
+        """The Markdown renderer's modules imported and the code lexers built in a thread while the app
+        is idle, not on the event loop at the first answer or code block."""
+        from tui.widgets.markdown_elements import warm_lexers
 
         self.run_worker(warm_lexers, thread=True, group="warm", exit_on_error=False)
 

@@ -35,11 +35,11 @@ def test_version_and_help_load_no_client_or_ui_library() -> None:
 @pytest.mark.parametrize("engine", ["ollama", "vllm"])
 def test_the_tui_starts_drawing_before_the_client_libraries_load(engine: str) -> None:
     """Everything `r1tui` does before the app draws its first frame leaves out the HTTP and engine
-    clients (httpx, ollama with pydantic, openai): a third of the start-up, which the app now
-    spends in a thread once the screen is up (R1App.connect)."""
+    clients (httpx, ollama with pydantic, openai) and the Markdown renderer's parser: a third of the
+    start-up, which the app now spends in threads once the screen is up (R1App.connect, warm_lexers)."""
     probe = ("import sys; from tui.app import R1App; "
              "R1App.run = lambda self, *a, **k: print(sorted(m for m in "
-             "('httpx', 'ollama', 'openai', 'pydantic', 'prometheus_client') if m in sys.modules)); "
+             "('httpx', 'ollama', 'openai', 'pydantic', 'prometheus_client', 'markdown_it') if m in sys.modules)); "
              f"from tui.cli import main; main(['--host', 'http://127.0.0.1:9', '--engine', '{engine}'])")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

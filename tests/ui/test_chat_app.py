@@ -572,12 +572,12 @@ async def test_the_panel_s_gpu_figures_keep_changing_while_a_turn_streams(sim: S
 
 async def test_code_lexers_are_built_in_the_background_soon_after_start_up(sim: SimulatedOllama) -> None:
     """Not at the first code block, on the event loop, in the middle of a stream (a 30-ms hitch for Python)."""
-    from tui.widgets import markdown_render
+    from tui.widgets import markdown_elements
 
-    markdown_render._lexer.cache_clear()
+    markdown_elements._lexer.cache_clear()
     app = make_app(sim.url)
     async with app.run_test() as pilot:
         await wait_connected(pilot)
         assert not app.screen.conversation.turns
-        await wait_for(pilot, lambda: markdown_render._lexer.cache_info().currsize >= len(markdown_render.COMMON_LANGUAGES),
+        await wait_for(pilot, lambda: markdown_elements._lexer.cache_info().currsize >= len(markdown_elements.COMMON_LANGUAGES),
                        timeout=5)
