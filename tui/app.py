@@ -189,7 +189,11 @@ class R1App(App[None]):
         self.connected = False
         self._say(f"connecting to {self.backend.url} …", "dim")
         # The client libraries imported and the clients made in a thread: on the event loop, that froze the screen.
-        await asyncio.to_thread(self.backend.prepare)
+        try:
+            await asyncio.to_thread(self.backend.prepare)
+        except BackendError as error:  # e.g. certificates that cannot be loaded: no retry mends that
+            self._say(f"✖ {error.message} — {error.suggestion}" if error.suggestion else f"✖ {error.message}", "error")
+            return
         await self._maybe_start_server()
         hint = " · F6: server" if self.runtime is not None and self.runtime.binary else ""
 

@@ -68,3 +68,24 @@ async def test_the_backend_s_clients_are_made_in_a_thread_before_the_first_reque
         async with app.run_test() as pilot:
             await wait_connected(pilot)
     assert made and made[0] == (False, 0)
+
+
+async def test_certificates_that_cannot_be_loaded_are_said_on_screen(sim, tmp_path, monkeypatch) -> None:
+    """SSL_CERT_FILE naming a file that is not there: the status line says which and how to mend it, and
+    the app keeps running with what is typed (r1tui used to end with a traceback before its screen)."""
+    from tests.apphelpers import make_app, screen_text, wait_for_text
+    from tui.core.transport import shared_ssl_context
+
+    missing = tmp_path / "missing.pem"
+    monkeypatch.setenv("SSL_CERT_FILE", str(missing))
+    shared_ssl_context.cache_clear()  # a context made by an earlier test would hide the bad file
+    try:
+        app = make_app(sim.url)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for_text(pilot, "Cannot load the TLS certificates", "fix or unset SSL_CERT_FILE")
+            await pilot.press(*"still here")
+            await pilot.pause()
+            assert "still here" in screen_text(app)
+            assert not app.connected
+    finally:
+        shared_ssl_context.cache_clear()

@@ -43,8 +43,12 @@ def client_library() -> ModuleType:
     The app makes its backend's clients in a thread once that frame is drawn (`prepare`);
     a headless command makes them when it first talks to the server.
     """
-    import ollama
+    try:
+        import ollama  # it builds a default client as it is imported: certificates are loaded then
+    except OSError as exc:
+        from tui.core.transport import certificates_error
 
+        raise certificates_error(exc) from exc
     return ollama
 
 

@@ -29,22 +29,47 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import ssl
 import time
-from typing import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, AsyncIterator, Mapping
 from urllib.parse import urlparse
 
 import httpx
 
-__all__ = ["GuardedTransport", "authorization_of", "escape_line_separators", "shared_ssl_context"]
+if TYPE_CHECKING:
+    from tui.core.backend import BackendError
+
+__all__ = ["GuardedTransport", "authorization_of", "certificates_error", "escape_line_separators",
+           "shared_ssl_context"]
 
 
 @functools.lru_cache(maxsize=1)
 def shared_ssl_context() -> ssl.SSLContext:
     """One TLS context for every client: loading the CA bundle costs tens of milliseconds each time,
     and r1tui builds a client per host (the fleet view polls dozens). httpx's own defaults
-    (certifi, SSL_CERT_FILE/SSL_CERT_DIR) apply."""
-    return httpx.create_ssl_context()
+    (certifi, SSL_CERT_FILE/SSL_CERT_DIR) apply.
+
+    Certificates that cannot be loaded (SSL_CERT_FILE naming a file that is not there) are a
+    BackendError that names the variable, for the status line, rather than a traceback.
+    """
+    try:
+        return httpx.create_ssl_context()
+    except OSError as exc:  # ssl.SSLError included
+        raise certificates_error(exc) from exc
+
+
+def certificates_error(exc: OSError) -> "BackendError":
+    """Certificates that cannot be loaded, as the BackendError the status line shows: which variable
+    names them and what is wrong (the `ollama` package's import builds a client, so it fails the same way)."""
+    from tui.core.backend import BackendError
+
+    # httpx reads SSL_CERT_FILE if it is set, else SSL_CERT_DIR (its create_ssl_context).
+    named = next((name for name in ("SSL_CERT_FILE", "SSL_CERT_DIR") if os.environ.get(name)), "")
+    where = f"{named}={os.environ[named]}" if named else "the system's CA certificates"
+    return BackendError("config", f"Cannot load the TLS certificates ({where}): {exc.strerror or exc}",
+                        f"fix or unset {named}" if named else "check the system's CA certificates")
+
 
 # Characters `str.splitlines` breaks on that may appear raw inside a JSON string, as UTF-8 bytes.
 # (C0 separators such as U+001C are control characters: JSON encoders always escape those.)
