@@ -70,6 +70,17 @@ def test_unreachable_server_fails_with_a_clear_message() -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_certificates_that_cannot_be_loaded_fail_with_the_way_to_mend_them(sim: SimulatedOllama, tmp_path) -> None:
+    """Not a traceback, and not "run the same command again": trying again cannot help."""
+    missing = tmp_path / "missing.pem"
+    result = subprocess.run([sys.executable, "-m", "tui", "pull", TAG, "--host", sim.url], capture_output=True,
+                            text=True, timeout=60, env={**os.environ, "SSL_CERT_FILE": str(missing)})
+    assert result.returncode == 1
+    assert f"Cannot load the TLS certificates (SSL_CERT_FILE={missing})" in result.stderr
+    assert "fix or unset SSL_CERT_FILE" in result.stderr
+    assert "again" not in result.stderr and "Traceback" not in result.stderr
+
+
 def test_error_mid_pull_fails_then_a_second_pull_resumes(sim: SimulatedOllama) -> None:
     sim.pull_bytes_per_second = 20e9
     sim.faults = Faults(pull_error_after_bytes=6_000_000_000)

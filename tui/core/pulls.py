@@ -120,6 +120,8 @@ def describe_failure(error: BackendError, tag: str, url: str, tracker: PullTrack
     """
     if error.kind == "unreachable":
         return f"pull of {tag} failed: cannot reach the Ollama server at {url} — is `ollama serve` running?"
+    if error.kind == "config":  # this machine's set-up (certificates that cannot be loaded): trying again will not help
+        return f"pull of {tag} failed: {error}"
     raw = str(getattr(error.__cause__, "error", "") or error.message)
     lowered = raw.lower()
     if not tracker.layers and ("file does not exist" in lowered or "manifest" in lowered
