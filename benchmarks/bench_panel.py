@@ -9,7 +9,8 @@ into the real `TurnView`, flushed 12 times a second as the chat screen does:
 - "chat only": that streaming turn beside an empty column as wide as the panel;
 - "chat + panel": the same, plus a `HardwareSampler` at 1 s in its thread and a
   `HardwarePanel` fed as the chat screen feeds it (the latest snapshot every
-  sampling interval, the speed every 0.5 s, `/api/ps` rows every 5 s).
+  sampling interval, the speed every 0.5 s, `/api/ps` rows every 5 s), in a blank
+  holder as the chat screen has it, so that the chat's frames do not draw it again.
 
 Headless Textual still lays out and renders every widget into the compositor;
 only writing the escape sequences to a terminal is skipped, which costs the
@@ -44,13 +45,13 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from harness import USER_SIZES, parse_sizes  # noqa: E402  (also: its own config/history folders)
 
 from textual.app import App, ComposeResult  # noqa: E402
-from textual.containers import Horizontal, VerticalScroll  # noqa: E402
 from textual.widgets import Static  # noqa: E402
 
 from tui.core.backend import LoadedModel  # noqa: E402
 from tui.core.conversation import Turn  # noqa: E402
 from tui.core.hardware import HardwareSampler  # noqa: E402
 from tui.core.metrics import TokenMeter  # noqa: E402
+from tui.widgets.backdrop import BackdropHorizontal, BackdropVertical, BackdropVerticalScroll  # noqa: E402
 from tui.widgets.hardware_panel import HardwarePanel  # noqa: E402
 from tui.widgets.turn import TurnView  # noqa: E402
 
@@ -76,9 +77,14 @@ WORDS = ("Let me think about this step by step. The user wants the number of chi
 class ChatLoad(App[None]):
     """A streaming turn, optionally beside a fed hardware panel, and a lateness probe."""
 
+    # The panel sits in a blank holder, as in the chat screen (tui/app.tcss): a frame of the chat then
+    # does not render the panel again, only the panel's own updates do.
     CSS = """
     .blank-column { dock: right; width: 42; height: 1fr; }
     .blank-column.-compact { dock: bottom; width: 100%; height: 6; }
+    #panel-holder { dock: right; width: auto; height: 1fr; }
+    #panel-holder.-compact { dock: bottom; width: 100%; height: auto; }
+    #panel-holder > HardwarePanel { dock: none; }
     """
 
     def __init__(self, with_sampler: bool, with_panel: bool, interval: float, nvml: Any | None,
@@ -100,8 +106,8 @@ class ChatLoad(App[None]):
         self.cpu_percent = 0.0
 
     def compose(self) -> ComposeResult:
-        with Horizontal():
-            with VerticalScroll():
+        with BackdropHorizontal():
+            with BackdropVerticalScroll():
                 yield self.view
             # Without the panel, an empty column as wide keeps the chat as narrow: a
             # narrower chat wraps into more rows and costs more to draw, which is the
@@ -109,7 +115,8 @@ class ChatLoad(App[None]):
             # Below the chat screen's PANEL_MIN_WIDTH the app shows the compact strip: so does this.
             if self.panel is not None:
                 self.panel.compact = self.compact
-                yield self.panel
+                with BackdropVertical(id="panel-holder", classes="-compact" if self.compact else ""):
+                    yield self.panel
             else:
                 yield Static(classes="blank-column" + (" -compact" if self.compact else ""))
 
