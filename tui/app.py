@@ -37,7 +37,8 @@ if TYPE_CHECKING:
     from tui.core.store import HistoryStore
     from tui.screens.picker import MachineFigures
 
-# The code lexers are built this long after start-up: after the first frame and the first calls to the server.
+# The Markdown renderer's modules are imported and the code lexers built this long after start-up:
+# after the first frame and the first calls to the server.
 WARM_AFTER_SECONDS = 1.0
 
 
@@ -192,7 +193,7 @@ class R1App(App[None]):
         try:
             await asyncio.to_thread(self.backend.prepare)
         except BackendError as error:  # e.g. certificates that cannot be loaded: no retry mends that
-            self._say(f"✖ {error.message} — {error.suggestion}" if error.suggestion else f"✖ {error.message}", "error")
+            self._say(f"✖ {error}", "error")  # its message and the way to mend it
             return
         await self._maybe_start_server()
         hint = " · F6: server" if self.runtime is not None and self.runtime.binary else ""
