@@ -26,9 +26,9 @@ if TYPE_CHECKING:
     import httpx
     import ollama
 
-__all__ = ["DEFAULT_STALL_TIMEOUT", "THINK_FIELD_MIN_VERSION", "BackendError", "DescribedCalls", "InstalledModel", "LoadedModel",
-           "ModelDetails", "OllamaBackend", "PullProgress", "StreamDelta", "StreamDone", "client_library",
-           "describe_error", "is_local_host", "normalize_host", "parse_version"]
+__all__ = ["DEFAULT_STALL_TIMEOUT", "THINK_FIELD_MIN_VERSION", "BackendError", "DescribedCalls", "InstalledModel",
+           "LazyClients", "LoadedModel", "ModelDetails", "OllamaBackend", "PullProgress", "StreamDelta", "StreamDone",
+           "client_library", "describe_error", "is_local_host", "normalize_host", "parse_version"]
 
 DEFAULT_STALL_TIMEOUT = 300.0
 THINK_FIELD_MIN_VERSION = (0, 9, 0)
@@ -274,7 +274,42 @@ class DescribedCalls:
             raise self._describe(exc, model) from exc
 
 
-class OllamaBackend(DescribedCalls):
+class LazyClients:
+    """The clients' life that every engine's backend shares: `client` (the engine's official client) and
+    `_http` (for the endpoints that client has no method for), each a `functools.cached_property`, are
+    made at their first use or by `prepare`, and `aclose` closes only those made (see `client_library`)."""
+
+    url: str
+    headers: dict[str, str]
+    _stall_timeout: float
+    client: Any
+    _http: httpx.AsyncClient
+
+    def prepare(self) -> None:
+        """Make the clients now: importing the libraries and loading the TLS context take a third of a
+        second on a busy machine, so the app does it in a thread, not at the first call on the event loop."""
+        _ = (self.client, self._http)
+
+    def _timeout(self) -> httpx.Timeout:
+        import httpx
+
+        return httpx.Timeout(connect=5.0, read=self._stall_timeout, write=30.0, pool=10.0)
+
+    def _transport(self) -> httpx.AsyncHTTPTransport:
+        """A transport that sends this host's credentials to this host only (`tui.core.transport`)."""
+        from tui.core.transport import GuardedTransport, authorization_of
+
+        return GuardedTransport(self.url, authorization_of(self.headers))
+
+    async def aclose(self) -> None:
+        # Only the clients made (cached_property keeps them in the instance); one never made has nothing open.
+        if "client" in self.__dict__:
+            await self.client.close()
+        if "_http" in self.__dict__:
+            await self._http.aclose()
+
+
+class OllamaBackend(LazyClients, DescribedCalls):
     """One Ollama server. Cheap to create; all methods are coroutines safe to cancel."""
 
     engine = "ollama"
@@ -295,21 +330,6 @@ class OllamaBackend(DescribedCalls):
         self._details: dict[str, ModelDetails] = {}
         self._version: str | None = None
 
-    def prepare(self) -> None:
-        """Make the clients now (the libraries' imports, the TLS context: a third of a second on a
-        busy machine); the app does it in a thread, so that their first use does not stall the screen."""
-        _ = (self.client, self._http)
-
-    def _transport(self) -> httpx.AsyncHTTPTransport:
-        from tui.core.transport import GuardedTransport, authorization_of
-
-        return GuardedTransport(self.url, authorization_of(self.headers))
-
-    def _timeout(self) -> httpx.Timeout:
-        import httpx
-
-        return httpx.Timeout(connect=5.0, read=self._stall_timeout, write=30.0, pool=10.0)
-
     @functools.cached_property
     def client(self) -> ollama.AsyncClient:
         """The official client, made at its first use (see `client_library`)."""
@@ -327,13 +347,6 @@ class OllamaBackend(DescribedCalls):
     @property
     def is_local(self) -> bool:
         return is_local_host(self.url)
-
-    async def aclose(self) -> None:
-        # Only the clients made (cached_property keeps them in the instance); one never made has nothing open.
-        if "client" in self.__dict__:
-            await self.client.close()
-        if "_http" in self.__dict__:
-            await self._http.aclose()
 
     def _describe(self, exc: BaseException, model: str | None) -> BackendError:
         return describe_error(exc, self.url, model).without(self.secrets)

@@ -34,6 +34,7 @@ from tui.core.backend import (
     BackendError,
     DescribedCalls,
     InstalledModel,
+    LazyClients,
     LoadedModel,
     ModelDetails,
     PullProgress,
@@ -148,7 +149,7 @@ def _parameter_size(name: str, parameters: int = 0) -> str:
     return f"{match.group(1)}B" if match else ""
 
 
-class OpenAICompatBackend(DescribedCalls):
+class OpenAICompatBackend(LazyClients, DescribedCalls):
     """One OpenAI-compatible server (vLLM, SGLang, llama.cpp, …). All methods are coroutines safe to cancel."""
 
     manages_models = False
@@ -164,24 +165,14 @@ class OpenAICompatBackend(DescribedCalls):
         self._context: dict[str, int] = {}
         self._version: str | None = None
 
-    def prepare(self) -> None:
-        """Make the clients now: the openai client and its resources import for about a second on a
-        busy machine, so whoever builds the backend off the event loop (`make_backend_async`, the app's
-        connect) pays it there, not at the first call."""
-        _ = (self.client, self._http)
-
-    def _timeout(self) -> httpx.Timeout:
-        import httpx
-
-        return httpx.Timeout(connect=5.0, read=self._stall_timeout, write=30.0, pool=10.0)
-
     @functools.cached_property
     def client(self) -> openai.AsyncOpenAI:
-        """The official openai client for this host, made at its first use (see `prepare`)."""
+        """The official openai client for this host, made at its first use or by `prepare` (it imports its
+        resources at their first use: about a second on a busy machine, also paid there)."""
         import httpx
         import openai
 
-        from tui.core.transport import GuardedTransport, authorization_of
+        from tui.core.transport import authorization_of
 
         authorization = authorization_of(self.headers)
         token = authorization.split(" ", 1)[-1] if authorization else _NO_KEY
@@ -189,8 +180,7 @@ class OpenAICompatBackend(DescribedCalls):
         client = openai.AsyncOpenAI(
             api_key=token, base_url=f"{self.url}/v1", timeout=self._timeout(), max_retries=0,
             default_headers=others or None,
-            http_client=httpx.AsyncClient(timeout=self._timeout(),
-                                          transport=GuardedTransport(self.url, authorization)))
+            http_client=httpx.AsyncClient(timeout=self._timeout(), transport=self._transport()))
         _ = (client.models, client.chat.completions, client.completions)  # it imports these at first use
         return client
 
@@ -199,10 +189,8 @@ class OpenAICompatBackend(DescribedCalls):
         """For the engines' own endpoints (/version, /metrics), with this host's credentials only."""
         import httpx
 
-        from tui.core.transport import GuardedTransport, authorization_of
-
         return httpx.AsyncClient(base_url=self.url, timeout=self._timeout(), headers=self.headers,
-                                 transport=GuardedTransport(self.url, authorization_of(self.headers)))
+                                 transport=self._transport())
 
     @property
     def is_local(self) -> bool:
@@ -211,13 +199,6 @@ class OpenAICompatBackend(DescribedCalls):
     @property
     def label(self) -> str:
         return _LABELS.get(self.engine, self.engine)
-
-    async def aclose(self) -> None:
-        # Only the clients made (cached_property keeps them in the instance); one never made has nothing open.
-        if "client" in self.__dict__:
-            await self.client.close()
-        if "_http" in self.__dict__:
-            await self._http.aclose()
 
     def load_reader(self) -> EngineLoadReader:
         """A reader of this engine's /metrics (requests, KV-cache use, tokens/s), with this host's credentials."""
