@@ -77,14 +77,12 @@ WORDS = ("Let me think about this step by step. The user wants the number of chi
 class ChatLoad(App[None]):
     """A streaming turn, optionally beside a fed hardware panel, and a lateness probe."""
 
-    # The panel sits in a blank holder, as in the chat screen (tui/app.tcss): a frame of the chat then
-    # does not render the panel again, only the panel's own updates do.
+    # The panel sits in a blank holder laid out by the app's own stylesheet (#panel-holder), as in the chat
+    # screen: a frame of the chat then does not render the panel again, only the panel's own updates do.
+    CSS_PATH = ROOT / "tui" / "app.tcss"
     CSS = """
     .blank-column { dock: right; width: 42; height: 1fr; }
     .blank-column.-compact { dock: bottom; width: 100%; height: 6; }
-    #panel-holder { dock: right; width: auto; height: 1fr; }
-    #panel-holder.-compact { dock: bottom; width: 100%; height: auto; }
-    #panel-holder > HardwarePanel { dock: none; }
     """
 
     def __init__(self, with_sampler: bool, with_panel: bool, interval: float, nvml: Any | None,
