@@ -13,7 +13,6 @@ from typing import Any, Callable
 
 import pytest
 from textual.app import App, ComposeResult
-from textual.widgets import Static
 
 from tests.fake_nvml import GIB, FakeNvml, FakeProcess, no_library, one_gpu, two_gpus
 from tui.core.backend import LoadedModel
@@ -27,6 +26,7 @@ from tui.core.hardware import (
 )
 from tui.core.metrics import GenerationStats, TokenMeter
 from tui.widgets.hardware_panel import HardwarePanel
+from tui.widgets.panel_section import PanelSection
 
 MIB = 1024**2
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -399,7 +399,7 @@ async def test_the_same_snapshot_twice_is_ignored_and_speed_updates_repaint_only
     async with app.run_test(size=(44, 60)) as pilot:
         await pilot.pause()
         updates: list[str] = []
-        for static in panel.query(".hp-section").results(Static):
+        for static in panel.query(".hp-section").results(PanelSection):
             static.update = _counting(static, updates)  # type: ignore[method-assign]
         panel.show_hardware(first)
         assert updates == []
@@ -416,7 +416,7 @@ async def test_a_hidden_panel_draws_nothing_and_shows_the_latest_figures_when_sh
     async with app.run_test(size=(44, 60)) as pilot:
         await pilot.pause()
         updates: list[str] = []
-        for static in panel.query(".hp-section").results(Static):
+        for static in panel.query(".hp-section").results(PanelSection):
             static.update = _counting(static, updates)  # type: ignore[method-assign]
         panel.display = False
         await pilot.pause()
@@ -431,7 +431,7 @@ async def test_a_hidden_panel_draws_nothing_and_shows_the_latest_figures_when_sh
     assert sorted(updates) == ["hp-gpus", "hp-speed"]
 
 
-def _counting(static: Static, calls: list[str]) -> Callable[..., None]:
+def _counting(static: PanelSection, calls: list[str]) -> Callable[..., None]:
     """`static.update`, noting the section's name in `calls` each time it runs."""
     original = static.update
     name = next(c for c in static.classes if c != "hp-section")

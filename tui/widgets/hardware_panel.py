@@ -5,12 +5,12 @@ The panel only renders what the chat screen hands it: hardware snapshots from
 `/api/ps` rows, and the turn's `TokenMeter`. It never calls NVML, psutil or the
 network, so nothing it does can wait on a driver or a socket.
 
-It is a column of a few `Static` sections. Each `show_*` call rebuilds only the
-sections its data feeds (a speed update never touches the GPU lines), and a
-rebuilt section reaches the screen only if its text or colours differ from what
-is shown. A section whose new text takes the same lines as the old one is
-repainted without a layout pass, which would reflow the whole screen,
-conversation included.
+It is a column of a few sections (`tui.widgets.panel_section`). Each `show_*` call
+rebuilds only the sections its data feeds (a speed update never touches the GPU
+lines), and a rebuilt section reaches the screen only if its text or colours
+differ from what is shown; then only its changed lines are drawn again, and the
+screen is laid out again (the whole screen, conversation included) only when
+the section's height changes.
 
 Sparklines are drawn here as block characters on a fixed scale (VRAM from 0 to
 the GPUs' total, tokens/s from 0 to the turn's peak) rather than with Textual's
@@ -24,12 +24,10 @@ import statistics
 from datetime import datetime, timezone
 from typing import Callable, Iterable, Sequence
 
-from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.reactive import reactive
-from textual.widgets import Static
 
 from tui.core.backend import LoadedModel
 from tui.core.engine_metrics import EngineLoad
@@ -48,6 +46,7 @@ from tui.core.metrics import TokenMeter
 from tui.core.sanitize import inert
 from tui.core.units import format_gib, ps_size as human_bytes
 from tui.widgets.engine_section import engine_section
+from tui.widgets.panel_section import PanelSection
 
 LINE_WIDTH = 37  # the full panel's text width (42 columns less border, padding and scrollbar)
 BAR_WIDTH = 12
@@ -365,13 +364,6 @@ def warnings_section(warnings: Sequence[str]) -> Content | None:
     return _lines(Content.styled(f"⚠ {warning}", "bold $warning") for warning in warnings)
 
 
-def _same_lines(old: str, new: str, width: int) -> bool:
-    """Whether `new` is as many lines as `old`, none of either wrapping at `width` cells."""
-    old_lines, new_lines = old.split("\n"), new.split("\n")
-    return (width > 0 and len(old_lines) == len(new_lines)
-            and all(cell_len(line) <= width for line in old_lines + new_lines))
-
-
 # -- the widget ---------------------------------------------------------------------
 
 
@@ -438,7 +430,7 @@ class HardwarePanel(VerticalScroll, can_focus=False):
         self._context_choice: ContextChoice | None = None
         self._context_usage: ContextUsage | None = None
         self._stale_sections: set[str] = set()
-        self._sections = {name: Static(classes=f"hp-section hp-{name}") for name in SECTIONS}
+        self._sections = {name: PanelSection(classes=f"hp-section hp-{name}") for name in SECTIONS}
         self._shown: dict[str, tuple[str, tuple[object, ...]] | None] = {}
 
     def compose(self) -> ComposeResult:
@@ -525,18 +517,15 @@ class HardwarePanel(VerticalScroll, can_focus=False):
     def _put(self, name: str, content: Content | None) -> None:
         """Update a section only when its text or styles changed (Content's == compares text only).
 
-        When the new text takes the same lines as the old, the update skips the
-        layout pass: a relayout reflows the whole screen, conversation included,
+        The section itself repaints only the lines that changed, and lays the screen out again
+        only when its height changes: a relayout reflows the whole screen, conversation included,
         and most seconds only digits change.
         """
         key = None if content is None else (content.plain, tuple(content.spans))
-        previous = self._shown.get(name, False)
-        if previous == key:
+        if self._shown.get(name, False) == key:
             return
         self._shown[name] = key
         section = self._sections[name]
         section.display = content is not None
         if content is not None:
-            same_height = isinstance(previous, tuple) and _same_lines(previous[0], content.plain,
-                                                                      section.content_size.width)
-            section.update(content, layout=not same_height)
+            section.update(content)
