@@ -6,7 +6,7 @@ import re
 
 from textual.app import App, ComposeResult
 from tests.apphelpers import wait_for
-from tui.widgets.markdown_render import MarkdownRenderer, block_starts, settled_pieces
+from tui.widgets.markdown_render import MarkdownRenderer, block_starts, code_seam, settled_pieces
 from tui.widgets.answer import AnswerMarkdown
 from tui.widgets.stream_text import StreamingText, wrap_line
 
@@ -107,6 +107,77 @@ async def test_streamed_answer_looks_like_the_same_answer_shown_at_once() -> Non
         await pilot.pause()
         assert answer_rows(shown) == streamed
         assert streamed[0] == "Title" and " 1. one" in streamed and "▌ quoted" in streamed
+
+
+LONG_CODE = ("Here is the module:\n\n```python\n" + "".join(
+    f"def step_{n}(value: int) -> int:\n"
+    f"    \"\"\"Step {n} of the pipeline.\n\n    It adds {n}; the docstring spans lines.\n    \"\"\"\n"
+    f"    /* not python, a comment spanning\n    lines, as in C */\n"
+    f"    return value + {n}  # the result, with a comment long enough to wrap in a narrow pane\n\n"
+    for n in range(40)) + "```\n\nThat is all.\n")
+
+
+def test_a_code_block_is_cut_only_between_lines_whose_highlighting_it_cannot_change() -> None:
+    def cut(code: str, minimum: int = 0) -> str | None:
+        found = code_seam("```python\n" + code, minimum)
+        return None if found is None else ("```python\n" + code)[found[1]:]
+
+    assert cut("a = 1\nb = 2\nc") == "c"  # at the start of the line being written
+    assert cut("a = 1\nb = 2\nc", minimum=6) == "c" and cut("a = 1\nb = 2\nc", minimum=13) is None  # code first
+    assert cut("a = 1\n\nb = 2\n") is None  # never beside a blank line (nor before one not begun)
+    assert cut('x = 1\ns = """one\ntwo\nthree') == 's = """one\ntwo\nthree'  # not inside a docstring
+    assert cut('s = """one\ntwo"""\ny = 2\nz') == "z"
+    assert cut("x = 1\n/* a comment\nstill */\ny") == "y" and cut("x = 1\n/* a comment\nstill") == "/* a comment\nstill"
+    assert cut("x = 1\ny = `a template\nstring") == "y = `a template\nstring"
+    assert cut("a = 1\nb = 2\n``") == "b = 2\n``"  # the line being written may be the closing fence
+    assert cut("a = 1\nb = 2\n```\n") is None  # closed: the block settles whole
+    assert code_seam("Some prose\nmore prose\nx", 0) is None  # only a fence's lines are cut
+
+
+async def test_a_long_code_block_streams_in_pieces_drawn_as_the_whole_block(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A frame renders the code block's last lines, not all of it; the result looks as the block rendered whole."""
+    import tui.widgets.answer as answer_module
+
+    app = Host()
+    async with app.run_test(size=(60, 20)) as pilot:
+        answer = app.query_one(AnswerMarkdown)
+        await pilot.pause()
+        rendered: list[int] = []
+        real_render = MarkdownRenderer.render
+
+        def counting_render(self: MarkdownRenderer, text: str, width: int) -> list:
+            rendered.append(len(text))
+            return real_render(self, text, width)
+
+        MarkdownRenderer.render = counting_render  # type: ignore[method-assign]
+        try:
+            for start in range(0, len(LONG_CODE), 23):
+                await answer.write(LONG_CODE[start:start + 23])
+        finally:
+            MarkdownRenderer.render = real_render  # type: ignore[method-assign]
+        await pilot.pause()
+        streamed = [list(answer.render_line(y).crop(0, 56)) for y in range(answer.size.height)]
+        assert answer.source == LONG_CODE
+        assert len(LONG_CODE) > 8_000 and max(rendered) < 1_000  # never the whole block again
+        await answer.remove()
+        cut = AnswerMarkdown()  # shown at once: over TAIL_LIMIT, the block is cut at line ends
+        await app.mount(cut)
+        await cut.show(LONG_CODE)
+        await pilot.pause()
+        assert len(cut._settled) > 1  # cut inside the block
+        shown_cut = [list(cut.render_line(y).crop(0, 56)) for y in range(cut.size.height)]
+        await cut.remove()
+        monkeypatch.setattr(answer_module, "TAIL_LIMIT", 10**6)  # the reference: the block in one render
+        shown = AnswerMarkdown()
+        await app.mount(shown)
+        await shown.show(LONG_CODE)
+        await pilot.pause()
+        assert len(shown._settled) == 1  # the text before the block; the block and after it: the tail
+        at_once = [list(shown.render_line(y).crop(0, 56)) for y in range(shown.size.height)]
+    assert streamed == at_once  # the same rows, padding and colours: no seam shows
+    assert shown_cut == at_once  # nor where a block over TAIL_LIMIT is cut (a blank line there was lost)
+    texts = ["".join(segment.text for segment in row).rstrip() for row in at_once]
+    assert sum("def step_" in row for row in texts) == 40 and texts[-1] == "That is all."
 
 
 async def test_markup_html_and_links_in_an_answer_stay_literal() -> None:

@@ -23,7 +23,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from tui.widgets.live_growth import LiveWindow, RowReserve
-from tui.widgets.markdown_render import MarkdownRenderer, estimated_rows, settled_pieces
+from tui.widgets.markdown_render import MarkdownRenderer, code_seam, estimated_rows, settled_pieces
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 # A table or code block stays whole unless over TAIL_LIMIT; loose list items (blank lines between them)
 # settle apart and keep a blank row between them, streamed or shown at once alike.
 CHUNK_CHARACTERS = 400
+# A code block being written settles its finished lines in pieces of at least this many characters (see
+# markdown_render.code_seam): Rich highlights and wraps a code block whole at each render, and a 100-line
+# block rendered again 15 times a second took most of a core here.
+CODE_PIECE_CHARACTERS = 240
 # Folding switches between two widths, and Textual's fr rounding can ask for one a cell narrower.
 _WIDTHS_KEPT = 3
 
@@ -181,6 +185,22 @@ class AnswerMarkdown(LiveWindow, Widget):
             settle(cut, joined, prefix)
             joined, prefix = True, fence
         self._tail, self._tail_joined, self._tail_prefix = tail[position:], joined, prefix
+        self._settle_code_lines()
+
+    def _settle_code_lines(self) -> None:
+        """The tail is a code block being written: its finished lines settle, in pieces drawn as one block."""
+        prefix = self._tail_prefix
+        found = code_seam(prefix + self._tail, CODE_PIECE_CHARACTERS)
+        if found is None:
+            return
+        opener, seam = found
+        cut = seam - len(prefix)
+        if cut <= 0:
+            return
+        self._settled.append(self._tail[:cut])
+        self._joined.append(self._tail_joined)
+        self._prefixes.append(prefix)
+        self._tail, self._tail_joined, self._tail_prefix = self._tail[cut:], True, opener
 
     def set_placeholder(self, text: str | None) -> None:
         """A dim line in the answer's place until it has text ("waiting for the model…"); None: none.
@@ -257,10 +277,20 @@ class AnswerMarkdown(LiveWindow, Widget):
             rendered.drop_early()
         if self._tail_width != width:
             self._tail_width = width
-            self._tail_lines = self._strips(self._tail_prefix + self._tail, width)
+            self._tail_lines = self._piece_strips(self._tail_prefix, self._tail, width, continues=False)
 
     def _chunk_strips(self, index: int, width: int) -> list[Strip]:
-        return self._strips(self._prefixes[index] + self._settled[index], width)
+        prefix, text = self._prefixes[index], self._settled[index]
+        return self._piece_strips(prefix, text, width, continues=bool(_open_fence(prefix + text)))
+
+    def _piece_strips(self, prefix: str, text: str, width: int, continues: bool) -> list[Strip]:
+        """A piece's rows; a code block cut into pieces is drawn as one: no padding row at a cut."""
+        strips = self._strips(prefix + text, width)
+        if prefix and strips and not strips[0].text.strip():
+            strips = strips[1:]  # the rest of a code block (`prefix` reopens its fence): its top padding
+        if continues and strips and not strips[-1].text.strip():
+            strips = strips[:-1]  # the code block goes on in the next piece: its bottom padding
+        return strips
 
     def _strips(self, markdown: str, width: int) -> list[Strip]:
         return [Strip(line) for line in self._markdown_renderer().render(markdown, width)]
@@ -386,14 +416,18 @@ def _renderer_for(app: "App[object]") -> MarkdownRenderer:
 
 
 def _forced_cut(text: str, start: int) -> int:
-    """Where to cut `text[start:]` with no block start in sight: the last line end, else the last
-    space, in the second half of TAIL_LIMIT characters; else (one unbroken word) at TAIL_LIMIT."""
+    """Where to cut `text[start:]` with no block start in sight: the last end of a line with text on it
+    (a code block drops the blank lines at the end of a piece), else the last space, in the second half
+    of TAIL_LIMIT characters; else (one unbroken word) at TAIL_LIMIT."""
     stop = min(len(text), start + TAIL_LIMIT)
-    for separator in ("\n", " "):
-        found = text.rfind(separator, start + TAIL_LIMIT // 2, stop)
-        if found >= 0:
+    earliest = start + TAIL_LIMIT // 2
+    found = text.rfind("\n", earliest, stop)
+    while found >= 0:
+        if text[text.rfind("\n", 0, found) + 1:found].strip():
             return found + 1
-    return stop
+        found = text.rfind("\n", earliest, found)
+    found = text.rfind(" ", earliest, stop)
+    return found + 1 if found >= 0 else stop
 
 
 def _open_fence(text: str) -> str:

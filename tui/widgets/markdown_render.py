@@ -94,6 +94,49 @@ def settled_pieces(text: str, piece: int) -> tuple[list[str], str]:
     return pieces, text[last:]
 
 
+# Delimiters of what spans lines inside code (a docstring, a template string, a block comment): a code
+# block is cut only where each quote has been seen an even number of times and each comment closed, so
+# every piece starts in the state its lexer starts in and is highlighted as the whole block would be.
+_MULTILINE_QUOTES = ('"""', "'''", "`")
+
+
+def code_seam(text: str, minimum: int) -> tuple[str, int] | None:
+    """Where a fenced code block still being written can be cut for good: (its opening line, the cut).
+
+    `text` must start with the fence's opening line. The cut is at the start of a line, after at least
+    `minimum` characters of code, with text on the line before it and on the line after it (so each
+    piece's padding rows are exactly its first and last), and no multi-line string or comment open.
+    None when the fence has closed, or there is no such place yet.
+    """
+    opener_end = text.find("\n")
+    if opener_end < 0 or not text.startswith(("```", "~~~")):
+        return None
+    code_start = position = opener_end + 1
+    quotes = dict.fromkeys(_MULTILINE_QUOTES, 0)
+    comments = 0
+    previous_has_text = False
+    seam: int | None = None
+    while position < len(text):
+        end = text.find("\n", position)
+        line = text[position:] if end < 0 else text[position:end]
+        stripped = line.strip()
+        if stripped.startswith(("```", "~~~")):
+            return None  # the fence closed: the block settles whole when the next one starts
+        if end < 0 and stripped.startswith(("`", "~")):
+            break  # the line being written may become the closing fence
+        balanced = comments <= 0 and all(count % 2 == 0 for count in quotes.values())
+        if stripped and previous_has_text and balanced and position - code_start >= minimum:
+            seam = position
+        if end < 0:
+            break
+        for quote in quotes:
+            quotes[quote] += line.count(quote)
+        comments = max(0, comments + line.count("/*") - line.count("*/"))
+        previous_has_text = bool(stripped)
+        position = end + 1
+    return (text[:code_start], seam) if seam is not None else None
+
+
 class MarkdownRenderer:
     """Renders Markdown to lines of segments at a given width, with one set of styles."""
 
