@@ -102,12 +102,13 @@ def free_port() -> int:
 class SimProcess:
     """`python -m tui.demo` with a synthetic reply of a given length."""
 
-    def __init__(self, rate: float, reasoning_tokens: int, answer_tokens: int) -> None:
+    def __init__(self, rate: float, reasoning_tokens: int, answer_tokens: int, shape: str = "mixed") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tui.demo", "--port", str(self.port), "--rate", str(rate),
-             "--reasoning-tokens", str(reasoning_tokens), "--answer-tokens", str(answer_tokens)],
+             "--reasoning-tokens", str(reasoning_tokens), "--answer-tokens", str(answer_tokens),
+             "--answer-shape", shape],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         assert self.process.stdout is not None

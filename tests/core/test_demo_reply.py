@@ -52,3 +52,17 @@ def test_the_demo_server_streams_it(sim: SimulatedOllama) -> None:
         chunks = [json.loads(line) for line in response.iter_lines() if line.strip()]
     text = "".join(chunk.get("message", {}).get("content", "") for chunk in chunks)
     assert "91 = 7 × 13" in text
+
+
+@pytest.mark.parametrize("shape", ["mixed", "long-code"])
+def test_the_benchmarks_synthetic_answer_has_the_shape_and_length_asked_for(shape: str) -> None:
+    from tui.demo import synthetic_reply, tokens
+
+    reply = synthetic_reply(300, 2000, shape)
+    assert 1950 <= len(tokens(reply.answer)) <= 2100 and 290 <= len(tokens(reply.reasoning)) <= 320
+    fences = reply.answer.count("```")
+    if shape == "long-code":  # one block of a whole program's length, nothing else
+        assert fences == 2 and reply.answer.startswith("```python\n") and reply.answer.endswith("```\n")
+        assert reply.answer.count("\n") > 100
+    else:  # prose, tables and several short code blocks
+        assert fences > 2 and "|---|" in reply.answer and "## Part" in reply.answer

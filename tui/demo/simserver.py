@@ -330,9 +330,14 @@ def demo_reply(messages: list[dict[str, Any]]) -> Reply:
 _WORDS = ("the", "model", "checks", "each", "step", "so", "we", "add", "two", "terms", "then", "verify", "result", "again")
 
 
-def synthetic_reply(reasoning_tokens: int, answer_tokens: int) -> Reply:
+ANSWER_SHAPES = ("mixed", "long-code")
+
+
+def synthetic_reply(reasoning_tokens: int, answer_tokens: int, shape: str = "mixed") -> Reply:
     """A long reply of about the given token counts: paragraphs of reasoning, and a Markdown
-    answer mixing prose, code blocks and tables (what makes real answers costly to render)."""
+    answer mixing prose, code blocks and tables (what makes real answers costly to render), or
+    (`shape="long-code"`) one code block of as many lines as the answer's tokens make: R1's
+    distills often answer with a whole program."""
 
     def words(count: int, start: int) -> list[str]:
         return [_WORDS[(start + i) % len(_WORDS)] for i in range(count)]
@@ -342,6 +347,13 @@ def synthetic_reply(reasoning_tokens: int, answer_tokens: int) -> Reply:
         size = min(60, reasoning_tokens - made)
         paragraphs.append(" ".join(words(size, made)) + ".")
         made += size + 1
+    if shape == "long-code":
+        lines, made = [], 0
+        while made < answer_tokens:
+            line = f"    total_{len(lines)} = combine(values[{len(lines)}], weights, offset={len(lines) % 7})  # step"
+            lines.append(line)
+            made += len(tokens(line))  # the newline goes with the next line's first token
+        return Reply("\n\n".join(paragraphs), "```python\ndef run(values, weights):\n" + "\n".join(lines) + "\n```\n")
     blocks, made, index = [], 0, 0
     while made < answer_tokens:
         kind = index % 4
@@ -952,6 +964,8 @@ def main() -> None:
     parser.add_argument("--reasoning-tokens", type=int, default=0,
                         help="answer every prompt with a synthetic reply this long (with --answer-tokens)")
     parser.add_argument("--answer-tokens", type=int, default=0)
+    parser.add_argument("--answer-shape", choices=ANSWER_SHAPES, default="mixed",
+                        help="the synthetic answer: prose, code and tables mixed, or one long code block")
     from tui.demo import answers
 
     answers.add_arguments(parser)
@@ -960,7 +974,7 @@ def main() -> None:
     args = parser.parse_args()
     reply = None
     if args.reasoning_tokens or args.answer_tokens:
-        reply = synthetic_reply(args.reasoning_tokens, args.answer_tokens)
+        reply = synthetic_reply(args.reasoning_tokens, args.answer_tokens, args.answer_shape)
     sim = SimulatedOllama(port=args.port, rate=args.rate, style=args.style, load_seconds=args.load_seconds, reply=reply)
     sim.answer_mode = answers.from_arguments(args)
     sim.context_shift = not args.no_context_shift
