@@ -519,3 +519,32 @@ def test_while_streaming_the_speed_section_keeps_one_height_from_the_first_tick_
     heights.append(shown.count("\n"))  # thinking over, the rate's history drawn
     assert "tok/s over the turn (peak" in shown and "1 reasoning + 40 answer tokens" in shown
     assert len(set(heights)) == 1, heights
+
+
+async def test_the_panel_shown_again_after_a_small_terminal_shows_every_line_of_each_section(sim) -> None:  # type: ignore[no-untyped-def]
+    """A short, narrow terminal hides the panel (compact meanwhile); back to full size, no section is cut short."""
+    from tests.apphelpers import make_app, wait_connected, wait_for
+
+    app = make_app(sim.url, show_panel=True)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_connected(pilot)
+        panel = app.screen.query_one(HardwarePanel)
+        await wait_for(pilot, lambda: panel.query_one(".hp-cpu", PanelSection).size.height >= 5)  # a first sample
+
+        def heights() -> dict[str, int]:
+            sections = {name: panel.query_one(f".hp-{name}", PanelSection) for name in ("gpus", "cpu", "models", "speed")}
+            return {name: section.size.height for name, section in sections.items()}
+
+        before = heights()
+        assert before["cpu"] >= 5 and before["gpus"] >= 2  # titled, several lines each
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert not panel.display
+        await pilot.resize_terminal(160, 50)
+        await pilot.pause()
+        await pilot.pause()
+        assert panel.display and not panel.compact
+        assert heights() == before
+        cpu = panel.query_one(".hp-cpu", PanelSection)
+        rows = [strip.text for strip in cpu.render_lines(cpu.region.reset_offset)]
+        assert any("swap" in row for row in rows) and any("load" in row for row in rows)  # its last lines

@@ -493,6 +493,12 @@ class HardwarePanel(VerticalScroll, can_focus=False):
             self._put(name, self._section_content(name))
 
     def on_show(self) -> None:
+        # After the refresh that shows the panel, not during it: a layout asked for from here was not done
+        # (a section whose text changed while hidden, compact then full size, kept the height of its old
+        # text and showed only that many rows of the new one).
+        self.call_after_refresh(self._catch_up)
+
+    def _catch_up(self) -> None:
         stale, self._stale_sections = self._stale_sections, set()
         self._update_sections(*(name for name in SECTIONS if name in stale))
 
