@@ -108,3 +108,47 @@ async def test_a_live_window_whose_text_fits_it_waits_on_nothing() -> None:
         await pilot.pause(0.2)
         assert text.top == 0 and text.following
         assert len(grown) <= 1, len(grown)
+
+
+@pytest.mark.parametrize("kind", ["answer", "reasoning"])
+async def test_a_live_window_wrapped_anew_at_another_width_shows_the_text_s_end_at_once(kind: str) -> None:
+    """Widened mid-stream (F2 hides the panel), the text takes fewer rows: the window must not keep its
+    place past the text's end (the pane stood blank below the text until the stream caught up)."""
+    from textual.app import App, ComposeResult
+
+    from tui.widgets.answer import AnswerMarkdown
+    from tui.widgets.stream_text import StreamingText
+
+    widget = AnswerMarkdown() if kind == "answer" else StreamingText()
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield widget
+
+    line = "value = combine(values, weights)  # a comment long enough to wrap at forty\n"
+    app = Host()
+    async with app.run_test(size=(100, 30)) as pilot:
+        widget.styles.width, widget.styles.height = 40, 20
+        await pilot.pause()
+        widget.set_live(True)
+        await pilot.pause()
+
+        async def write(text: str) -> None:
+            if isinstance(widget, AnswerMarkdown):
+                await widget.write(text)
+            else:
+                widget.append(text)
+
+        await write("```python\n" if kind == "answer" else "")
+        for _ in range(40):  # fast: the window jumps ahead, rows reserved below the text
+            await write(line)
+            await pilot.pause(0.01)
+        await pilot.pause(0.1)
+        assert widget.top > 0 and widget._text_rows() > 60  # two rows a line at 40 columns
+
+        widget.styles.width = 96  # a row a line now: about half the rows
+        await pilot.pause()
+        await pilot.pause()
+        rows = [widget.render_line(y).text.strip() for y in range(widget.size.height)]
+    assert rows[-1] or rows[-2], rows  # the newest rows at the bottom, not blank rows past the end
+    assert sum("value = combine" in row for row in rows) >= 15  # the window full of text

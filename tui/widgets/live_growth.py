@@ -57,9 +57,13 @@ class RowReserve:
     def live(self) -> bool:
         return self.viewport > 0
 
-    def set_viewport(self, rows: int) -> None:
-        """Live in a pane `rows` tall (0: not live any more: report exact heights again)."""
-        if rows != self.viewport:
+    def set_viewport(self, rows: int, *, restart: bool = False) -> None:
+        """Live in a pane `rows` tall (0: not live any more: report exact heights again).
+
+        `restart`: forget what was reserved even in a pane as tall as before (the text was wrapped
+        anew at another width: the rows reserved and their rate were counted in other rows).
+        """
+        if rows != self.viewport or restart:
             self.viewport = max(0, rows)
             self._reserved = 0
             self._grown_at = float("-inf")
@@ -138,7 +142,11 @@ class LiveWindow:
 
     def on_resize(self) -> None:
         if self.live:
-            self.reserve.set_viewport(self._window_height())
+            # At another width the text wraps into other rows (the layout has wrapped it already): the
+            # rows reserved below the text, and so the window's place, were counted in rows that are gone
+            # (the panel shown or hidden left the window past the text's end, the pane blank below it
+            # for a second). Start afresh: the newest row at the bottom.
+            self.reserve.set_viewport(self._window_height(), restart=True)
             self._move_window()
             self.refresh()  # type: ignore[attr-defined]
 
