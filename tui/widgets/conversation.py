@@ -23,7 +23,7 @@ def welcome_text() -> Content:
     keys += [("F1", "all keys"), ("Ctrl+P", "palette")]
     cells = [f"{key:<7}{what:<14}" for key, what in keys]
     rows = ["  " + "".join(cells[i:i + 3]).rstrip() for i in range(0, len(cells), 3)]
-    intro = ("Ask a question below and press Enter. The model's reasoning streams on the left,\n"
+    intro = ("Ask a question below and press Enter. The model's reasoning streams on the left, "
              "its answer on the right (stacked on narrow terminals).\n\n")
     return Content(intro + "\n".join(rows))
 
