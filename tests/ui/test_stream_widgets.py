@@ -57,7 +57,20 @@ def answer_rows(answer: AnswerMarkdown) -> list[str]:
     return [answer.render_line(y).text.rstrip() for y in range(answer.size.height)]
 
 
-async def test_long_answer_streams_with_flat_rendering_work_and_loses_nothing() -> None:
+def count_renders(monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
+    """The length of every text the Markdown renderer is given from now on, in order."""
+    sizes: list[int] = []
+    real_render = MarkdownRenderer.render
+
+    def counting_render(self: MarkdownRenderer, text: str, width: int) -> list:
+        sizes.append(len(text))
+        return real_render(self, text, width)
+
+    monkeypatch.setattr(MarkdownRenderer, "render", counting_render)
+    return sizes
+
+
+async def test_long_answer_streams_with_flat_rendering_work_and_loses_nothing(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Each write re-renders only the unsettled tail, never the whole answer; the screen shows all of it."""
     app = Host()
     block = "Some prose about step {n}.\n\n```python\nprint('x')\n\nprint('y')\n```\n\n| a | b |\n|---|---|\n| {n} | 2 |\n\n"
@@ -65,20 +78,10 @@ async def test_long_answer_streams_with_flat_rendering_work_and_loses_nothing() 
     async with app.run_test(size=(80, 20)) as pilot:
         answer = app.query_one(AnswerMarkdown)
         await pilot.pause()
-        rendered: list[int] = []
-        real_render = MarkdownRenderer.render
-
-        def counting_render(self: MarkdownRenderer, text: str, width: int) -> list:
-            rendered.append(len(text))
-            return real_render(self, text, width)
-
-        MarkdownRenderer.render = counting_render  # type: ignore[method-assign]
-        try:
-            for start in range(0, len(full), 37):
-                await answer.write(full[start:start + 37])
-                await pilot.pause()
-        finally:
-            MarkdownRenderer.render = real_render  # type: ignore[method-assign]
+        rendered = count_renders(monkeypatch)
+        for start in range(0, len(full), 37):
+            await answer.write(full[start:start + 37])
+            await pilot.pause()
         assert answer.source == full
         # Each render is the block being written (and what came with it), never more: len(full) is over 6,000.
         starts = [0, *block_starts(full), len(full)]
@@ -142,19 +145,9 @@ async def test_a_long_code_block_streams_in_pieces_drawn_as_the_whole_block(monk
     async with app.run_test(size=(60, 20)) as pilot:
         answer = app.query_one(AnswerMarkdown)
         await pilot.pause()
-        rendered: list[int] = []
-        real_render = MarkdownRenderer.render
-
-        def counting_render(self: MarkdownRenderer, text: str, width: int) -> list:
-            rendered.append(len(text))
-            return real_render(self, text, width)
-
-        MarkdownRenderer.render = counting_render  # type: ignore[method-assign]
-        try:
-            for start in range(0, len(LONG_CODE), 23):
-                await answer.write(LONG_CODE[start:start + 23])
-        finally:
-            MarkdownRenderer.render = real_render  # type: ignore[method-assign]
+        rendered = count_renders(monkeypatch)
+        for start in range(0, len(LONG_CODE), 23):
+            await answer.write(LONG_CODE[start:start + 23])
         await pilot.pause()
         streamed = [list(answer.render_line(y).crop(0, 56)) for y in range(answer.size.height)]
         assert answer.source == LONG_CODE
