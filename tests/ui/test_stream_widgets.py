@@ -132,6 +132,15 @@ def test_a_code_block_is_cut_only_between_lines_whose_highlighting_it_cannot_cha
     assert cut('s = """one\ntwo"""\ny = 2\nz') == "z"
     assert cut("x = 1\n/* a comment\nstill */\ny") == "y" and cut("x = 1\n/* a comment\nstill") == "/* a comment\nstill"
     assert cut("x = 1\ny = `a template\nstring") == "y = `a template\nstring"
+    assert cut("x = 1\nconst sep = '`';\ny") == "y"  # a backquote in a one-line string opens nothing
+    assert cut("x = 1\nf(a,\n  b)\ny") == "y" and cut("x = 1\nf(a,\n  b") == "f(a,\n  b"  # inside brackets
+    assert cut("int f(void) {\n  return 1;\n  x") is None  # a C function's body: its lexer is in another state
+    assert cut("x = 1\n#define M(a) \\\n  (a) + 1") == "#define M(a) \\\n  (a) + 1"  # nor after a continued line
+    heredoc = "x=1\ncat <<'EOF'\nIt's text\nmore\nEOF\ny"
+    assert code_seam("```bash\n" + heredoc, 0) == ("```bash\n", len("```bash\n" + heredoc) - 1)  # after its end
+    for marker in ("EOF", "'EOF'", '"EOF"'):  # not inside one, however its end word is quoted
+        assert code_seam(f"```bash\nx=1\ncat <<{marker}\ntext\nmore", 0) == ("```bash\n", len("```bash\nx=1\n"))
+    assert code_seam("```cpp\nx = 1;\ncout << endl;\ny", 0) == ("```cpp\n", len("```cpp\nx = 1;\ncout << endl;\n"))
     assert cut("a = 1\nb = 2\n``") == "b = 2\n``"  # the line being written may be the closing fence
     assert cut("a = 1\nb = 2\n```\n") is None  # closed: the block settles whole
     assert code_seam("Some prose\nmore prose\nx", 0) is None  # only a fence's lines are cut

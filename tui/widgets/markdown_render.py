@@ -17,6 +17,7 @@ imported when the first renderer is built). Nothing here imports Textual.
 from __future__ import annotations
 
 import io
+import re
 from typing import Mapping
 
 from rich.console import Console
@@ -94,10 +95,51 @@ def settled_pieces(text: str, piece: int) -> tuple[list[str], str]:
     return pieces, text[last:]
 
 
-# Delimiters of what spans lines inside code (a docstring, a template string, a block comment): a code
-# block is cut only where each quote has been seen an even number of times and each comment closed, so
-# every piece starts in the state its lexer starts in and is highlighted as the whole block would be.
-_MULTILINE_QUOTES = ('"""', "'''", "`")
+# What spans lines inside code and changes how a lexer reads the lines after it: a block is cut only
+# where none of it is open, so that every piece starts in the state its lexer starts in and is
+# highlighted as the whole block would be. Heuristics, on the safe side: what they cannot tell only
+# prevents a cut (the block is then rendered whole, as before).
+_MULTILINE_QUOTES = ('"""', "'''")
+_ONE_LINE_STRING = re.compile(r"'(?:\\.|[^'\\\n])*'|\"(?:\\.|[^\"\\\n])*\"")
+_HEREDOC = re.compile(r"<<-?\s*(['\"]?)([A-Za-z_]\w*)\1")
+_BRACKETS = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
+# Fences whose heredocs (`<<EOF` … `EOF`) are tracked; elsewhere `<<` is a shift (`cout << endl`).
+_HEREDOC_LANGUAGES = frozenset({"", "sh", "bash", "shell", "zsh", "ksh", "console", "shell-session",
+                                "dockerfile", "perl", "ruby", "php", "make", "makefile"})
+
+
+class _CodeState:
+    """Whether code read line by line is at a place where a cut changes no highlighting."""
+
+    def __init__(self, heredocs: bool) -> None:
+        self.heredocs = heredocs
+        self.triple = dict.fromkeys(_MULTILINE_QUOTES, 0)
+        self.backquotes = 0  # template strings (JS), raw strings (Go), command substitution (shell)
+        self.comments = 0  # /* */ still open
+        self.depth = 0  # brackets still open: a C function's body, a call's arguments, a literal
+        self.heredoc: str | None = None  # the word that ends an open shell heredoc
+        self.continued = False  # the last line ended with a backslash
+
+    def read(self, line: str) -> None:
+        if self.heredoc is not None:
+            if line.strip() == self.heredoc:
+                self.heredoc = None
+            return
+        for quote in self.triple:
+            self.triple[quote] += line.count(quote)
+        plain = _ONE_LINE_STRING.sub("", line.replace('"""', "").replace("'''", ""))
+        self.backquotes += plain.count("`")
+        self.comments = max(0, self.comments + plain.count("/*") - plain.count("*/"))
+        self.depth += sum(_BRACKETS.get(character, 0) for character in plain)
+        heredoc = _HEREDOC.search(line) if self.heredocs else None
+        if heredoc is not None:
+            self.heredoc = heredoc.group(2)
+        self.continued = line.rstrip().endswith("\\")
+
+    @property
+    def at_rest(self) -> bool:
+        return (all(count % 2 == 0 for count in self.triple.values()) and self.backquotes % 2 == 0
+                and self.comments == 0 and self.depth == 0 and self.heredoc is None and not self.continued)
 
 
 def code_seam(text: str, minimum: int) -> tuple[str, int] | None:
@@ -105,15 +147,16 @@ def code_seam(text: str, minimum: int) -> tuple[str, int] | None:
 
     `text` must start with the fence's opening line. The cut is at the start of a line, after at least
     `minimum` characters of code, with text on the line before it and on the line after it (so each
-    piece's padding rows are exactly its first and last), and no multi-line string or comment open.
+    piece's padding rows are exactly its first and last), where nothing that spans lines is open (a
+    docstring, a template string, a block comment, a bracket, a heredoc, a continued line).
     None when the fence has closed, or there is no such place yet.
     """
     opener_end = text.find("\n")
     if opener_end < 0 or not text.startswith(("```", "~~~")):
         return None
     code_start = position = opener_end + 1
-    quotes = dict.fromkeys(_MULTILINE_QUOTES, 0)
-    comments = 0
+    info = text[:opener_end].lstrip("`~").split()
+    state = _CodeState(heredocs=(info[0].lower() if info else "") in _HEREDOC_LANGUAGES)
     previous_has_text = False
     seam: int | None = None
     while position < len(text):
@@ -124,14 +167,11 @@ def code_seam(text: str, minimum: int) -> tuple[str, int] | None:
             return None  # the fence closed: the block settles whole when the next one starts
         if end < 0 and stripped.startswith(("`", "~")):
             break  # the line being written may become the closing fence
-        balanced = comments <= 0 and all(count % 2 == 0 for count in quotes.values())
-        if stripped and previous_has_text and balanced and position - code_start >= minimum:
+        if stripped and previous_has_text and state.at_rest and position - code_start >= minimum:
             seam = position
         if end < 0:
             break
-        for quote in quotes:
-            quotes[quote] += line.count(quote)
-        comments = max(0, comments + line.count("/*") - line.count("*/"))
+        state.read(line)
         previous_has_text = bool(stripped)
         position = end + 1
     return (text[:code_start], seam) if seam is not None else None
