@@ -275,15 +275,24 @@ class DescribedCalls:
 
 
 class LazyClients:
-    """The clients' life that every engine's backend shares: `client` (the engine's official client) and
-    `_http` (for the endpoints that client has no method for), each a `functools.cached_property`, are
-    made at their first use or by `prepare`, and `aclose` closes only those made (see `client_library`)."""
+    """The clients' life that every engine's backend shares: `client` (the engine's official client, a
+    `functools.cached_property` of each backend) and `_http` (for the endpoints that client has no method
+    for) are made at their first use or by `prepare`, and `aclose` closes only those made (see
+    `client_library`)."""
 
     url: str
     headers: dict[str, str]
     _stall_timeout: float
     client: Any
-    _http: httpx.AsyncClient
+
+    @functools.cached_property
+    def _http(self) -> httpx.AsyncClient:
+        """For the engine's own endpoints that its client has no method for (/api/version, /version,
+        /metrics), with this host's credentials only."""
+        import httpx
+
+        return httpx.AsyncClient(base_url=self.url, timeout=self._timeout(), headers=self.headers,
+                                 transport=self._transport())
 
     def prepare(self) -> None:
         """Make the clients now: importing the libraries and loading the TLS context take a third of a
@@ -335,14 +344,6 @@ class OllamaBackend(LazyClients, DescribedCalls):
         """The official client, made at its first use (see `client_library`)."""
         return client_library().AsyncClient(host=self.url, timeout=self._timeout(), headers=self.headers,
                                             transport=self._transport())
-
-    @functools.cached_property
-    def _http(self) -> httpx.AsyncClient:
-        """For the endpoints the ollama client has no method for (/api/version)."""
-        import httpx
-
-        return httpx.AsyncClient(base_url=self.url, timeout=self._timeout(), headers=self.headers,
-                                 transport=self._transport())
 
     @property
     def is_local(self) -> bool:

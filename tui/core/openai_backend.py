@@ -50,7 +50,6 @@ from tui.core.r1_template import continuation_prompt
 from tui.core.reasoning import ThinkSplitter
 
 if TYPE_CHECKING:
-    import httpx
     import openai
 
 __all__ = ["OpenAICompatBackend", "chat_request", "describe_openai_error"]
@@ -183,14 +182,6 @@ class OpenAICompatBackend(LazyClients, DescribedCalls):
             http_client=httpx.AsyncClient(timeout=self._timeout(), transport=self._transport()))
         _ = (client.models, client.chat.completions, client.completions)  # it imports these at first use
         return client
-
-    @functools.cached_property
-    def _http(self) -> httpx.AsyncClient:
-        """For the engines' own endpoints (/version, /metrics), with this host's credentials only."""
-        import httpx
-
-        return httpx.AsyncClient(base_url=self.url, timeout=self._timeout(), headers=self.headers,
-                                 transport=self._transport())
 
     @property
     def is_local(self) -> bool:
