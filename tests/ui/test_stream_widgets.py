@@ -57,6 +57,14 @@ def answer_rows(answer: AnswerMarkdown) -> list[str]:
     return [answer.render_line(y).text.rstrip() for y in range(answer.size.height)]
 
 
+async def write_in_slices(answer: AnswerMarkdown, text: str, size: int, pilot=None) -> None:  # type: ignore[no-untyped-def]
+    """`text` written as a stream brings it, `size` characters at a time (a frame after each, with `pilot`)."""
+    for start in range(0, len(text), size):
+        await answer.write(text[start:start + size])
+        if pilot is not None:
+            await pilot.pause()
+
+
 def count_renders(monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
     """The length of every text the Markdown renderer is given from now on, in order."""
     sizes: list[int] = []
@@ -79,9 +87,7 @@ async def test_long_answer_streams_with_flat_rendering_work_and_loses_nothing(mo
         answer = app.query_one(AnswerMarkdown)
         await pilot.pause()
         rendered = count_renders(monkeypatch)
-        for start in range(0, len(full), 37):
-            await answer.write(full[start:start + 37])
-            await pilot.pause()
+        await write_in_slices(answer, full, 37, pilot)
         assert answer.source == full
         # Each render is the block being written (and what came with it), never more: len(full) is over 6,000.
         starts = [0, *block_starts(full), len(full)]
@@ -99,8 +105,7 @@ async def test_streamed_answer_looks_like_the_same_answer_shown_at_once() -> Non
     text = "# Title\n\nIntro with `code` and **bold**.\n\n1. one\n2. two\n\n> quoted\n\n" * 40
     async with app.run_test(size=(70, 20)) as pilot:
         answer = app.query_one(AnswerMarkdown)
-        for start in range(0, len(text), 11):
-            await answer.write(text[start:start + 11])
+        await write_in_slices(answer, text, 11)
         await pilot.pause()
         streamed = answer_rows(answer)
         await answer.remove()
@@ -155,8 +160,7 @@ async def test_a_long_code_block_streams_in_pieces_drawn_as_the_whole_block(monk
         answer = app.query_one(AnswerMarkdown)
         await pilot.pause()
         rendered = count_renders(monkeypatch)
-        for start in range(0, len(LONG_CODE), 23):
-            await answer.write(LONG_CODE[start:start + 23])
+        await write_in_slices(answer, LONG_CODE, 23)
         await pilot.pause()
         streamed = [list(answer.render_line(y).crop(0, 56)) for y in range(answer.size.height)]
         assert answer.source == LONG_CODE
@@ -321,8 +325,7 @@ async def test_a_code_block_longer_than_the_tail_limit_stays_one_code_block() ->
     app = Host()
     async with app.run_test(size=(80, 20)) as pilot:
         streamed = app.query_one(AnswerMarkdown)
-        for start in range(0, len(text), 500):
-            await streamed.write(text[start:start + 500])
+        await write_in_slices(streamed, text, 500)
         await wait_for(pilot, lambda: answer_rows(streamed)[:1] == ["Intro."])  # drawn from the end, then up
         await pilot.pause()
         rows = answer_rows(streamed)

@@ -125,9 +125,11 @@ class _CodeState:
             if line.strip() == self.heredoc:
                 self.heredoc = None
             return
+        plain = line
         for quote in self.triple:
             self.triple[quote] += line.count(quote)
-        plain = _ONE_LINE_STRING.sub("", line.replace('"""', "").replace("'''", ""))
+            plain = plain.replace(quote, "")
+        plain = _ONE_LINE_STRING.sub("", plain)  # what is quoted on one line opens nothing
         self.backquotes += plain.count("`")
         self.comments = max(0, self.comments + plain.count("/*") - plain.count("*/"))
         self.depth += sum(_BRACKETS.get(character, 0) for character in plain)
