@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psutil  # noqa: E402
 from bench_scaling import RATE, TimedBackend  # noqa: E402
-from harness import SimProcess, in_fresh_process, median, print_table, send_quietly, sizes_argument  # noqa: E402
+from harness import SimProcess, as_launched, in_fresh_process, median, print_table, send_quietly, sizes_argument  # noqa: E402
 
 from tests.apphelpers import make_app, wait_connected  # noqa: E402
 from tui.core.conversation import Turn, TurnState  # noqa: E402
@@ -75,7 +75,7 @@ async def one_run(conversation_id: int | None, cols: int = 160, rows: int = 50) 
     """Stream one long turn, in a new conversation or after resuming `conversation_id`."""
     sim = SimProcess(RATE, REASONING, ANSWER)
     try:
-        app = make_app(sim.url, model="deepseek-r1:1.5b", show_panel=True)  # the panel on, as users have it
+        app = as_launched(make_app(sim.url, model="deepseek-r1:1.5b", show_panel=True))  # the panel on, as users have it
         backend = TimedBackend(sim.url)
         app.backend = backend
         figures: dict[str, float] = {}

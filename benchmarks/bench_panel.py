@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # for the stand-in NVML
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from harness import USER_SIZES, parse_sizes  # noqa: E402  (also: its own config/history folders)
+from harness import USER_SIZES, as_launched, parse_sizes  # noqa: E402  (also: its own config/history folders)
 
 from textual.app import App, ComposeResult  # noqa: E402
 from textual.widgets import Static  # noqa: E402
@@ -198,7 +198,7 @@ async def measure(with_sampler: bool, with_panel: bool, seconds: float, interval
                   nvml: Any | None, size: tuple[int, int]) -> ChatLoad:
     from tui.screens.chat import PANEL_MIN_WIDTH
 
-    app = ChatLoad(with_sampler, with_panel, interval, nvml, compact=size[0] < PANEL_MIN_WIDTH)
+    app = as_launched(ChatLoad(with_sampler, with_panel, interval, nvml, compact=size[0] < PANEL_MIN_WIDTH))
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         app.start_load()

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psutil  # noqa: E402
-from harness import SimProcess, in_fresh_process, median, print_table, send_quietly, sizes_argument  # noqa: E402
+from harness import SimProcess, as_launched, in_fresh_process, median, print_table, send_quietly, sizes_argument  # noqa: E402
 
 from tests.apphelpers import make_app, wait_connected  # noqa: E402
 from tui.core.backend import OllamaBackend, StreamDelta  # noqa: E402
@@ -55,7 +55,7 @@ class TimedBackend(OllamaBackend):
 async def one_run(reasoning: int, answer: int, cols: int = 160, rows: int = 50) -> dict[str, float]:
     sim = SimProcess(RATE, reasoning, answer)
     try:
-        app = make_app(sim.url, show_panel=True)  # as users run it: the hardware panel on
+        app = as_launched(make_app(sim.url, show_panel=True))  # as users run it: the hardware panel on
         backend = TimedBackend(sim.url)
         app.backend = backend
         async with app.run_test(size=(cols, rows), headless=True) as pilot:
