@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.apphelpers import wait_for
 from tui.widgets.live_growth import GROW_INTERVAL_SECONDS, MAX_SHARE, RowReserve
 
 
@@ -140,15 +141,18 @@ async def test_a_live_window_wrapped_anew_at_another_width_shows_the_text_s_end_
                 widget.append(text)
 
         await write("```python\n" if kind == "answer" else "")
-        for _ in range(40):  # fast: the window jumps ahead, rows reserved below the text
+        for _ in range(80):  # more than two screens at any width; fast: the window jumps ahead, rows reserved below the text
             await write(line)
             await pilot.pause(0.01)
         await pilot.pause(0.1)
-        assert widget.top > 0 and widget._text_rows() > 60  # two rows a line at 40 columns
+        assert widget.top > 0 and widget._text_rows() > 120  # two rows a line at 40 columns
 
         widget.styles.width = 96  # a row a line now: about half the rows
         await pilot.pause()
         await pilot.pause()
+        if isinstance(widget, AnswerMarkdown):  # drawn again from its end, its earlier rows estimated a while
+            await wait_for(pilot, lambda: widget.drawn)
+            await pilot.pause()
         rows = [widget.render_line(y).text.strip() for y in range(widget.size.height)]
     assert rows[-1] or rows[-2], rows  # the newest rows at the bottom, not blank rows past the end
     assert sum("value = combine" in row for row in rows) >= 15  # the window full of text

@@ -57,6 +57,14 @@ def answer_rows(answer: AnswerMarkdown) -> list[str]:
     return [answer.render_line(y).text.rstrip() for y in range(answer.size.height)]
 
 
+async def wait_drawn(pilot, answer: AnswerMarkdown) -> None:  # type: ignore[no-untyped-def]
+    """Until the answer is laid out and all of it rendered at its width (text shown before a layout, or
+    at a new width, is drawn from its end and the rest in the background)."""
+    await pilot.pause()
+    await wait_for(pilot, lambda: answer.drawn and answer.content_size.width == answer._width)
+    await pilot.pause()
+
+
 async def write_in_slices(answer: AnswerMarkdown, text: str, size: int, pilot=None) -> None:  # type: ignore[no-untyped-def]
     """`text` written as a stream brings it, `size` characters at a time (a frame after each, with `pilot`)."""
     for start in range(0, len(text), size):
@@ -106,13 +114,13 @@ async def test_streamed_answer_looks_like_the_same_answer_shown_at_once() -> Non
     async with app.run_test(size=(70, 20)) as pilot:
         answer = app.query_one(AnswerMarkdown)
         await write_in_slices(answer, text, 11)
-        await pilot.pause()
+        await wait_drawn(pilot, answer)  # written before its first layout: drawn from its end
         streamed = answer_rows(answer)
         await answer.remove()
         shown = AnswerMarkdown()
         await app.mount(shown)
         await shown.show(text)
-        await pilot.pause()
+        await wait_drawn(pilot, shown)
         assert answer_rows(shown) == streamed
         assert streamed[0] == "Title" and " 1. one" in streamed and "▌ quoted" in streamed
 
@@ -161,7 +169,7 @@ async def test_a_long_code_block_streams_in_pieces_drawn_as_the_whole_block(monk
         await pilot.pause()
         rendered = count_renders(monkeypatch)
         await write_in_slices(answer, LONG_CODE, 23)
-        await pilot.pause()
+        await wait_drawn(pilot, answer)
         streamed = [list(answer.render_line(y).crop(0, 56)) for y in range(answer.size.height)]
         assert answer.source == LONG_CODE
         assert len(LONG_CODE) > 8_000 and max(rendered) < 1_000  # never the whole block again
@@ -169,7 +177,7 @@ async def test_a_long_code_block_streams_in_pieces_drawn_as_the_whole_block(monk
         cut = AnswerMarkdown()  # shown at once: over TAIL_LIMIT, the block is cut at line ends
         await app.mount(cut)
         await cut.show(LONG_CODE)
-        await pilot.pause()
+        await wait_drawn(pilot, cut)
         assert len(cut._settled) > 1  # cut inside the block
         shown_cut = [list(cut.render_line(y).crop(0, 56)) for y in range(cut.size.height)]
         await cut.remove()
@@ -241,7 +249,7 @@ async def test_a_long_finished_answer_is_drawn_from_its_end_then_completed(monke
         real_render_earlier = AnswerMarkdown._render_earlier
 
         def render_earlier(self: AnswerMarkdown) -> None:
-            if not drawn_first:
+            if not drawn_first and self.size.height:  # laid out: the rows it shows
                 drawn_first.append(answer_rows(self))
             real_render_earlier(self)
 
@@ -253,12 +261,58 @@ async def test_a_long_finished_answer_is_drawn_from_its_end_then_completed(monke
         await pilot.pause()  # the last background slice may have left a layout to do
         progressive = answer_rows(answer)
 
-        monkeypatch.setattr(answer_module, "PROGRESSIVE_CHARACTERS", 10**9)
+        # The reference: the same text streamed into a laid-out answer, each stretch rendered as it settles.
+        streamed = AnswerMarkdown()
+        await app.mount(streamed)
+        await pilot.pause()
+        await write_in_slices(streamed, text, 2_000)
+        await wait_drawn(pilot, streamed)
+        assert progressive == answer_rows(streamed)
+
+
+async def test_an_answer_drawn_again_at_a_new_width_shows_its_end_first_then_the_rest() -> None:
+    """The reasoning folding at a turn's end, F2 or a resize: an answer of several screens (well under the
+    size that is always drawn from its end) is drawn again from its end, not whole while the app waits."""
+    import tui.widgets.answer as answer_module
+
+    text = "".join(f"## Part {n}\n\nProse for part {n} that is long enough to wrap once or twice here.\n\n"
+                   f"| n | n² |\n|---|---|\n| {n} | {n * n} |\n\n" for n in range(60))
+    assert len(text) < answer_module.PROGRESSIVE_CHARACTERS
+    app = Host()
+    async with app.run_test(size=(50, 20)) as pilot:
+        answer = app.query_one(AnswerMarkdown)
+        await answer.show(text)
+        await pilot.pause()
+        chunks = len(answer._settled)
+        rendered: list[int] = []  # a width per chunk rendered
+        before_background: list[tuple[int, list[str]]] = []  # chunks rendered, rows, when the background began
+        real_chunk_strips, real_render_earlier = answer._chunk_strips, answer._render_earlier
+
+        def chunk_strips(index: int, width: int) -> object:
+            rendered.append(width)
+            return real_chunk_strips(index, width)
+
+        def render_earlier() -> None:
+            if not before_background:
+                before_background.append((len(rendered), answer_rows(answer)))
+            real_render_earlier()
+
+        answer._chunk_strips = chunk_strips  # type: ignore[method-assign]
+        answer._render_earlier = render_earlier  # type: ignore[method-assign]
+        await pilot.resize_terminal(90, 20)
+        assert answer.size.width > 80
+        await wait_for(pilot, lambda: bool(before_background))
+        at_once, rows = before_background[0]
+        assert 0 < at_once < chunks / 2  # the end: a few chunks, not all of them
+        assert "Part 59" in "\n".join(rows[-12:]) and not rows[0].strip()
+        await wait_for(pilot, lambda: len(rendered) == chunks and answer_rows(answer)[0] == "Part 0")
+        await pilot.pause()
+        widened = answer_rows(answer)
         whole = AnswerMarkdown()
         await app.mount(whole)
         await whole.show(text)
-        await pilot.pause()
-        assert progressive == answer_rows(whole)
+        await wait_drawn(pilot, whole)
+        assert widened == answer_rows(whole)
 
 
 def test_settled_pieces_cut_long_text_at_block_starts_and_keep_every_character() -> None:

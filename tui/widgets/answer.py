@@ -133,6 +133,13 @@ class AnswerMarkdown(LiveWindow, Widget):
     def source(self) -> str:
         return "".join(self._settled) + self._tail
 
+    @property
+    def drawn(self) -> bool:
+        """Whether all the settled text is rendered at the current width: none of it is waiting for the
+        background, drawn blank in rows only estimated (see `_render_from_the_end`)."""
+        rendered = self._by_width.get(self._width)
+        return rendered is not None and rendered.chunks == len(self._settled) and (not rendered.first or rendered.cut)
+
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
 
@@ -266,8 +273,10 @@ class AnswerMarkdown(LiveWindow, Widget):
                 del self._by_width[next(iter(self._by_width))]
             rendered = self._by_width[width] = _Rendered()
         waiting = self._settled[rendered.chunks:]
-        if len(waiting) > 1 and sum(len(chunk) for chunk in waiting) > PROGRESSIVE_CHARACTERS:
-            # A finished answer shown at once, or a huge chunk: the end first, the rest in the background.
+        if len(waiting) > 1 and (not rendered.chunks or sum(len(chunk) for chunk in waiting) > PROGRESSIVE_CHARACTERS):
+            # Nothing drawn at this width yet (a finished answer shown, the reasoning folded at a turn's end,
+            # F2, a resize), or a huge chunk: the end first, the rest in the background. Rendered whole, a
+            # 2,000-token answer held the event loop for 80-200 ms at the end of every long-reasoning turn.
             rendered = self._by_width[width] = _Rendered()
             self._render_from_the_end(rendered, width)
         if rendered.chunks < len(self._settled):
@@ -303,9 +312,12 @@ class AnswerMarkdown(LiveWindow, Widget):
             rendered.estimate += _estimated_rows(chunk, width)
             if rendered.estimate > MAX_ROWS:
                 break
-        wanted = 2 * max(self.app.size.height, 24)
+        # A screen's worth whatever it takes (the rows in sight are never drawn blank), then up to two
+        # within the time slice, so that scrolling up does not at once meet rows not drawn yet.
+        screen = max(self.app.size.height, 24)
         deadline = time.perf_counter() + _BACKGROUND_SLICE_SECONDS
-        while rendered.first and len(rendered.lines) < wanted and time.perf_counter() < deadline:
+        while rendered.first and (len(rendered.lines) < screen
+                                  or (len(rendered.lines) < 2 * screen and time.perf_counter() < deadline)):
             self._render_one_earlier(rendered, width)
         if rendered.first and not rendered.cut:
             self.set_timer(0.01, self._render_earlier)
@@ -334,8 +346,10 @@ class AnswerMarkdown(LiveWindow, Widget):
         deadline = time.perf_counter() + _BACKGROUND_SLICE_SECONDS
         while rendered.first and not rendered.cut and time.perf_counter() < deadline:
             self._render_one_earlier(rendered, width)
-        if self.live:
-            self.show_rows(0, max(old_rows, self._text_rows()))
+        if self.live and self._text_rows() != old_rows:
+            self.rows_recounted()  # the estimate was off: the window's place was counted in other rows
+        elif self.live:
+            self.show_rows(0, old_rows)
         elif self._text_rows() != old_rows:
             self.refresh(layout=True)
         else:

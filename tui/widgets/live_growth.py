@@ -141,11 +141,16 @@ class LiveWindow:
         return max(1, self.size.height)  # type: ignore[attr-defined]
 
     def on_resize(self) -> None:
+        # At another width the text wraps into other rows (the layout has wrapped it already): the
+        # rows reserved below the text, and so the window's place, were counted in rows that are gone
+        # (the panel shown or hidden left the window past the text's end, the pane blank below it
+        # for a second).
+        self.rows_recounted()
+
+    def rows_recounted(self) -> None:
+        """Live: the text's rows were counted anew, not added to (wrapped at another width, estimated
+        rows replaced by rendered ones): start the window afresh, the newest row at the bottom."""
         if self.live:
-            # At another width the text wraps into other rows (the layout has wrapped it already): the
-            # rows reserved below the text, and so the window's place, were counted in rows that are gone
-            # (the panel shown or hidden left the window past the text's end, the pane blank below it
-            # for a second). Start afresh: the newest row at the bottom.
             self.reserve.set_viewport(self._window_height(), restart=True)
             self._move_window()
             self.refresh()  # type: ignore[attr-defined]
