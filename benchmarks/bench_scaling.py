@@ -31,6 +31,7 @@ from harness import SimProcess, as_launched, in_fresh_process, median, print_tab
 
 from tests.apphelpers import make_app, wait_connected  # noqa: E402
 from tui.core.backend import OllamaBackend, StreamDelta  # noqa: E402
+from tui.widgets.answer import AnswerMarkdown  # noqa: E402
 
 RATE = 2000.0
 
@@ -61,7 +62,11 @@ async def one_run(reasoning: int, answer: int, cols: int = 160, rows: int = 50) 
         async with app.run_test(size=(cols, rows), headless=True) as pilot:
             await wait_connected(pilot)
             await send_quietly(pilot, "long answer please")
-            await pilot.pause()  # the finished turn's last frame
+            # The finished turn drawn whole: its last frame, and every row of the answer (folded to the chat's
+            # width at the turn's end, it is drawn again from its end, the rest in the background).
+            while not all(answer.drawn for answer in app.screen.query(AnswerMarkdown)):
+                await asyncio.sleep(0.01)
+            await pilot.pause()
             finished = time.process_time()
             rss = psutil.Process().memory_info().rss
         times = backend.cpu
