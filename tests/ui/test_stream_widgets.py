@@ -270,49 +270,78 @@ async def test_a_long_finished_answer_is_drawn_from_its_end_then_completed(monke
         assert progressive == answer_rows(streamed)
 
 
-async def test_an_answer_drawn_again_at_a_new_width_shows_its_end_first_then_the_rest() -> None:
-    """The reasoning folding at a turn's end, F2 or a resize: an answer of several screens (well under the
-    size that is always drawn from its end) is drawn again from its end, not whole while the app waits."""
-    import tui.widgets.answer as answer_module
+PARTS_TEXT = "".join(f"## Part {n}\n\nProse for part {n} that is long enough to wrap once or twice here.\n\n"
+                     f"| n | n² |\n|---|---|\n| {n} | {n * n} |\n\n" for n in range(60))
 
-    text = "".join(f"## Part {n}\n\nProse for part {n} that is long enough to wrap once or twice here.\n\n"
-                   f"| n | n² |\n|---|---|\n| {n} | {n * n} |\n\n" for n in range(60))
-    assert len(text) < answer_module.PROGRESSIVE_CHARACTERS
-    app = Host()
-    async with app.run_test(size=(50, 20)) as pilot:
-        answer = app.query_one(AnswerMarkdown)
-        await answer.show(text)
-        await pilot.pause()
-        chunks = len(answer._settled)
-        rendered: list[int] = []  # a width per chunk rendered
-        before_background: list[tuple[int, list[str]]] = []  # chunks rendered, rows, when the background began
+
+class WidthChange:
+    """An answer of many screens (well under the size always drawn from its end) in a 50-column terminal,
+    watched while the terminal widens: the chunks rendered, and what was drawn when the background began."""
+
+    def __init__(self, answer: AnswerMarkdown) -> None:
+        self.answer = answer
+        self.rendered: list[int] = []  # a width per chunk rendered
+        self.before_background: list[tuple[int, list[str]]] = []  # chunks rendered and rows, at its start
         real_chunk_strips, real_render_earlier = answer._chunk_strips, answer._render_earlier
 
         def chunk_strips(index: int, width: int) -> object:
-            rendered.append(width)
+            self.rendered.append(width)
             return real_chunk_strips(index, width)
 
         def render_earlier() -> None:
-            if not before_background:
-                before_background.append((len(rendered), answer_rows(answer)))
+            if not self.before_background:
+                self.before_background.append((len(self.rendered), answer_rows(answer)))
             real_render_earlier()
 
         answer._chunk_strips = chunk_strips  # type: ignore[method-assign]
         answer._render_earlier = render_earlier  # type: ignore[method-assign]
+
+
+async def test_an_answer_drawn_again_at_a_new_width_with_its_end_in_sight_shows_its_end_first() -> None:
+    """The reasoning folding at a turn's end, F2 or a resize while the chat shows its end: the answer is
+    drawn again from its end, the rest in the background, not whole while the app waits."""
+    import tui.widgets.answer as answer_module
+
+    assert len(PARTS_TEXT) < answer_module.PROGRESSIVE_CHARACTERS
+    app = Host()
+    async with app.run_test(size=(50, 20)) as pilot:
+        answer = app.query_one(AnswerMarkdown)
+        await answer.show(PARTS_TEXT)
+        await wait_drawn(pilot, answer)
+        app.screen.scroll_end(animate=False)  # following the chat, as at a turn's end
+        await pilot.pause()
+        chunks, watched = len(answer._settled), WidthChange(answer)
         await pilot.resize_terminal(90, 20)
         assert answer.size.width > 80
-        await wait_for(pilot, lambda: bool(before_background))
-        at_once, rows = before_background[0]
+        await wait_for(pilot, lambda: bool(watched.before_background))
+        at_once, rows = watched.before_background[0]
         assert 0 < at_once < chunks / 2  # the end: a few chunks, not all of them
         assert "Part 59" in "\n".join(rows[-12:]) and not rows[0].strip()
-        await wait_for(pilot, lambda: len(rendered) == chunks and answer_rows(answer)[0] == "Part 0")
+        await wait_for(pilot, lambda: len(watched.rendered) == chunks and answer_rows(answer)[0] == "Part 0")
         await pilot.pause()
         widened = answer_rows(answer)
         whole = AnswerMarkdown()
         await app.mount(whole)
-        await whole.show(text)
+        await whole.show(PARTS_TEXT)
         await wait_drawn(pilot, whole)
         assert widened == answer_rows(whole)
+
+
+async def test_an_answer_drawn_again_at_a_new_width_while_scrolled_back_is_drawn_whole_at_once() -> None:
+    """Scrolled back to read (F2 or a resize mid-answer): drawn from its end, the rows in sight would be
+    blank for a moment and then move; the answer is drawn whole in the same frame, as before."""
+    app = Host()
+    async with app.run_test(size=(50, 20)) as pilot:
+        answer = app.query_one(AnswerMarkdown)
+        await answer.show(PARTS_TEXT)
+        await wait_drawn(pilot, answer)
+        app.screen.scroll_to(y=100, animate=False)  # reading the middle
+        await pilot.pause()
+        chunks, watched = len(answer._settled), WidthChange(answer)
+        await pilot.resize_terminal(90, 20)
+        assert answer.size.width > 80
+        assert watched.rendered == [answer.size.width] * chunks and not watched.before_background
+        assert answer.drawn
 
 
 def test_settled_pieces_cut_long_text_at_block_starts_and_keep_every_character() -> None:

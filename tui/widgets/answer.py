@@ -273,10 +273,13 @@ class AnswerMarkdown(LiveWindow, Widget):
                 del self._by_width[next(iter(self._by_width))]
             rendered = self._by_width[width] = _Rendered()
         waiting = self._settled[rendered.chunks:]
-        if len(waiting) > 1 and (not rendered.chunks or sum(len(chunk) for chunk in waiting) > PROGRESSIVE_CHARACTERS):
-            # Nothing drawn at this width yet (a finished answer shown, the reasoning folded at a turn's end,
-            # F2, a resize), or a huge chunk: the end first, the rest in the background. Rendered whole, a
-            # 2,000-token answer held the event loop for 80-200 ms at the end of every long-reasoning turn.
+        if len(waiting) > 1 and (sum(len(chunk) for chunk in waiting) > PROGRESSIVE_CHARACTERS
+                                 or (not rendered.chunks and self._end_in_sight())):
+            # A huge text, or nothing drawn at this width yet while the chat shows its end (a resumed answer,
+            # the reasoning folded at a turn's end, F2 or a resize while following the chat): the end first,
+            # the rest in the background. Rendered whole, a 2,000-token answer held the event loop for
+            # 80-200 ms at the end of every long-reasoning turn. Scrolled back to read, it is drawn whole:
+            # from its end, the rows in sight would be blank for a moment, then move.
             rendered = self._by_width[width] = _Rendered()
             self._render_from_the_end(rendered, width)
         if rendered.chunks < len(self._settled):
@@ -287,6 +290,14 @@ class AnswerMarkdown(LiveWindow, Widget):
         if self._tail_width != width:
             self._tail_width = width
             self._tail_lines = self._piece_strips(self._tail_prefix, self._tail, width, continues=False)
+
+    def _end_in_sight(self) -> bool:
+        """Whether the scroller this answer is in shows its end (following the chat, as at a turn's end or
+        a resume), or has nothing to scroll: then what is in sight is the end, drawn first."""
+        for node in self.ancestors:
+            if isinstance(node, Widget) and node.allow_vertical_scroll:
+                return node.scroll_y >= node.max_scroll_y - 1
+        return True
 
     def _chunk_strips(self, index: int, width: int) -> list[Strip]:
         prefix, text = self._prefixes[index], self._settled[index]
