@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from textual import events
 
 import tui.core.conversation
 from tests.apphelpers import make_app, screen_text, send_and_wait, wait_connected, wait_for, wait_for_text
@@ -122,3 +125,37 @@ async def test_a_turn_left_streaming_by_a_killed_r1tui_says_it_was_interrupted(s
         app.screen.query_one("#conversation").scroll_home(animate=False)
         shown = await wait_for_text(pilot, "question 0", "(Enter or click to show)")
         assert "■ interrupted: r1tui exited while it streamed" in shown.split("question 1")[0]
+
+
+@pytest.mark.parametrize("how", ["pageup", "wheel"])
+async def test_scrolling_while_an_answer_is_drawn_from_its_end_counts_its_real_rows(
+        sim: SimulatedOllama, how: str) -> None:
+    """A long answer just shown (a resume, a turn's end) is drawn from its end, its earlier rows estimated
+    while the rest is drawn in the background: PgUp or the wheel then must not land on blank rows, nor
+    elsewhere once they are drawn."""
+    parts = "".join(f"## Part {n}\n\nProse for part {n}, long enough to wrap at this width once.\n\n"
+                    f"| n | n² |\n|---|---|\n| {n} | {n * n} |\n\n" for n in range(150))
+    app = make_app(sim.url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_connected(pilot)
+        store = app.store
+        conversation_id = store.new_conversation("deepseek-r1:7b")
+        turn = Turn(prompt="list the parts", model="deepseek-r1:7b", reasoning="Short.", answer=parts,
+                    state=TurnState.DONE, reasoning_tokens=2, answer_tokens=3000)
+        store.finish_turn(store.start_turn(conversation_id, turn, {}), turn)
+        await app.screen.resume(conversation_id)
+        answer = app.screen.query_one(AnswerMarkdown)
+        await wait_for(pilot, lambda: answer.drawing_in_background)
+        chat = app.screen.query_one("#conversation")
+        if how == "pageup":
+            await pilot.press("pageup")
+            rows = chat.container_size.height
+        else:
+            chat.post_message(events.MouseScrollUp(chat, 5, 5, 0, -1, 0, False, False, False))
+            rows = int(app.scroll_sensitivity_y)
+        await pilot.pause()
+        assert not answer.drawing_in_background  # drawn whole before the scroll
+        assert chat.scroll_y == chat.max_scroll_y - rows  # above the end by the scroll's rows, counted in real rows
+        seen = [int(number) for number in re.findall(r"Part (\d+)\b", screen_text(app))]
+        assert seen and seen == list(range(seen[0], seen[0] + len(seen)))  # text in sight, in order
+        assert 140 <= seen[0] and seen[-1] < 149 if how == "pageup" else seen[-1] == 149

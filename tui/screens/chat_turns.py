@@ -196,10 +196,11 @@ class TurnActions(_Base):
     def action_scroll_chat(self, pages: int) -> None:
         """PgUp/PgDn scroll the chat, wherever the focus is (the prompt too)."""
         chat = self.query_one(ConversationScroll)
-        if pages < 0:
-            chat.scroll_page_up(animate=False)
+        scroll = chat.scroll_page_up if pages < 0 else chat.scroll_page_down
+        if chat.finish_drawing():
+            chat.call_after_refresh(scroll, animate=False)  # counted in the answers' real rows
         else:
-            chat.scroll_page_down(animate=False)
+            scroll(animate=False)
 
     def action_chat_edge(self, side: int) -> None:
         """Home/End: the top or bottom of the chat, except in a prompt with text (the line's start/end)."""
@@ -208,7 +209,10 @@ class TurnActions(_Base):
             raise SkipAction()
         chat = self.query_one(ConversationScroll)
         if side < 0:
-            chat.scroll_home(animate=False)
+            if chat.finish_drawing():
+                chat.call_after_refresh(chat.scroll_home, animate=False)
+            else:
+                chat.scroll_home(animate=False)
         else:
             chat.scroll_end(animate=False)
             chat.anchor()

@@ -347,14 +347,26 @@ class AnswerMarkdown(LiveWindow, Widget):
         elif len(rendered.lines) >= MAX_ROWS:
             rendered.cut, rendered.estimate = True, 0
 
-    def _render_earlier(self) -> None:
-        """Render pending chunks before the drawn ones for a few milliseconds, then yield to the app."""
+    @property
+    def drawing_in_background(self) -> bool:
+        """Chunks before the drawn ones are still to be rendered (their rows are estimated meanwhile)."""
+        rendered = self._by_width.get(self._width)
+        return rendered is not None and bool(rendered.first) and not rendered.cut
+
+    def draw_rest(self) -> None:
+        """Render now what the background would: a scroll is coming, and one counted in estimated rows
+        lands elsewhere (or on blank rows) once they are drawn (see ConversationScroll.finish_drawing)."""
+        self._render_earlier(seconds=None)
+
+    def _render_earlier(self, seconds: float | None = _BACKGROUND_SLICE_SECONDS) -> None:
+        """Render pending chunks before the drawn ones for a few milliseconds (`seconds`; None: all of
+        them), then yield to the app."""
         width = self._width
         rendered = self._by_width.get(width)
         if rendered is None or not rendered.first or rendered.cut:
             return
         old_rows = self._text_rows()
-        deadline = time.perf_counter() + _BACKGROUND_SLICE_SECONDS
+        deadline = time.perf_counter() + seconds if seconds is not None else float("inf")
         while rendered.first and not rendered.cut and time.perf_counter() < deadline:
             self._render_one_earlier(rendered, width)
         if self.live and self._text_rows() != old_rows:

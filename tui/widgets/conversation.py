@@ -12,6 +12,7 @@ from textual.widgets import Static
 from tui.core.conversation import Conversation, turns_to_summarise
 from tui.core.metrics import TokenMeter
 from tui.keymap import CHAT_BINDINGS, PROMPT_BINDINGS, documented, key_label
+from tui.widgets.answer import AnswerMarkdown
 from tui.widgets.backdrop import BackdropVerticalScroll
 from tui.widgets.markdown_render import estimated_rows
 from tui.widgets.turn import TurnView, reasoning_dwarfs_answer
@@ -60,6 +61,22 @@ class ConversationScroll(BackdropVerticalScroll):
 
     def on_resize(self, _: events.Resize) -> None:
         self.post_message(self.Resized())
+
+    def finish_drawing(self) -> bool:
+        """Draw whole, now, the answers still drawn from their end in the background (just after a turn's
+        end, a resume, F2): their earlier rows are estimated until then, and a scroll counted in them
+        would land on blank rows, then elsewhere once they are drawn. Whether any was: the scroll should
+        then wait for the layout (`call_after_refresh`)."""
+        unfinished = [answer for answer in self.query(AnswerMarkdown) if answer.drawing_in_background]
+        for answer in unfinished:
+            answer.draw_rest()
+        return bool(unfinished)
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        if self.finish_drawing():  # the wheel's scroll, once the answers' rows are real
+            event.prevent_default()
+            event.stop()
+            self.call_after_refresh(self.scroll_relative, y=-self.app.scroll_sensitivity_y, animate=False)
 
     async def show_saved(self, conversation: Conversation, clock: Callable[[], float]) -> None:
         """Draw a resumed conversation: older turns folded, those past the drawing budget as summaries,
