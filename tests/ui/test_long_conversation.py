@@ -127,20 +127,23 @@ async def test_a_turn_left_streaming_by_a_killed_r1tui_says_it_was_interrupted(s
         assert "■ interrupted: r1tui exited while it streamed" in shown.split("question 1")[0]
 
 
+# A long answer (a few hundred rows at 100 columns) whose visible part says where it is ("Part N").
+PARTS = "".join(f"## Part {n}\n\nProse for part {n}, long enough to wrap at this width once.\n\n"
+                f"| n | n² |\n|---|---|\n| {n} | {n * n} |\n\n" for n in range(150))
+
+
 @pytest.mark.parametrize("how", ["pageup", "wheel"])
 async def test_scrolling_while_an_answer_is_drawn_from_its_end_counts_its_real_rows(
         sim: SimulatedOllama, how: str) -> None:
     """A long answer just shown (a resume, a turn's end) is drawn from its end, its earlier rows estimated
     while the rest is drawn in the background: PgUp or the wheel then must not land on blank rows, nor
     elsewhere once they are drawn."""
-    parts = "".join(f"## Part {n}\n\nProse for part {n}, long enough to wrap at this width once.\n\n"
-                    f"| n | n² |\n|---|---|\n| {n} | {n * n} |\n\n" for n in range(150))
     app = make_app(sim.url)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_connected(pilot)
         store = app.store
         conversation_id = store.new_conversation("deepseek-r1:7b")
-        turn = Turn(prompt="list the parts", model="deepseek-r1:7b", reasoning="Short.", answer=parts,
+        turn = Turn(prompt="list the parts", model="deepseek-r1:7b", reasoning="Short.", answer=PARTS,
                     state=TurnState.DONE, reasoning_tokens=2, answer_tokens=3000)
         store.finish_turn(store.start_turn(conversation_id, turn, {}), turn)
         await app.screen.resume(conversation_id)
@@ -159,3 +162,27 @@ async def test_scrolling_while_an_answer_is_drawn_from_its_end_counts_its_real_r
         seen = [int(number) for number in re.findall(r"Part (\d+)\b", screen_text(app))]
         assert seen and seen == list(range(seen[0], seen[0] + len(seen)))  # text in sight, in order
         assert 140 <= seen[0] and seen[-1] < 149 if how == "pageup" else seen[-1] == 149
+
+
+async def test_focusing_a_turn_below_an_answer_drawn_from_its_end_lands_on_that_turn(sim: SimulatedOllama) -> None:
+    """Alt+Up just after a resume: the turn's place is counted in the answers' real rows, not in the
+    estimated ones of an earlier answer still drawn in the background (the view would then slide)."""
+    app = make_app(sim.url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_connected(pilot)
+        store = app.store
+        conversation_id = store.new_conversation("deepseek-r1:7b")
+        for prompt in ("first question", "second question"):
+            turn = Turn(prompt=prompt, model="deepseek-r1:7b", reasoning="Short.", answer=PARTS,
+                        state=TurnState.DONE, reasoning_tokens=2, answer_tokens=3000)
+            store.finish_turn(store.start_turn(conversation_id, turn, {}), turn)
+        await app.screen.resume(conversation_id)
+        answers = list(app.screen.query(AnswerMarkdown))
+        await wait_for(pilot, lambda: any(answer.drawing_in_background for answer in answers))
+        await pilot.press("alt+up")
+        await pilot.pause()
+        views = list(app.screen.query(TurnView))
+        chat = app.screen.query_one("#conversation")
+        assert app.screen.focused is views[-1]
+        assert chat.scroll_y == min(views[-1].virtual_region_with_margin.y, chat.max_scroll_y)
+        assert "second question" in screen_text(app)

@@ -175,8 +175,13 @@ class TurnActions(_Base):
             self.query_one(ConversationScroll).scroll_end(animate=False)
             return
         view = views[max(0, index)]
+        chat = self.query_one(ConversationScroll)
+        drawing = chat.finish_drawing()  # the turn's place counted in its answer's real rows, not estimated ones
         view.focus()
-        self.query_one(ConversationScroll).scroll_to_widget(view, animate=False, top=True)
+        if drawing:
+            chat.call_after_refresh(chat.scroll_to_widget, view, animate=False, top=True)
+        else:
+            chat.scroll_to_widget(view, animate=False, top=True)
 
     # -- a long answer ended --------------------------------------------------------------------
 
