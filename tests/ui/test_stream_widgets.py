@@ -344,6 +344,30 @@ async def test_an_answer_drawn_again_at_a_new_width_while_scrolled_back_is_drawn
         assert answer.drawn
 
 
+async def test_a_width_left_part_drawn_and_come_back_to_is_drawn_to_its_top() -> None:
+    """F2 twice (or a resize and back) while an answer is still drawn from its end: the width left
+    part-drawn goes on being drawn when it comes back, not left with blank estimated rows."""
+    import asyncio
+
+    text = PARTS_TEXT * 5
+    app = Host()
+    async with app.run_test(size=(50, 20)) as pilot:
+        answer = app.query_one(AnswerMarkdown)
+        await answer.show(text)
+        await wait_drawn(pilot, answer)
+        narrow = answer.styles.width
+        app.screen.scroll_end(animate=False)
+        await pilot.pause()
+        answer.styles.width = 90
+        await asyncio.sleep(0.05)
+        assert answer.drawing_in_background  # drawn from its end at 90 columns, the rest to come
+        answer.styles.width = narrow  # drawn whole at this width already: nothing left to draw there
+        await asyncio.sleep(0.1)
+        answer.styles.width = 90
+        await wait_for(pilot, lambda: answer.content_size.width == 90 and answer.drawn, timeout=5)
+        assert answer_rows(answer)[0] == "Part 0"
+
+
 def test_settled_pieces_cut_long_text_at_block_starts_and_keep_every_character() -> None:
     text = "".join(f"Paragraph {n} " + "word " * 30 + "\n\n" for n in range(50))
     pieces, tail = settled_pieces(text, 400)

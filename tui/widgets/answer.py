@@ -127,6 +127,7 @@ class AnswerMarkdown(LiveWindow, Widget):
         self._width = -1
         self._placeholder = placeholder  # see set_placeholder
         self.reserve = RowReserve()  # live in a pane: the window jumps ahead of the rows (see live_growth)
+        self._background_pending = False  # a timer will render earlier chunks (see _keep_drawing)
 
 
     @property
@@ -290,6 +291,7 @@ class AnswerMarkdown(LiveWindow, Widget):
         if self._tail_width != width:
             self._tail_width = width
             self._tail_lines = self._piece_strips(self._tail_prefix, self._tail, width, continues=False)
+        self._keep_drawing(rendered)  # a width left part-drawn (F2 twice, a resize back) goes on being drawn
 
     def _end_in_sight(self) -> bool:
         """Whether the scroller this answer is in shows its end (following the chat, as at a turn's end or
@@ -330,7 +332,15 @@ class AnswerMarkdown(LiveWindow, Widget):
         while rendered.first and (len(rendered.lines) < screen
                                   or (len(rendered.lines) < 2 * screen and time.perf_counter() < deadline)):
             self._render_one_earlier(rendered, width)
-        if rendered.first and not rendered.cut:
+        self._keep_drawing(rendered)
+
+    def _keep_drawing(self, rendered: _Rendered) -> None:
+        """Render the chunks before the drawn ones in the background, unless that is under way already.
+
+        One timer at a time: it renders at the width of the moment, so a width left part-drawn and
+        come back to would otherwise keep its estimated rows, blank, for good."""
+        if rendered.first and not rendered.cut and not self._background_pending:
+            self._background_pending = True
             self.set_timer(0.01, self._render_earlier)
 
     def _render_one_earlier(self, rendered: _Rendered, width: int) -> None:
@@ -361,6 +371,8 @@ class AnswerMarkdown(LiveWindow, Widget):
     def _render_earlier(self, seconds: float | None = _BACKGROUND_SLICE_SECONDS) -> None:
         """Render pending chunks before the drawn ones for a few milliseconds (`seconds`; None: all of
         them), then yield to the app."""
+        if seconds is not None:
+            self._background_pending = False  # this is the timer's call
         width = self._width
         rendered = self._by_width.get(width)
         if rendered is None or not rendered.first or rendered.cut:
@@ -377,8 +389,7 @@ class AnswerMarkdown(LiveWindow, Widget):
             self.refresh(layout=True)
         else:
             self.refresh()
-        if rendered.first and not rendered.cut:
-            self.set_timer(0.01, self._render_earlier)
+        self._keep_drawing(rendered)
 
     def _settled_rows(self) -> int:
         rendered = self._by_width.get(self._width)
