@@ -76,7 +76,8 @@ class ConversationScroll(BackdropVerticalScroll):
         if self.finish_drawing():  # the wheel's scroll, once the answers' rows are real
             event.prevent_default()
             event.stop()
-            self.call_after_refresh(self.scroll_relative, y=-self.app.scroll_sensitivity_y, animate=False)
+            self.call_after_refresh(self.scroll_relative, y=-self.app.scroll_sensitivity_y, animate=False,
+                                    immediate=True)
 
     async def show_saved(self, conversation: Conversation, clock: Callable[[], float]) -> None:
         """Draw a resumed conversation: older turns folded, those past the drawing budget as summaries,
