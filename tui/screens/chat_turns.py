@@ -175,13 +175,9 @@ class TurnActions(_Base):
             self.query_one(ConversationScroll).scroll_end(animate=False)
             return
         view = views[max(0, index)]
+        view.focus()  # deferred by Textual: the scroll below decides where the view lands
         chat = self.query_one(ConversationScroll)
-        drawing = chat.finish_drawing()  # the turn's place counted in its answer's real rows, not estimated ones
-        view.focus()
-        if drawing:
-            chat.call_after_refresh(chat.scroll_to_widget, view, animate=False, top=True)
-        else:
-            chat.scroll_to_widget(view, animate=False, top=True)
+        chat.when_drawn(chat.scroll_to_widget, view, animate=False, top=True)  # in real rows, not estimated ones
 
     # -- a long answer ended --------------------------------------------------------------------
 
@@ -201,11 +197,7 @@ class TurnActions(_Base):
     def action_scroll_chat(self, pages: int) -> None:
         """PgUp/PgDn scroll the chat, wherever the focus is (the prompt too)."""
         chat = self.query_one(ConversationScroll)
-        scroll = chat.scroll_page_up if pages < 0 else chat.scroll_page_down
-        if chat.finish_drawing():
-            chat.call_after_refresh(scroll, animate=False)  # counted in the answers' real rows
-        else:
-            scroll(animate=False)
+        chat.when_drawn(chat.scroll_page_up if pages < 0 else chat.scroll_page_down, animate=False)
 
     def action_chat_edge(self, side: int) -> None:
         """Home/End: the top or bottom of the chat, except in a prompt with text (the line's start/end)."""
@@ -214,10 +206,7 @@ class TurnActions(_Base):
             raise SkipAction()
         chat = self.query_one(ConversationScroll)
         if side < 0:
-            if chat.finish_drawing():
-                chat.call_after_refresh(chat.scroll_home, animate=False)
-            else:
-                chat.scroll_home(animate=False)
+            chat.when_drawn(chat.scroll_home, animate=False)
         else:
             chat.scroll_end(animate=False)
             chat.anchor()

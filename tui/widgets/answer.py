@@ -77,6 +77,11 @@ class _Rendered:
     def rows(self) -> int:
         return int(self.cut) + self.estimate + len(self.lines)
 
+    @property
+    def pending(self) -> bool:
+        """Chunks before the drawn ones are still to be rendered (estimated rows stand in for them)."""
+        return bool(self.first) and not self.cut
+
     def append(self, strips: list[Strip], joined: bool) -> None:
         """A chunk after the drawn ones, a blank line between unless it continues the one before."""
         added = list(strips)
@@ -139,7 +144,7 @@ class AnswerMarkdown(LiveWindow, Widget):
         """Whether all the settled text is rendered at the current width: none of it is waiting for the
         background, drawn blank in rows only estimated (see `_render_from_the_end`)."""
         rendered = self._by_width.get(self._width)
-        return rendered is not None and rendered.chunks == len(self._settled) and (not rendered.first or rendered.cut)
+        return rendered is not None and rendered.chunks == len(self._settled) and not rendered.pending
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
@@ -339,7 +344,7 @@ class AnswerMarkdown(LiveWindow, Widget):
 
         One timer at a time: it renders at the width of the moment, so a width left part-drawn and
         come back to would otherwise keep its estimated rows, blank, for good."""
-        if rendered.first and not rendered.cut and not self._background_pending:
+        if rendered.pending and not self._background_pending:
             self._background_pending = True
             self.set_timer(0.01, self._render_earlier)
 
@@ -361,7 +366,7 @@ class AnswerMarkdown(LiveWindow, Widget):
     def drawing_in_background(self) -> bool:
         """Chunks before the drawn ones are still to be rendered (their rows are estimated meanwhile)."""
         rendered = self._by_width.get(self._width)
-        return rendered is not None and bool(rendered.first) and not rendered.cut
+        return rendered is not None and rendered.pending
 
     def draw_rest(self) -> None:
         """Render now what the background would: a scroll is coming, and one counted in estimated rows
@@ -375,11 +380,11 @@ class AnswerMarkdown(LiveWindow, Widget):
             self._background_pending = False  # this is the timer's call
         width = self._width
         rendered = self._by_width.get(width)
-        if rendered is None or not rendered.first or rendered.cut:
+        if rendered is None or not rendered.pending:
             return
         old_rows = self._text_rows()
         deadline = time.perf_counter() + seconds if seconds is not None else float("inf")
-        while rendered.first and not rendered.cut and time.perf_counter() < deadline:
+        while rendered.pending and time.perf_counter() < deadline:
             self._render_one_earlier(rendered, width)
         if self.live and self._text_rows() != old_rows:
             self.rows_recounted()  # the estimate was off: the window's place was counted in other rows

@@ -65,12 +65,19 @@ class ConversationScroll(BackdropVerticalScroll):
     def finish_drawing(self) -> bool:
         """Draw whole, now, the answers still drawn from their end in the background (just after a turn's
         end, a resume, F2): their earlier rows are estimated until then, and a scroll counted in them
-        would land on blank rows, then elsewhere once they are drawn. Whether any was: the scroll should
-        then wait for the layout (`call_after_refresh`)."""
+        would land on blank rows, then elsewhere once they are drawn. Whether any was: a scroll should
+        then wait for the layout that drawing asks for (see `when_drawn`)."""
         unfinished = [answer for answer in self.query(AnswerMarkdown) if answer.drawing_in_background]
         for answer in unfinished:
             answer.draw_rest()
         return bool(unfinished)
+
+    def when_drawn(self, scroll: Callable[..., object], *args: object, **kwargs: object) -> None:
+        """Run `scroll` counted in the answers' real rows: now, or after the layout `finish_drawing` asks for."""
+        if self.finish_drawing():
+            self.call_after_refresh(scroll, *args, **kwargs)
+        else:
+            scroll(*args, **kwargs)
 
     def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
         if self.finish_drawing():  # the wheel's scroll, once the answers' rows are real
