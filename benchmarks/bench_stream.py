@@ -13,14 +13,14 @@ Targets (issue 19), each printed beside its figure, median of --runs runs with e
 - the visible chat redrawn >= 12 times a second at 30, 300 and 1,000 tokens/s;
 - the same CPU and frames for an answer that is one long code block (~150 lines: a whole program),
   with the longest wait between two chat frames shown (a frame that re-rendered the whole block
-  was a visible stall);
+  was a visible stall), and for one that is a long numbered list (R1's usual answer);
 - <= 200 terminal bytes per token at 300 tokens/s;
 - unthrottled: >= 10,000 tokens/s end to end;
 - idle with the panel on: <= 1 % of a core;
 - with an unthrottled 250,000-token stream: a key typed in the prompt echoes within 100 ms, and Esc
   shows "stopped" within 0.5 s (also shown: when the screen went quiet after Esc).
 
-    python benchmarks/bench_stream.py [--runs 3] [--sizes 160x50,80x24] [--only paced,code,rates,unthrottled,idle,keys]
+    python benchmarks/bench_stream.py [--runs 3] [--sizes 160x50,80x24] [--only paced,code,list,rates,unthrottled,idle,keys]
 
 A turn ends on screen when its figures line is drawn (and the frame holding it is written out);
 each run has its own config and history (harness.SCRATCH).
@@ -246,6 +246,18 @@ def measure_size(cols: int, rows: int, count: int, parts: set[str]) -> list[tupl
             (f"{size}:   longest wait between two chat frames (ms)", "informative",
              runs([r["longest_gap_s"] * 1000 for r in results], "{:.0f}"), ""),
         ]
+    if "list" in parts:
+        # R1's usual answer: one long numbered list (bold leads, wrapped sentences, nested notes), at 300 tokens/s.
+        results = repeat(count, lambda: one_stream(300, 300 * STREAM_SECONDS, cols, rows, area, "long-list"))
+        cpu = [r["cpu_share"] * 100 for r in results]
+        fps = [r["chat_fps"] for r in results]
+        table += [
+            (f"{size}: an answer that is one long list: CPU at 300 tokens/s (% of one core)", "<= 12",
+             runs(cpu, "{:.1f}"), at_most(cpu, 12)),
+            (f"{size}:   chat frames per second", ">= 12", runs(fps, "{:.1f}"), at_least(fps, 12)),
+            (f"{size}:   longest wait between two chat frames (ms)", "informative",
+             runs([r["longest_gap_s"] * 1000 for r in results], "{:.0f}"), ""),
+        ]
     if "rates" in parts:
         for rate_wanted in (30, 1000):
             results = repeat(count, lambda: one_stream(rate_wanted, rate_wanted * STREAM_SECONDS, cols, rows, area))
@@ -274,8 +286,8 @@ def measure_size(cols: int, rows: int, count: int, parts: set[str]) -> list[tupl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--only", default="paced,code,rates,unthrottled,idle,keys",
-                        help="which figures: paced, code, rates, unthrottled, idle, keys (comma-separated)")
+    parser.add_argument("--only", default="paced,code,list,rates,unthrottled,idle,keys",
+                        help="which figures: paced, code, list, rates, unthrottled, idle, keys (comma-separated)")
     sizes_argument(parser)
     args = parser.parse_args()
     parts = set(args.only.split(","))

@@ -54,7 +54,7 @@ def test_the_demo_server_streams_it(sim: SimulatedOllama) -> None:
     assert "91 = 7 × 13" in text
 
 
-@pytest.mark.parametrize("shape", ["mixed", "long-code"])
+@pytest.mark.parametrize("shape", ["mixed", "long-code", "long-list"])
 def test_the_benchmarks_synthetic_answer_has_the_shape_and_length_asked_for(shape: str) -> None:
     from tui.demo import synthetic_reply, tokens
 
@@ -64,5 +64,9 @@ def test_the_benchmarks_synthetic_answer_has_the_shape_and_length_asked_for(shap
     if shape == "long-code":  # one block of a whole program's length, nothing else
         assert fences == 2 and reply.answer.startswith("```python\n") and reply.answer.endswith("```\n")
         assert reply.answer.count("\n") > 100
+    elif shape == "long-list":  # one numbered list, numbered as it goes, some items with a nested note
+        numbers = [int(line.split(".")[0]) for line in reply.answer.splitlines() if line[:1].isdigit()]
+        assert fences == 0 and numbers == list(range(1, len(numbers) + 1)) and len(numbers) > 50
+        assert "\n    - note: " in reply.answer and "\n\n" not in reply.answer.split("\n\n", 1)[1]
     else:  # prose, tables and several short code blocks
         assert fences > 2 and "|---|" in reply.answer and "## Part" in reply.answer

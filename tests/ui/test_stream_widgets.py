@@ -6,7 +6,7 @@ import re
 
 from textual.app import App, ComposeResult
 from tests.apphelpers import wait_for
-from tui.widgets.markdown_render import MarkdownRenderer, block_starts, code_seam, settled_pieces
+from tui.widgets.markdown_render import MarkdownRenderer, block_starts, code_seam, list_seam, settled_pieces
 from tui.widgets.answer import AnswerMarkdown
 from tui.widgets.stream_text import StreamingText, wrap_line
 
@@ -192,6 +192,63 @@ async def test_a_long_code_block_streams_in_pieces_drawn_as_the_whole_block(monk
     assert shown_cut == at_once  # nor where a block over TAIL_LIMIT is cut (a blank line there was lost)
     texts = ["".join(segment.text for segment in row).rstrip() for row in at_once]
     assert sum("def step_" in row for row in texts) == 40 and texts[-1] == "That is all."
+
+
+LONG_LISTS = ("Steps:\n\n" + "".join(
+    f"{n}. **Step {n}**: check the value against the limit, then carry the remainder into the next column "
+    f"so that the sum stays exact\n" + ("    - a nested note on this step\n" if n % 7 == 0 else "")
+    for n in range(1, 41)) + "\nChecks:\n\n" + "".join(
+    f"- case {n} holds{' for every input the model tried' * (n % 3)}\n" for n in range(60)) + "\nDone.\n")
+
+
+def test_a_list_is_cut_only_before_an_item_drawn_the_same_whatever_follows() -> None:
+    def cut(text: str, minimum: int = 0) -> str | None:
+        seam = list_seam(text, minimum)
+        return None if seam is None else text[seam:]
+
+    assert cut("- a\n- b\n- c") == "- b\n- c"  # the last finished item: the line being written may be "- - -"
+    assert cut("- a\n- b\n- c", minimum=4) == "- b\n- c" and cut("- a\n- b\n- c", minimum=5) is None
+    assert cut("1. a\n2. b\n3. c\n") == "3. c\n" and cut("7. a\n8. b\n") == "8. b\n"
+    assert cut("1. a\n2. b\n7. c\n") == "2. b\n7. c\n"  # "7." is drawn as 3.: no cut before it
+    assert cut("- a\n* b\n- c\n") is None  # another bullet starts another list
+    assert cut("- a\n  - a1\n- b\n") == "- b\n"  # nested items go with their item
+    assert cut("- a\n- - -\n- b\n") is None  # a rule ends the list
+    assert cut("- a\n  ```\n- b\n  ```\n- c\n") is None  # not while a fence in an item is open
+    assert cut("- a\n# Title\n- b\n") is None and cut("- a\nlazy text\n- b\n") is None
+    assert cut("1. a\n 2. b\n3. c\n") is None  # an indented sibling numbers the items after it
+    # Indented less than its item's text, a line is not in the item: another list, or a fence after the list.
+    assert cut("- a\n 1. b\n- c\n") is None and cut("8. a\n  ```\n  x\n  ```\n9. b\n") is None
+    assert cut("8. a\n   ```\n   x\n   ```\n9. b\n") == "9. b\n"  # the fence in the item: indented as its text
+    assert cut("Some prose\n- a\n- b\n") is None  # only a block that starts as a list
+
+
+async def test_long_lists_stream_in_pieces_drawn_as_the_whole_lists(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A frame renders a long list's last items, not all of it; the result looks as the lists rendered whole."""
+    import tui.widgets.answer as answer_module
+
+    app = Host()
+    async with app.run_test(size=(60, 20)) as pilot:
+        answer = app.query_one(AnswerMarkdown)
+        await pilot.pause()
+        rendered = count_renders(monkeypatch)
+        await write_in_slices(answer, LONG_LISTS, 23)
+        await wait_drawn(pilot, answer)
+        streamed = [list(answer.render_line(y).crop(0, 56)) for y in range(answer.size.height)]
+        assert answer.source == LONG_LISTS
+        assert len(LONG_LISTS) > 7_000 and max(rendered) < 1_000  # never a whole list again
+        await answer.remove()
+        monkeypatch.setattr(answer_module, "LIST_PIECE_CHARACTERS", 10**6)  # the reference: each list in one render
+        shown = AnswerMarkdown()
+        await app.mount(shown)
+        await shown.show(LONG_LISTS)
+        await wait_drawn(pilot, shown)
+        at_once = [list(shown.render_line(y).crop(0, 56)) for y in range(shown.size.height)]
+    assert streamed == at_once  # the same rows, numbers and styles: no seam shows
+    texts = ["".join(segment.text for segment in row).rstrip() for row in at_once]
+    nine, ten = texts.index(" 9. Step 9: check the value against the limit, then carr"), texts.index(
+        "10. Step 10: check the value against the limit, then car")
+    assert texts[nine + 1] == texts[ten + 1] == "    the remainder into the next column so that the sum"  # aligned
+    assert sum(row.startswith(" • case") for row in texts) == 60 and texts[-1] == "Done."
 
 
 async def test_markup_html_and_links_in_an_answer_stay_literal() -> None:

@@ -330,14 +330,15 @@ def demo_reply(messages: list[dict[str, Any]]) -> Reply:
 _WORDS = ("the", "model", "checks", "each", "step", "so", "we", "add", "two", "terms", "then", "verify", "result", "again")
 
 
-ANSWER_SHAPES = ("mixed", "long-code")
+ANSWER_SHAPES = ("mixed", "long-code", "long-list")
 
 
 def synthetic_reply(reasoning_tokens: int, answer_tokens: int, shape: str = "mixed") -> Reply:
     """A long reply of about the given token counts: paragraphs of reasoning, and a Markdown
     answer mixing prose, code blocks and tables (what makes real answers costly to render), or
     (`shape="long-code"`) one code block of as many lines as the answer's tokens make: R1's
-    distills often answer with a whole program."""
+    distills often answer with a whole program; or (`shape="long-list"`) one numbered list of
+    as many items, each a bold lead and a sentence, some with a nested note: R1's usual answer."""
 
     def words(count: int, start: int) -> list[str]:
         return [_WORDS[(start + i) % len(_WORDS)] for i in range(count)]
@@ -354,6 +355,16 @@ def synthetic_reply(reasoning_tokens: int, answer_tokens: int, shape: str = "mix
             lines.append(line)
             made += len(tokens(line))  # the newline goes with the next line's first token
         return Reply("\n\n".join(paragraphs), "```python\ndef run(values, weights):\n" + "\n".join(lines) + "\n```\n")
+    if shape == "long-list":
+        items, made = [], 0
+        while made < answer_tokens:
+            number = len(items) + 1
+            item = f"{number}. **Step {number}**: " + " ".join(words(16, made)) + "."
+            if number % 5 == 0:
+                item += "\n    - note: " + " ".join(words(6, made + 3))
+            items.append(item)
+            made += len(tokens(item))  # the newline goes with the next item's first token
+        return Reply("\n\n".join(paragraphs), "Here are the steps:\n\n" + "\n".join(items) + "\n")
     blocks, made, index = [], 0, 0
     while made < answer_tokens:
         kind = index % 4

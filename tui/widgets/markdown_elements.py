@@ -40,10 +40,15 @@ class LeftHeading(Heading):
 
 
 class DottedListItem(ListItem):
-    """Ordered items numbered "1." as written (Rich drops the dot)."""
+    """Ordered items numbered "1." as written (Rich drops the dot), each by its own number.
+
+    Rich pads every number to the width of the list's last one; here " 9." and "10." take the same
+    three cells and only a hundredth item takes more. An item is then drawn the same however long its
+    list grows, so a list being written can settle its finished items (`markdown_render.list_seam`).
+    """
 
     def render_number(self, console: Console, options: ConsoleOptions, number: int, last_number: int) -> RenderResult:
-        number_width = len(str(last_number)) + 2
+        number_width = max(3, len(str(number)) + 1)
         lines = console.render_lines(self.elements, options.update(width=options.max_width - number_width - 1),
                                      style=self.style)
         number_style = console.get_style("markdown.item.number", default="none")

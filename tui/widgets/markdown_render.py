@@ -179,6 +179,66 @@ def code_seam(text: str, minimum: int) -> tuple[str, int] | None:
     return (text[:code_start], seam) if seam is not None else None
 
 
+# A list item's first line at column 0: its marker (a bullet, or a number and its delimiter), the spaces
+# after it and its text. "- - -" and "* * *" are rules, not items.
+_LIST_ITEM = re.compile(r"(?:([-*+])|(\d{1,9})([.)]))([ \t]+)\S")
+_THEMATIC_BREAK = re.compile(r"([-*_])(?:[ \t]*\1){2,}[ \t]*$")
+
+
+def _list_item(line: str) -> tuple[str, int | None, int] | None:
+    """A column-0 list item's kind (its bullet, or a numbered one's delimiter), number (None: a bullet) and
+    content column (where its text starts: lines indented less do not belong to it)."""
+    found = None if _THEMATIC_BREAK.match(line) else _LIST_ITEM.match(line)
+    if found is None:
+        return None
+    bullet, number, delimiter, spaces = found.groups()
+    marker_width = found.start(4)
+    spaces_width = len(spaces.expandtabs(4))
+    content_column = marker_width + (spaces_width if spaces_width <= 4 else 1)  # 5 spaces: indented code
+    if bullet is not None:
+        return bullet, None, content_column
+    return delimiter, int(number), content_column
+
+
+def list_seam(text: str, minimum: int) -> int | None:
+    """Where a list still being written can be cut for good: the start of one of its items, or None.
+
+    `text` must start with the list's first item at column 0. Rich renders each item of a list on its own
+    (numbered ones by their own number: see `DottedListItem`), so the items before a cut render the same
+    as in the whole list, as long as nothing between them ends the list. A cut falls at a column-0 item of
+    the same kind, numbered as the list numbers it, after at least `minimum` characters, on a line that is
+    complete (the one being written may yet turn out a rule, "- - -"), outside any fence in an item. The
+    scan stops at a line that may not belong to the list: one indented less than its item's text (a
+    sibling list, a fence or heading that ends it, a lazy continuation) or anything else at column 0.
+    """
+    first = _list_item(text.split("\n", 1)[0])
+    if first is None:
+        return None
+    kind, expected, content_column = first
+    position, seam, in_fence = 0, None, False
+    while True:
+        end = text.find("\n", position)
+        if end < 0:
+            break  # the line being written
+        line = text[position:end].expandtabs(4)
+        stripped = line.strip()
+        indent = len(line) - len(line.lstrip(" "))
+        if stripped and not indent:
+            item = _list_item(line)
+            if in_fence or item is None or item[:2] != (kind, expected):
+                break  # not this list's next item: a cut after here could change how the list is drawn
+            if position >= minimum and position > 0:
+                seam = position
+            expected = None if expected is None else expected + 1
+            content_column = item[2]
+        elif stripped and indent < content_column:
+            break
+        if stripped.startswith(("```", "~~~")):
+            in_fence = not in_fence
+        position = end + 1
+    return seam
+
+
 class MarkdownRenderer:
     """Renders Markdown to lines of segments at a given width, with one set of styles."""
 
