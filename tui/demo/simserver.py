@@ -359,9 +359,10 @@ def synthetic_reply(reasoning_tokens: int, answer_tokens: int, shape: str = "mix
         items, made = [], 0
         while made < answer_tokens:
             number = len(items) + 1
-            item = f"{number}. **Step {number}**: " + " ".join(words(16, made)) + "."
-            if number % 5 == 0:
-                item += "\n    - note: " + " ".join(words(6, made + 3))
+            marker = f"{number}. "
+            item = f"{marker}**Step {number}**: " + " ".join(words(16, made)) + "."
+            if number % 5 == 0:  # nested: indented to the item's text, however wide its number
+                item += "\n" + " " * len(marker) + "- note: " + " ".join(words(6, made + 3))
             items.append(item)
             made += len(tokens(item))  # the newline goes with the next item's first token
         return Reply("\n\n".join(paragraphs), "Here are the steps:\n\n" + "\n".join(items) + "\n")
