@@ -59,7 +59,9 @@ def test_figures_match_what_the_server_reported(sim: SimulatedOllama, capsys: py
         assert row["prompt_eval_tps"] == pytest.approx(prompt_tps, rel=0.01)
         assert row["error"] is None
         # the client's clock: thinking took about reasoning_tokens / rate, the whole run about all tokens / rate
-        assert row["think_s"] == pytest.approx(row["reasoning_tokens"] / 200.0, rel=0.25)
+        # (to within what the client's batched reads allow: a stream that keeps pace is read every 50 ms, so
+        # either end of the thinking can be seen up to 50 ms late; a CI run under load measured 0.396 s for 0.315)
+        assert row["think_s"] == pytest.approx(row["reasoning_tokens"] / 200.0, rel=0.25, abs=0.12)
         assert row["total_s"] >= row["load_s"] + row["eval_count"] / 200.0 * 0.95
     # The peak is what the card held with the model loaded: the desktop's 0.5 GiB, the 7b, then the 1.5b beside it.
     held = {name: entry["size_vram"] for name, entry in sim.loaded.items()}
