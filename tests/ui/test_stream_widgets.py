@@ -6,7 +6,8 @@ import re
 
 from textual.app import App, ComposeResult
 from tests.apphelpers import wait_for
-from tui.widgets.markdown_render import MarkdownRenderer, block_starts, code_seam, list_seam, settled_pieces
+from tui.widgets.markdown_render import (MarkdownRenderer, block_starts, close_open_inline, code_seam, list_seam,
+                                         settled_pieces)
 from tui.widgets.answer import AnswerMarkdown
 from tui.widgets.stream_text import StreamingText, wrap_line
 
@@ -249,6 +250,50 @@ async def test_long_lists_stream_in_pieces_drawn_as_the_whole_lists(monkeypatch)
         "10. Step 10: check the value against the limit, then car")
     assert texts[nine + 1] == texts[ten + 1] == "    the remainder into the next column so that the sum"  # aligned
     assert sum(row.startswith(" • case") for row in texts) == 60 and texts[-1] == "Done."
+
+
+def test_a_bold_word_or_code_span_being_written_is_closed_on_the_line_being_written() -> None:
+    assert close_open_inline("1. **Step") == "1. **Step**" and close_open_inline("1. **Step 1*") == "1. **Step 1**"
+    assert close_open_inline("**done** and **more ") == "**done** and **more**"
+    assert close_open_inline("use `x") == "use `x`" and close_open_inline("`a ** b") == "`a ** b`"
+    assert close_open_inline("so **") == "so " and close_open_inline("use `") == "use "  # nothing inside yet
+    assert close_open_inline("para\n- **") == "para\n- **"  # "- " under a paragraph would be a heading's rule
+    assert close_open_inline("2 ** 3") == "2 ** 3" and close_open_inline("**a** b") == "**a** b"  # nothing open
+    assert close_open_inline("**a\nb") == "**a\nb"  # only the line being written
+
+
+class LiveHost(App[None]):
+    CSS = "AnswerMarkdown { height: 12; }"
+
+    def compose(self) -> ComposeResult:
+        yield AnswerMarkdown()
+
+
+async def test_a_streamed_bold_word_never_shows_its_stars_and_the_written_text_is_kept() -> None:
+    text = "Steps:\n\n1. **Step 1**: add `x` and `y`\n2. **Check**: the sum is **exact**\n\nSo it is **done"
+    app = LiveHost()
+    async with app.run_test(size=(60, 16)) as pilot:
+        answer = app.query_one(AnswerMarkdown)
+        await pilot.pause()
+        answer.set_live(True)
+        await pilot.pause()
+        bold_seen = False
+        for end in range(1, len(text) + 1):
+            await answer.write(text[end - 1])
+            line = text[:end].rsplit("\n", 1)[-1]
+            rows = answer_rows(answer)
+            if re.search(r"\*\*\w", line):  # a bold word begun on the line being written
+                assert not any("**" in row for row in rows), (text[:end], rows)
+                last = [segment for y in range(answer.size.height) for segment in answer.render_line(y)
+                        if segment.text.strip() and segment.text.strip() in line]
+                bold_seen |= any(segment.style is not None and segment.style.bold for segment in last)
+            if re.search(r"`\w", line):
+                assert not any("`" in row for row in rows), (text[:end], rows)
+        assert bold_seen
+        assert [row for row in answer_rows(answer) if row][-1] == "So it is done"  # live: its open "**" drawn closed
+        answer.set_live(False)  # the answer is written: the text is drawn as it is, stars and all
+        await pilot.pause()
+        assert answer.source == text and [row for row in answer_rows(answer) if row][-1] == "So it is **done"
 
 
 async def test_markup_html_and_links_in_an_answer_stay_literal() -> None:

@@ -23,7 +23,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from tui.widgets.live_growth import LiveWindow, RowReserve
-from tui.widgets.markdown_render import MarkdownRenderer, code_seam, estimated_rows, list_seam, settled_pieces
+from tui.widgets.markdown_render import (MarkdownRenderer, close_open_inline, code_seam, estimated_rows, list_seam,
+                                         settled_pieces)
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -311,8 +312,20 @@ class AnswerMarkdown(LiveWindow, Widget):
             rendered.drop_early()
         if self._tail_width != width:
             self._tail_width = width
-            self._tail_lines = self._piece_strips(self._tail_prefix, self._tail, width, continues=False)
+            self._tail_lines = self._piece_strips(self._tail_prefix, self._shown_tail(), width, continues=False)
         self._keep_drawing(rendered)  # a width left part-drawn (F2 twice, a resize back) goes on being drawn
+
+    def _shown_tail(self) -> str:
+        """The tail as drawn: while the answer is written live, a `**` or code span still open on its last
+        line is drawn closed (`close_open_inline`), not as raw marks; once written, as it is."""
+        if not self.live or _open_fence(self._tail_prefix + self._tail):
+            return self._tail
+        return close_open_inline(self._tail)
+
+    def set_live(self, live: bool) -> None:
+        if live != self.live:
+            self._tail_width = -1  # the tail drawn anew: as written, or as shown while it is written
+        super().set_live(live)
 
     def _end_in_sight(self) -> bool:
         """Whether the scroller this answer is in shows its end (following the chat, as at a turn's end or

@@ -239,6 +239,66 @@ def list_seam(text: str, minimum: int) -> int | None:
     return seam
 
 
+_BACKQUOTES = re.compile(r"`+")
+_STRONG = re.compile(r"\*\*")
+
+
+def close_open_inline(text: str) -> str:
+    """`text` as shown while it is still being written: on its last line, an inline code span or a `**`
+    opened and not closed yet is closed, or left out while nothing follows it yet.
+
+    Streamed, "**Step 3**" arrives as "**Step" first: drawn as written, the raw stars showed until the
+    closing pair came (a frame or two, the line wrapping otherwise meanwhile), at every bold word of
+    R1's answers. Only the last line is looked at, `***` is left alone, and a `**` counts as an opener
+    only before a non-space (as CommonMark reads it: "2 ** 3" opens nothing).
+    """
+    start = text.rfind("\n") + 1
+    line = text[start:]
+    if "***" in line:
+        return text
+    # Code spans first: a `**` inside one is text. A run of N backquotes is closed by the next run of N.
+    outside: list[tuple[int, int]] = []  # spans of the line outside code
+    position, opener = 0, None
+    for run in _BACKQUOTES.finditer(line):
+        if opener is None:
+            outside.append((position, run.start()))
+            opener = run
+        elif len(run.group()) == len(opener.group()):
+            opener, position = None, run.end()
+    if opener is not None:
+        if not line[opener.end():].strip():
+            return _without_trailing_opener(text, start, opener.start())  # "use `": the code comes next
+        return text[:start] + line.rstrip() + opener.group()
+    outside.append((position, len(line)))
+    strong = None
+    for begin, end in outside:
+        for pair in _STRONG.finditer(line, begin, end):
+            after = line[pair.end():pair.end() + 1]
+            before = line[pair.start() - 1:pair.start()] if pair.start() else " "
+            if strong is None and (not after or not after.isspace()):
+                strong = pair
+            elif strong is not None and not before.isspace():
+                strong = None
+    if strong is None:
+        return text
+    if not line[strong.end():].strip():
+        return _without_trailing_opener(text, start, strong.start())
+    body = line.rstrip()
+    if body.endswith("*") and len(body) > strong.end() + 1:
+        body = body[:-1]  # the closing pair's first star has come: "**Step*" is drawn "**Step**"
+    return text[:start] + body + "**"
+
+
+_BARE_MARKER = re.compile(r"\s*(?:[-*+]|\d{1,9}[.)])?\s*$")
+
+
+def _without_trailing_opener(text: str, start: int, opener: int) -> str:
+    """`text` without the opener that ends it, unless that leaves its last line a bare list marker or
+    nothing ("- " under a paragraph is a heading's underline): then as written, the opener shown."""
+    kept = text[start:start + opener]
+    return text if _BARE_MARKER.fullmatch(kept) else text[:start] + kept
+
+
 class MarkdownRenderer:
     """Renders Markdown to lines of segments at a given width, with one set of styles."""
 
