@@ -564,3 +564,12 @@ async def test_text_past_the_row_limit_keeps_its_end_under_a_notice(monkeypatch)
         rows = answer_rows(answer)
         assert rows[-1] == "The end." and "Paragraph 2999." in rows and len(rows) < 300  # not 6,000
         assert text.text.startswith("line 0\n") and answer.source.startswith("Paragraph 0.")  # all is kept
+
+
+def test_the_demo_quotes_a_question_as_it_was_typed() -> None:
+    """The canned reply quotes the question: its `*` and `_` are the user's, not the start of an emphasis."""
+    from tui.demo import demo_reply
+
+    answer = demo_reply([{"role": "user", "content": "what is 6*7, or a_b*c?"}]).answer
+    rows = ["".join(segment.text for segment in line) for line in MarkdownRenderer().render(answer, 200)]
+    assert any("cannot answer “what is 6*7, or a_b*c?”." in row for row in rows), rows

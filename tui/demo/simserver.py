@@ -316,7 +316,8 @@ def demo_reply(messages: list[dict[str, Any]]) -> Reply:
             "answer this; the reply should say so plainly and show what a structured answer looks like."
         ),
         answer=(
-            f"**Canned demo reply**: r1tui's demo server has no model, so it cannot answer *{topic}*.\n\n"
+            f"**Canned demo reply**: r1tui's demo server has no model, so it cannot answer "
+            f"“{markdown_literal(topic)}”.\n\n"
             "With a real model, answers appear here with:\n\n"
             "1. **Markdown**: lists, tables and code blocks;\n"
             "2. **Maths**: $\\boxed{42}$ shown as a result;\n"
@@ -328,6 +329,15 @@ def demo_reply(messages: list[dict[str, Any]]) -> Reply:
 
 
 _WORDS = ("the", "model", "checks", "each", "step", "so", "we", "add", "two", "terms", "then", "verify", "result", "again")
+
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+
+
+def markdown_literal(text: str) -> str:
+    """`text` with Markdown's punctuation escaped, so that the user's words quoted in a reply read as typed
+    ("what is 6*7" is not half of an emphasis)."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
 
 
 ANSWER_SHAPES = ("mixed", "long-code", "long-list")
