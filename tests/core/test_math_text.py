@@ -40,3 +40,15 @@ def test_the_rendered_answer_is_bold_and_has_no_latex() -> None:
     text = "".join(segment.text for segment in lines[0])
     assert text.strip() == "The answer is 23 chickens."
     assert any(segment.style and segment.style.bold and "23 chickens" in segment.text for segment in lines[0])
+
+
+def test_a_boxed_answer_still_being_written_is_found_where_it_opens() -> None:
+    from tui.core.math_text import unfinished_answer_math
+
+    assert unfinished_answer_math(r"So $\boxed{23 \text{ chick") == 3
+    assert unfinished_answer_math(r"x $a$ and \(\boxed{2") == 10 and unfinished_answer_math(r"\[ \boxed{4") == 0
+    assert unfinished_answer_math(r"So $\boxed{23}$ in all") is None  # closed: converted as it is
+    assert unfinished_answer_math("costs $5 and $6") is None  # no boxed answer: shown as written anyway
+    # Not yet known to be one: an opener with nothing after it, the start of \boxed, a last backslash.
+    assert unfinished_answer_math("So the answer is $") == 17 and unfinished_answer_math(r"So $$\bo") == 3
+    assert unfinished_answer_math("So \\") == 3 and unfinished_answer_math("costs $5") is None

@@ -296,6 +296,21 @@ async def test_a_streamed_bold_word_never_shows_its_stars_and_the_written_text_i
         assert answer.source == text and [row for row in answer_rows(answer) if row][-1] == "So it is **done"
 
 
+async def test_a_streamed_boxed_answer_never_shows_its_latex() -> None:
+    text = "Both equations hold.\n\nSo the answer is $\\boxed{23 \\text{ chickens}, 12 \\text{ rabbits}}$.\n"
+    app = LiveHost()
+    async with app.run_test(size=(70, 16)) as pilot:
+        answer = app.query_one(AnswerMarkdown)
+        await pilot.pause()
+        answer.set_live(True)
+        await pilot.pause()
+        for character in text:
+            await answer.write(character)
+            rows = answer_rows(answer)
+            assert not any("\\" in row or "$" in row for row in rows), rows
+        assert [row for row in answer_rows(answer) if row][-1] == "So the answer is 23 chickens, 12 rabbits."
+
+
 async def test_markup_html_and_links_in_an_answer_stay_literal() -> None:
     app = Host()
     async with app.run_test(size=(80, 10)) as pilot:

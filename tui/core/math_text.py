@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["latex_to_text", "present_math"]
+__all__ = ["latex_to_text", "present_math", "unfinished_answer_math"]
 
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _MATH = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|\$(.+?)\$", re.DOTALL)
+_MATH_OPENER = re.compile(r"\$\$|\\\[|\\\(|\$")
 _SYMBOLS = {
     r"\times": "×", r"\cdot": "·", r"\pm": "±", r"\mp": "∓", r"\leq": "≤", r"\le": "≤", r"\geq": "≥",
     r"\ge": "≥", r"\neq": "≠", r"\ne": "≠", r"\approx": "≈", r"\infty": "∞", r"\pi": "π", r"\circ": "°",
@@ -47,6 +48,25 @@ def present_math(text: str) -> str:
             prose.append(line)
     parts.append(_convert_prose("".join(prose)))
     return "".join(parts)
+
+
+def unfinished_answer_math(line: str) -> int | None:
+    """Where, in a line still being written, a math span that holds (or may yet hold) `\\boxed` opens and
+    has not closed (None: there is none). Shown as written until it closes, the raw LaTeX would flash
+    before it turned into the bold answer (`present_math`): a streamed answer's display leaves it out until
+    then. An opener with nothing after it yet, or the start of `\\boxed`, counts (a lone `$` may be a price:
+    the next word shows it); so does a last backslash (the start of `\\(` or `\\[`)."""
+    position = 0
+    for span in _MATH.finditer(line):
+        position = span.end()  # complete spans are converted (or kept) as they are
+    opener = _MATH_OPENER.search(line, position)
+    if opener is not None:
+        rest = line[opener.end():].lstrip()
+        if "\\boxed" in rest or "\\boxed".startswith(rest):
+            return opener.start()
+    if line.endswith("\\") and not line.endswith("\\\\"):
+        return len(line) - 1
+    return None
 
 
 def _convert_prose(prose: str) -> str:

@@ -23,8 +23,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from tui.widgets.live_growth import LiveWindow, RowReserve
-from tui.widgets.markdown_render import (MarkdownRenderer, close_open_inline, code_seam, estimated_rows, list_seam,
-                                         settled_pieces)
+from tui.widgets.markdown_render import (MarkdownRenderer, code_seam, estimated_rows, list_seam, settled_pieces,
+                                         shown_while_written)
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -316,11 +316,11 @@ class AnswerMarkdown(LiveWindow, Widget):
         self._keep_drawing(rendered)  # a width left part-drawn (F2 twice, a resize back) goes on being drawn
 
     def _shown_tail(self) -> str:
-        """The tail as drawn: while the answer is written live, a `**` or code span still open on its last
-        line is drawn closed (`close_open_inline`), not as raw marks; once written, as it is."""
+        """The tail as drawn: while the answer is written live, markup still open on its last line is
+        drawn as it will look, not as raw marks (`shown_while_written`); once written, as it is."""
         if not self.live or _open_fence(self._tail_prefix + self._tail):
             return self._tail
-        return close_open_inline(self._tail)
+        return shown_while_written(self._tail)
 
     def set_live(self, live: bool) -> None:
         if live != self.live:

@@ -25,7 +25,7 @@ from rich.segment import Segment
 from rich.text import Text
 from rich.theme import Theme
 
-from tui.core.math_text import present_math
+from tui.core.math_text import present_math, unfinished_answer_math
 
 Line = list[Segment]
 
@@ -237,6 +237,17 @@ def list_seam(text: str, minimum: int) -> int | None:
             in_fence = not in_fence
         position = end + 1
     return seam
+
+
+def shown_while_written(text: str) -> str:
+    """`text`, the block being written, as drawn meanwhile: on its last line, a boxed answer's maths not
+    closed yet is left out until it closes (it turns into bold text then, `present_math`), and an open
+    `**` or code span is drawn closed (`close_open_inline`): no raw markup flashes before it takes shape."""
+    start = text.rfind("\n") + 1
+    math = unfinished_answer_math(text[start:])
+    if math is not None:
+        text = _without_trailing_opener(text, start, math)
+    return close_open_inline(text)
 
 
 _BACKQUOTES = re.compile(r"`+")
