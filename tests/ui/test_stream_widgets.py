@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from textual.app import App, ComposeResult
 from tests.apphelpers import wait_for
 from tui.widgets.markdown_render import (MarkdownRenderer, block_starts, close_open_inline, code_seam, list_seam,
@@ -296,8 +298,9 @@ async def test_a_streamed_bold_word_never_shows_its_stars_and_the_written_text_i
         assert answer.source == text and [row for row in answer_rows(answer) if row][-1] == "So it is **done"
 
 
-async def test_a_streamed_boxed_answer_never_shows_its_latex() -> None:
-    text = "Both equations hold.\n\nSo the answer is $\\boxed{23 \\text{ chickens}, 12 \\text{ rabbits}}$.\n"
+@pytest.mark.parametrize("lead", ["So the answer is ", ""])  # in a sentence, or on a line of its own
+async def test_a_streamed_boxed_answer_never_shows_its_latex(lead: str) -> None:
+    text = f"Both equations hold.\n\n{lead}$\\boxed{{23 \\text{{ chickens}}, 12 \\text{{ rabbits}}}}$.\n"
     app = LiveHost()
     async with app.run_test(size=(70, 16)) as pilot:
         answer = app.query_one(AnswerMarkdown)
@@ -308,7 +311,7 @@ async def test_a_streamed_boxed_answer_never_shows_its_latex() -> None:
             await answer.write(character)
             rows = answer_rows(answer)
             assert not any("\\" in row or "$" in row for row in rows), rows
-        assert [row for row in answer_rows(answer) if row][-1] == "So the answer is 23 chickens, 12 rabbits."
+        assert [row for row in answer_rows(answer) if row][-1] == f"{lead}23 chickens, 12 rabbits."
 
 
 async def test_markup_html_and_links_in_an_answer_stay_literal() -> None:

@@ -300,12 +300,12 @@ def close_open_inline(text: str) -> str:
     return text[:start] + body + "**"
 
 
-_BARE_MARKER = re.compile(r"\s*(?:[-*+]|\d{1,9}[.)])?\s*$")
+_BARE_MARKER = re.compile(r"\s*(?:[-*+]|\d{1,9}[.)])\s*$")
 
 
 def _without_trailing_opener(text: str, start: int, opener: int) -> str:
-    """`text` without the opener that ends it, unless that leaves its last line a bare list marker or
-    nothing ("- " under a paragraph is a heading's underline): then as written, the opener shown."""
+    """`text` without the opener that ends it, unless that leaves its last line a bare list marker ("- "
+    under a paragraph is a heading's underline): then as written, the opener shown."""
     kept = text[start:start + opener]
     return text if _BARE_MARKER.fullmatch(kept) else text[:start] + kept
 
