@@ -234,25 +234,16 @@ def measure_size(cols: int, rows: int, count: int, parts: set[str]) -> list[tupl
             (f"{size}: chat frames per second at 300 tokens/s", ">= 12",
              runs([r["chat_fps"] for r in paced], "{:.1f}"), at_least([r["chat_fps"] for r in paced], 12)),
         ]
-    if "code" in parts:
-        # R1's distills often answer with a whole program: one code block of ~150 lines, streamed at 300 tokens/s.
-        results = repeat(count, lambda: one_stream(300, 300 * STREAM_SECONDS, cols, rows, area, "long-code"))
+    for part, shape, what in (("code", "long-code", "one long code block"), ("list", "long-list", "one long list")):
+        # R1's distills often answer with a whole program (~150 lines) or a long numbered list (bold leads,
+        # nested notes): one such answer, streamed at 300 tokens/s.
+        if part not in parts:
+            continue
+        results = repeat(count, lambda: one_stream(300, 300 * STREAM_SECONDS, cols, rows, area, shape))
         cpu = [r["cpu_share"] * 100 for r in results]
         fps = [r["chat_fps"] for r in results]
         table += [
-            (f"{size}: an answer that is one long code block: CPU at 300 tokens/s (% of one core)", "<= 12",
-             runs(cpu, "{:.1f}"), at_most(cpu, 12)),
-            (f"{size}:   chat frames per second", ">= 12", runs(fps, "{:.1f}"), at_least(fps, 12)),
-            (f"{size}:   longest wait between two chat frames (ms)", "informative",
-             runs([r["longest_gap_s"] * 1000 for r in results], "{:.0f}"), ""),
-        ]
-    if "list" in parts:
-        # R1's usual answer: one long numbered list (bold leads, wrapped sentences, nested notes), at 300 tokens/s.
-        results = repeat(count, lambda: one_stream(300, 300 * STREAM_SECONDS, cols, rows, area, "long-list"))
-        cpu = [r["cpu_share"] * 100 for r in results]
-        fps = [r["chat_fps"] for r in results]
-        table += [
-            (f"{size}: an answer that is one long list: CPU at 300 tokens/s (% of one core)", "<= 12",
+            (f"{size}: an answer that is {what}: CPU at 300 tokens/s (% of one core)", "<= 12",
              runs(cpu, "{:.1f}"), at_most(cpu, 12)),
             (f"{size}:   chat frames per second", ">= 12", runs(fps, "{:.1f}"), at_least(fps, 12)),
             (f"{size}:   longest wait between two chat frames (ms)", "informative",

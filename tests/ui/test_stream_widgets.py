@@ -162,35 +162,48 @@ def test_a_code_block_is_cut_only_between_lines_whose_highlighting_it_cannot_cha
     assert code_seam("Some prose\nmore prose\nx", 0) is None  # only a fence's lines are cut
 
 
+def styled_rows(answer: AnswerMarkdown) -> list[list]:  # type: ignore[type-arg]
+    """The answer's rows as drawn (56 columns of them): text, padding and colours."""
+    return [list(answer.render_line(y).crop(0, 56)) for y in range(answer.size.height)]
+
+
+async def streamed_rows(app: App[None], pilot, text: str, monkeypatch) -> tuple[list, list[int]]:  # type: ignore[no-untyped-def]
+    """`text` streamed into the app's answer 23 characters at a time: its rows once drawn, and the length of
+    every text the renderer was given meanwhile. The answer is removed afterwards."""
+    answer = app.query_one(AnswerMarkdown)
+    await pilot.pause()
+    rendered = count_renders(monkeypatch)
+    await write_in_slices(answer, text, 23)
+    await wait_drawn(pilot, answer)
+    assert answer.source == text
+    rows = styled_rows(answer)
+    await answer.remove()
+    return rows, rendered
+
+
+async def shown_rows(app: App[None], pilot, text: str) -> tuple[AnswerMarkdown, list]:  # type: ignore[no-untyped-def]
+    """`text` shown at once in a new answer (as a resumed one is): the answer and its rows once drawn."""
+    shown = AnswerMarkdown()
+    await app.mount(shown)
+    await shown.show(text)
+    await wait_drawn(pilot, shown)
+    return shown, styled_rows(shown)
+
+
 async def test_a_long_code_block_streams_in_pieces_drawn_as_the_whole_block(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A frame renders the code block's last lines, not all of it; the result looks as the block rendered whole."""
     import tui.widgets.answer as answer_module
 
     app = Host()
     async with app.run_test(size=(60, 20)) as pilot:
-        answer = app.query_one(AnswerMarkdown)
-        await pilot.pause()
-        rendered = count_renders(monkeypatch)
-        await write_in_slices(answer, LONG_CODE, 23)
-        await wait_drawn(pilot, answer)
-        streamed = [list(answer.render_line(y).crop(0, 56)) for y in range(answer.size.height)]
-        assert answer.source == LONG_CODE
+        streamed, rendered = await streamed_rows(app, pilot, LONG_CODE, monkeypatch)
         assert len(LONG_CODE) > 8_000 and max(rendered) < 1_000  # never the whole block again
-        await answer.remove()
-        cut = AnswerMarkdown()  # shown at once: over TAIL_LIMIT, the block is cut at line ends
-        await app.mount(cut)
-        await cut.show(LONG_CODE)
-        await wait_drawn(pilot, cut)
+        cut, shown_cut = await shown_rows(app, pilot, LONG_CODE)  # over TAIL_LIMIT: the block is cut at line ends
         assert len(cut._settled) > 1  # cut inside the block
-        shown_cut = [list(cut.render_line(y).crop(0, 56)) for y in range(cut.size.height)]
         await cut.remove()
         monkeypatch.setattr(answer_module, "TAIL_LIMIT", 10**6)  # the reference: the block in one render
-        shown = AnswerMarkdown()
-        await app.mount(shown)
-        await shown.show(LONG_CODE)
-        await pilot.pause()
+        shown, at_once = await shown_rows(app, pilot, LONG_CODE)
         assert len(shown._settled) == 1  # the text before the block; the block and after it: the tail
-        at_once = [list(shown.render_line(y).crop(0, 56)) for y in range(shown.size.height)]
     assert streamed == at_once  # the same rows, padding and colours: no seam shows
     assert shown_cut == at_once  # nor where a block over TAIL_LIMIT is cut (a blank line there was lost)
     texts = ["".join(segment.text for segment in row).rstrip() for row in at_once]
@@ -231,21 +244,10 @@ async def test_long_lists_stream_in_pieces_drawn_as_the_whole_lists(monkeypatch)
 
     app = Host()
     async with app.run_test(size=(60, 20)) as pilot:
-        answer = app.query_one(AnswerMarkdown)
-        await pilot.pause()
-        rendered = count_renders(monkeypatch)
-        await write_in_slices(answer, LONG_LISTS, 23)
-        await wait_drawn(pilot, answer)
-        streamed = [list(answer.render_line(y).crop(0, 56)) for y in range(answer.size.height)]
-        assert answer.source == LONG_LISTS
+        streamed, rendered = await streamed_rows(app, pilot, LONG_LISTS, monkeypatch)
         assert len(LONG_LISTS) > 7_000 and max(rendered) < 1_000  # never a whole list again
-        await answer.remove()
         monkeypatch.setattr(answer_module, "LIST_PIECE_CHARACTERS", 10**6)  # the reference: each list in one render
-        shown = AnswerMarkdown()
-        await app.mount(shown)
-        await shown.show(LONG_LISTS)
-        await wait_drawn(pilot, shown)
-        at_once = [list(shown.render_line(y).crop(0, 56)) for y in range(shown.size.height)]
+        _, at_once = await shown_rows(app, pilot, LONG_LISTS)
     assert streamed == at_once  # the same rows, numbers and styles: no seam shows
     texts = ["".join(segment.text for segment in row).rstrip() for row in at_once]
     nine, ten = texts.index(" 9. Step 9: check the value against the limit, then carr"), texts.index(
@@ -271,14 +273,23 @@ class LiveHost(App[None]):
         yield AnswerMarkdown()
 
 
+async def live_answer(pilot) -> AnswerMarkdown:  # type: ignore[no-untyped-def]
+    """The host's answer, laid out and live: written as a streaming turn's answer is."""
+    answer = pilot.app.query_one(AnswerMarkdown)
+    await pilot.pause()
+    answer.set_live(True)
+    await pilot.pause()
+    return answer
+
+
+def last_row(answer: AnswerMarkdown) -> str:
+    return [row for row in answer_rows(answer) if row][-1]
+
+
 async def test_a_streamed_bold_word_never_shows_its_stars_and_the_written_text_is_kept() -> None:
     text = "Steps:\n\n1. **Step 1**: add `x` and `y`\n2. **Check**: the sum is **exact**\n\nSo it is **done"
-    app = LiveHost()
-    async with app.run_test(size=(60, 16)) as pilot:
-        answer = app.query_one(AnswerMarkdown)
-        await pilot.pause()
-        answer.set_live(True)
-        await pilot.pause()
+    async with LiveHost().run_test(size=(60, 16)) as pilot:
+        answer = await live_answer(pilot)
         bold_seen = False
         for end in range(1, len(text) + 1):
             await answer.write(text[end - 1])
@@ -292,26 +303,22 @@ async def test_a_streamed_bold_word_never_shows_its_stars_and_the_written_text_i
             if re.search(r"`\w", line):
                 assert not any("`" in row for row in rows), (text[:end], rows)
         assert bold_seen
-        assert [row for row in answer_rows(answer) if row][-1] == "So it is done"  # live: its open "**" drawn closed
+        assert last_row(answer) == "So it is done"  # live: its open "**" drawn closed
         answer.set_live(False)  # the answer is written: the text is drawn as it is, stars and all
         await pilot.pause()
-        assert answer.source == text and [row for row in answer_rows(answer) if row][-1] == "So it is **done"
+        assert answer.source == text and last_row(answer) == "So it is **done"
 
 
 @pytest.mark.parametrize("lead", ["So the answer is ", ""])  # in a sentence, or on a line of its own
 async def test_a_streamed_boxed_answer_never_shows_its_latex(lead: str) -> None:
     text = f"Both equations hold.\n\n{lead}$\\boxed{{23 \\text{{ chickens}}, 12 \\text{{ rabbits}}}}$.\n"
-    app = LiveHost()
-    async with app.run_test(size=(70, 16)) as pilot:
-        answer = app.query_one(AnswerMarkdown)
-        await pilot.pause()
-        answer.set_live(True)
-        await pilot.pause()
+    async with LiveHost().run_test(size=(70, 16)) as pilot:
+        answer = await live_answer(pilot)
         for character in text:
             await answer.write(character)
             rows = answer_rows(answer)
             assert not any("\\" in row or "$" in row for row in rows), rows
-        assert [row for row in answer_rows(answer) if row][-1] == f"{lead}23 chickens, 12 rabbits."
+        assert last_row(answer) == f"{lead}23 chickens, 12 rabbits."
 
 
 async def test_markup_html_and_links_in_an_answer_stay_literal() -> None:
