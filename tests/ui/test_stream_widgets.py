@@ -264,6 +264,7 @@ def test_a_bold_word_or_code_span_being_written_is_closed_on_the_line_being_writ
     assert close_open_inline("para\n- **") == "para\n- **"  # "- " under a paragraph would be a heading's rule
     assert close_open_inline("2 ** 3") == "2 ** 3" and close_open_inline("**a** b") == "**a** b"  # nothing open
     assert close_open_inline("**a\nb") == "**a\nb"  # only the line being written
+    assert close_open_inline("| **a | b |") == "| **a | b |"  # a table's row: not a cell of stars more
 
 
 class LiveHost(App[None]):

@@ -260,13 +260,13 @@ def close_open_inline(text: str) -> str:
 
     Streamed, "**Step 3**" arrives as "**Step" first: drawn as written, the raw stars showed until the
     closing pair came (a frame or two, the line wrapping otherwise meanwhile), at every bold word of
-    R1's answers. Only the last line is looked at, `***` is left alone, and a `**` counts as an opener
-    only before a non-space (as CommonMark reads it: "2 ** 3" opens nothing).
+    R1's answers. Only the last line is looked at, `***` and table rows are left alone, and a `**`
+    counts as an opener only before a non-space (as CommonMark reads it: "2 ** 3" opens nothing).
     """
     start = text.rfind("\n") + 1
     line = text[start:]
-    if "***" in line:
-        return text
+    if "***" in line or line.lstrip().startswith("|"):
+        return text  # a table's row: stars added at its end would land in a cell of their own
     # Code spans first: a `**` inside one is text. A run of N backquotes is closed by the next run of N.
     outside: list[tuple[int, int]] = []  # spans of the line outside code
     position, opener = 0, None
