@@ -132,6 +132,18 @@ PARTS = "".join(f"## Part {n}\n\nProse for part {n}, long enough to wrap at this
                 f"| n | n² |\n|---|---|\n| {n} | {n * n} |\n\n" for n in range(150))
 
 
+async def resume_parts(pilot, *prompts: str) -> None:  # type: ignore[no-untyped-def]
+    """Once connected, resume a saved conversation whose turns (one per prompt) each answer PARTS."""
+    await wait_connected(pilot)
+    store = pilot.app.store
+    conversation_id = store.new_conversation("deepseek-r1:7b")
+    for prompt in prompts:
+        turn = Turn(prompt=prompt, model="deepseek-r1:7b", reasoning="Short.", answer=PARTS,
+                    state=TurnState.DONE, reasoning_tokens=2, answer_tokens=3000)
+        store.finish_turn(store.start_turn(conversation_id, turn, {}), turn)
+    await pilot.app.screen.resume(conversation_id)
+
+
 @pytest.mark.parametrize("how", ["pageup", "wheel"])
 async def test_scrolling_while_an_answer_is_drawn_from_its_end_counts_its_real_rows(
         sim: SimulatedOllama, how: str) -> None:
@@ -140,13 +152,7 @@ async def test_scrolling_while_an_answer_is_drawn_from_its_end_counts_its_real_r
     elsewhere once they are drawn."""
     app = make_app(sim.url)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_connected(pilot)
-        store = app.store
-        conversation_id = store.new_conversation("deepseek-r1:7b")
-        turn = Turn(prompt="list the parts", model="deepseek-r1:7b", reasoning="Short.", answer=PARTS,
-                    state=TurnState.DONE, reasoning_tokens=2, answer_tokens=3000)
-        store.finish_turn(store.start_turn(conversation_id, turn, {}), turn)
-        await app.screen.resume(conversation_id)
+        await resume_parts(pilot, "list the parts")
         answer = app.screen.query_one(AnswerMarkdown)
         await wait_for(pilot, lambda: answer.drawing_in_background)
         chat = app.screen.query_one("#conversation")
@@ -169,14 +175,7 @@ async def test_focusing_a_turn_below_an_answer_drawn_from_its_end_lands_on_that_
     estimated ones of an earlier answer still drawn in the background (the view would then slide)."""
     app = make_app(sim.url)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_connected(pilot)
-        store = app.store
-        conversation_id = store.new_conversation("deepseek-r1:7b")
-        for prompt in ("first question", "second question"):
-            turn = Turn(prompt=prompt, model="deepseek-r1:7b", reasoning="Short.", answer=PARTS,
-                        state=TurnState.DONE, reasoning_tokens=2, answer_tokens=3000)
-            store.finish_turn(store.start_turn(conversation_id, turn, {}), turn)
-        await app.screen.resume(conversation_id)
+        await resume_parts(pilot, "first question", "second question")
         answers = list(app.screen.query(AnswerMarkdown))
         await wait_for(pilot, lambda: any(answer.drawing_in_background for answer in answers))
         await pilot.press("alt+up")

@@ -213,24 +213,24 @@ class AnswerMarkdown(LiveWindow, Widget):
             return
         opener, seam = found
         cut = seam - len(prefix)
-        if cut <= 0:
-            return
-        self._settled.append(self._tail[:cut])
-        self._joined.append(self._tail_joined)
-        self._prefixes.append(prefix)
-        self._tail, self._tail_joined, self._tail_prefix = self._tail[cut:], True, opener
+        if cut > 0:
+            self._settle_tail_start(cut, opener)
 
     def _settle_list_items(self) -> None:
         """The tail is a list being written: its finished items settle, in pieces drawn as one list."""
         if self._tail_prefix:
             return  # the rest of a code block cut open
         cut = list_seam(self._tail, LIST_PIECE_CHARACTERS)
-        if cut is None:
-            return
+        if cut is not None:
+            self._settle_tail_start(cut, "")
+
+    def _settle_tail_start(self, cut: int, reopen: str) -> None:
+        """The tail's first `cut` characters settle as a chunk; the rest goes on as the same block (drawn
+        joined to it), reopened by `reopen` (a code block's fence line, or "")."""
         self._settled.append(self._tail[:cut])
         self._joined.append(self._tail_joined)
-        self._prefixes.append("")
-        self._tail, self._tail_joined = self._tail[cut:], True
+        self._prefixes.append(self._tail_prefix)
+        self._tail, self._tail_joined, self._tail_prefix = self._tail[cut:], True, reopen
 
     def set_placeholder(self, text: str | None) -> None:
         """A dim line in the answer's place until it has text ("waiting for the model…"); None: none.
